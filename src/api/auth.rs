@@ -1,0 +1,70 @@
+//! Sign-in, sign-out, the current user and password change for the browser.
+//! Tokens live in HttpOnly cookies; scripts never see them.
+
+use crate::domain::{ApiError, SessionUser};
+use leptos::prelude::*;
+
+#[server(prefix = "/api", endpoint = "login")]
+pub async fn login(email: String, password: String) -> Result<(), ApiError> {
+    use super::context::{client_ip, respond, set_cookies, state};
+    use crate::server::auth::service;
+    use crate::server::auth::session::session_cookies;
+
+    let state = state()?;
+    let issued = respond(service::login(&state, &email, &password, client_ip()).await)?;
+    set_cookies(session_cookies(&state.config, &issued));
+    leptos_axum::redirect(issued.claims.role.home_path());
+    Ok(())
+}
+
+#[server(prefix = "/api", endpoint = "logout")]
+pub async fn logout() -> Result<(), ApiError> {
+    use super::context::{respond, session, set_cookies, state};
+    use crate::server::auth::service;
+    use crate::server::auth::session::{REFRESH_COOKIE, clearing_cookies, request_cookie};
+    use axum::http::request::Parts;
+
+    let state = state()?;
+    let refresh = use_context::<Parts>().and_then(|p| request_cookie(&p.headers, REFRESH_COOKIE));
+    let ended = match (refresh, session()) {
+        (Some(token), _) => service::logout(&state, &token).await,
+        (None, Some(session)) => service::end_session(&state, &session.claims).await,
+        (None, None) => Ok(()),
+    };
+    set_cookies(clearing_cookies(&state.config));
+    respond(ended)?;
+    leptos_axum::redirect("/login");
+    Ok(())
+}
+
+/// The signed-in user, or None for a visitor.
+#[server(prefix = "/api", endpoint = "current_user")]
+pub async fn current_user() -> Result<Option<SessionUser>, ApiError> {
+    Ok(super::context::session().map(|s| s.claims.session_user()))
+}
+
+#[server(prefix = "/api", endpoint = "change_password")]
+pub async fn change_password(
+    current_password: String,
+    new_password: String,
+    confirm_password: String,
+) -> Result<(), ApiError> {
+    use super::context::{require_session, respond, set_cookies, state};
+    use crate::server::auth::service;
+    use crate::server::auth::session::session_cookies;
+
+    let state = state()?;
+    let caller = require_session()?;
+    let issued = respond(
+        service::change_password(
+            &state,
+            &caller.claims,
+            &current_password,
+            &new_password,
+            &confirm_password,
+        )
+        .await,
+    )?;
+    set_cookies(session_cookies(&state.config, &issued));
+    Ok(())
+}

@@ -1,0 +1,82 @@
+//! Server functions, one module per area. Each is a thin shell: find the
+//! caller, call the server-side service, translate the outcome.
+
+pub mod auth;
+pub mod users;
+
+#[cfg(feature = "ssr")]
+pub(crate) mod context {
+    use crate::domain::ApiError;
+    use crate::server::auth::Session;
+    use crate::server::{AppResult, AppState};
+    use axum::extract::ConnectInfo;
+    use axum::http::header::{ACCEPT, SET_COOKIE};
+    use axum::http::request::Parts;
+    use axum::http::{HeaderValue, StatusCode};
+    use leptos::prelude::*;
+    use leptos_axum::ResponseOptions;
+    use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+
+    pub fn state() -> Result<AppState, ApiError> {
+        use_context::<AppState>().ok_or_else(ApiError::internal)
+    }
+
+    fn parts() -> Option<Parts> {
+        use_context::<Parts>()
+    }
+
+    /// The signed-in caller, resolved by the session middleware.
+    pub fn session() -> Option<Session> {
+        parts()?.extensions.get::<Session>().cloned()
+    }
+
+    pub fn require_session() -> Result<Session, ApiError> {
+        session().ok_or_else(|| reject(ApiError::unauthorized()))
+    }
+
+    pub fn client_ip() -> IpAddr {
+        parts()
+            .and_then(|p| {
+                p.extensions
+                    .get::<ConnectInfo<SocketAddr>>()
+                    .map(|c| c.0.ip())
+            })
+            .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))
+    }
+
+    pub fn set_cookies(cookies: Vec<HeaderValue>) {
+        if let Some(res) = use_context::<ResponseOptions>() {
+            for cookie in cookies {
+                res.append_header(SET_COOKIE, cookie);
+            }
+        }
+    }
+
+    /// Turns a service result into a server-function result. Script callers
+    /// get the real status code; plain HTML form posts keep the redirect that
+    /// carries the error back to the form.
+    pub fn respond<T>(result: AppResult<T>) -> Result<T, ApiError> {
+        result.map_err(|e| reject(e.into_api_error()))
+    }
+
+    /// Sets the response status for `err` (see `respond`) and returns it.
+    pub fn reject(err: ApiError) -> ApiError {
+        {
+            let form_post = parts().is_some_and(|p| {
+                p.headers
+                    .get(ACCEPT)
+                    .and_then(|v| v.to_str().ok())
+                    .is_some_and(|v| v.contains("text/html"))
+            });
+            if !form_post
+                && let (Some(res), Ok(status)) = (
+                    use_context::<ResponseOptions>(),
+                    StatusCode::from_u16(err.kind.status()),
+                )
+            {
+                res.set_status(status);
+            }
+        }
+        err
+    }
+}

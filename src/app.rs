@@ -1,0 +1,108 @@
+//! The HTML shell, the root component and the route table.
+
+use crate::domain::Area;
+use crate::ui::{area_pages, auth_pages, frame::Protected, status_pages};
+use leptos::prelude::*;
+use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::{SsrMode, path};
+
+/// The document around the app. On the server it also fixes this page's
+/// Content-Security-Policy, whose nonce lets only our own inline
+/// hydration script run.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    set_page_csp();
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <meta name="color-scheme" content="light" />
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+#[cfg(feature = "ssr")]
+fn set_page_csp() {
+    use axum::http::HeaderValue;
+    use axum::http::header::CONTENT_SECURITY_POLICY;
+    leptos::nonce::provide_nonce();
+    let (Some(nonce), Some(res)) = (
+        leptos::nonce::use_nonce(),
+        use_context::<leptos_axum::ResponseOptions>(),
+    ) else {
+        return;
+    };
+    let policy = format!(
+        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
+         style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self'; \
+         font-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; \
+         frame-ancestors 'none'"
+    );
+    if let Ok(value) = HeaderValue::from_str(&policy) {
+        res.insert_header(CONTENT_SECURITY_POLICY, value);
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    // Pages that depend on who is signed in render fully on the server
+    // (SsrMode::Async) so a redirect to /login is a real HTTP redirect.
+    view! {
+        <Stylesheet id="leptos" href="/pkg/fieldesk.css" />
+        <Title formatter=|page: String| {
+            if page.is_empty() { "Fieldesk".to_owned() } else { format!("{page} · Fieldesk") }
+        } />
+        <Router>
+            <Routes fallback=status_pages::NotFound>
+                <Route path=path!("/") view=auth_pages::RootRedirect ssr=SsrMode::Async />
+                <Route path=path!("/login") view=auth_pages::LoginPage ssr=SsrMode::Async />
+                <Route
+                    path=path!("/profile")
+                    view=|| view! { <Protected area=None><auth_pages::ProfilePage /></Protected> }
+                    ssr=SsrMode::Async
+                />
+                <Route
+                    path=path!("/portal")
+                    view=|| view! { <Protected area=Some(Area::Portal)><area_pages::PortalHome /></Protected> }
+                    ssr=SsrMode::Async
+                />
+                <Route
+                    path=path!("/desk")
+                    view=|| view! { <Protected area=Some(Area::Desk)><area_pages::DeskHome /></Protected> }
+                    ssr=SsrMode::Async
+                />
+                <Route
+                    path=path!("/manager")
+                    view=|| view! { <Protected area=Some(Area::Manager)><area_pages::ManagerHome /></Protected> }
+                    ssr=SsrMode::Async
+                />
+                <Route
+                    path=path!("/exec")
+                    view=|| view! { <Protected area=Some(Area::Executive)><area_pages::ExecutiveHome /></Protected> }
+                    ssr=SsrMode::Async
+                />
+                <Route
+                    path=path!("/admin")
+                    view=|| view! { <Protected area=Some(Area::Admin)><area_pages::AdminHome /></Protected> }
+                    ssr=SsrMode::Async
+                />
+                <Route
+                    path=path!("/field")
+                    view=|| view! { <Protected area=Some(Area::Field)><area_pages::FieldHome /></Protected> }
+                    ssr=SsrMode::Async
+                />
+            </Routes>
+        </Router>
+    }
+}

@@ -1,0 +1,116 @@
+//! Users and organizations as the API and the UI see them.
+
+use super::error::{ApiError, FieldErrors};
+use super::role::Role;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// A user as returned by the API (never includes secrets).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    pub id: Uuid,
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    pub organization_id: Uuid,
+}
+
+/// The signed-in user as the UI needs it: who, what role, which organization.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionUser {
+    pub id: Uuid,
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    pub organization_id: Uuid,
+    pub organization_name: String,
+}
+
+pub const MIN_PASSWORD_LEN: usize = 10;
+pub const MAX_PASSWORD_LEN: usize = 256;
+
+/// Lower-cases and trims an email so lookups and uniqueness ignore case.
+pub fn normalize_email(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
+/// A deliberately small check: one `@`, something on each side, a dot in the
+/// domain, no spaces. Delivery is the real proof.
+pub fn is_plausible_email(email: &str) -> bool {
+    let email = email.trim();
+    if email.len() > 254 || email.chars().any(char::is_whitespace) {
+        return false;
+    }
+    match email.split_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty()
+                && !domain.contains('@')
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+        }
+        None => false,
+    }
+}
+
+/// Rules for a new password, shared by the profile form and the server.
+pub fn validate_new_password(current: &str, new: &str, confirm: &str) -> Result<(), ApiError> {
+    let mut errs = FieldErrors::new();
+    errs.check(
+        !current.is_empty(),
+        "current_password",
+        "Enter your current password",
+    );
+    errs.check(
+        new.chars().count() >= MIN_PASSWORD_LEN,
+        "new_password",
+        &format!("Use at least {MIN_PASSWORD_LEN} characters"),
+    );
+    errs.check(
+        new.len() <= MAX_PASSWORD_LEN,
+        "new_password",
+        &format!("Use at most {MAX_PASSWORD_LEN} characters"),
+    );
+    errs.check(
+        new != current || new.is_empty(),
+        "new_password",
+        "Choose a password different from the current one",
+    );
+    errs.check(
+        new == confirm,
+        "confirm_password",
+        "The passwords do not match",
+    );
+    errs.into_result()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_are_normalized_and_checked() {
+        assert_eq!(normalize_email("  Agent@ACME.test "), "agent@acme.test");
+        assert!(is_plausible_email("a@b.co"));
+        for bad in [
+            "", "a", "a@b", "@b.co", "a@@b.co", "a b@c.de", "a@.co", "a@co.",
+        ] {
+            assert!(!is_plausible_email(bad), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn new_password_rules() {
+        assert!(validate_new_password("old-secret", "new-secret-1", "new-secret-1").is_ok());
+        let e = validate_new_password("", "short", "other").unwrap_err();
+        assert!(e.field("current_password").is_some());
+        assert!(e.field("new_password").unwrap().contains("at least"));
+        assert!(
+            e.field("confirm_password")
+                .unwrap()
+                .contains("do not match")
+        );
+        let same = validate_new_password("same-password", "same-password", "same-password");
+        assert!(same.unwrap_err().field("new_password").is_some());
+    }
+}

@@ -1,0 +1,31 @@
+//! Fieldesk: help desk and field service management.
+//!
+//! `domain` and `engine` are shared and pure; `api` holds the server
+//! functions (thin shells); `ui` the Leptos components; `server` everything
+//! that only runs on the server (`ssr` feature).
+
+pub mod api;
+pub mod app;
+pub mod domain;
+pub mod ui;
+
+#[cfg(feature = "ssr")]
+pub mod server;
+
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(app::App);
+    // Lets end-to-end tests wait until the page is interactive.
+    if let Some(window) = web_sys::window() {
+        let _ = js_sys_set(&window, "__fieldeskHydrated");
+    }
+}
+
+#[cfg(feature = "hydrate")]
+fn js_sys_set(window: &web_sys::Window, key: &str) -> Result<bool, wasm_bindgen::JsValue> {
+    use wasm_bindgen::JsValue;
+    let target: &JsValue = window.as_ref();
+    js_sys::Reflect::set(target, &JsValue::from_str(key), &JsValue::TRUE)
+}

@@ -1,0 +1,61 @@
+//! The `fieldesk` server binary: `serve` (default), `migrate`, `seed --demo`.
+
+use clap::Parser;
+use fieldesk::server::config::{Cli, Command};
+use fieldesk::server::{self, seed};
+use tracing_subscriber::EnvFilter;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    init_tracing(cli.config.log_json);
+    let config = cli.config;
+
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => {
+            let started = std::time::Instant::now();
+            let addr = config.addr;
+            let state = server::init(config).await?;
+            if let Some(banner) = server::seed_demo_if_empty(&state).await? {
+                println!("{banner}");
+            }
+            let listener = tokio::net::TcpListener::bind(addr).await?;
+            tracing::info!(
+                %addr,
+                database = state.db.backend(),
+                startup_ms = started.elapsed().as_millis() as u64,
+                "Fieldesk is serving on http://{addr}"
+            );
+            server::http::serve(state.clone(), listener).await?;
+            state.db.close().await;
+        }
+        Command::Migrate => {
+            let state = server::init(config).await?;
+            tracing::info!(database = state.db.backend(), "migrations applied");
+        }
+        Command::Seed { demo } => {
+            if !demo {
+                anyhow::bail!("nothing to seed: pass --demo");
+            }
+            let state = server::init(config).await?;
+            let password =
+                state.config.demo_password.clone().ok_or_else(|| {
+                    anyhow::anyhow!("set FIELDESK_DEMO_PASSWORD for the demo users")
+                })?;
+            seed::demo(&state.db, &password).await?;
+            println!("{}", seed::credentials_banner(&password));
+        }
+    }
+    Ok(())
+}
+
+fn init_tracing(json: bool) {
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    if json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}

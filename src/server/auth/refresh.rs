@@ -1,0 +1,142 @@
+//! Refresh-token policy: opaque random tokens, stored hashed, rotated on
+//! every use. Presenting a spent token means it leaked (or a client
+//! misbehaves), so the whole session family is revoked — except within a
+//! short grace window for the browser, whose parallel requests can race to
+//! rotate the same cookie.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Utc};
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+/// How long after a rotation a browser may still present the old cookie.
+pub const BROWSER_GRACE: chrono::TimeDelta = chrono::TimeDelta::seconds(30);
+
+/// A fresh token: 256 random bits, URL-safe.
+pub fn new_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// What the database keeps: a token is only as good as its hash lookup.
+pub fn hash_token(token: &str) -> String {
+    URL_SAFE_NO_PAD.encode(Sha256::digest(token.as_bytes()))
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct StoredRefresh {
+    pub user_id: Uuid,
+    pub family_id: Uuid,
+    pub expires_at: DateTime<Utc>,
+    pub used_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefreshDecision {
+    Rotate,
+    /// Benign browser race: keep the session, issue no new refresh token.
+    Continue,
+    RevokeFamily,
+    Reject,
+}
+
+/// Who presents the token: API clients get strict single use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Presenter {
+    ApiClient,
+    Browser,
+}
+
+pub fn decide(stored: &StoredRefresh, now: DateTime<Utc>, presenter: Presenter) -> RefreshDecision {
+    if stored.revoked_at.is_some() || stored.expires_at <= now {
+        return RefreshDecision::Reject;
+    }
+    match stored.used_at {
+        None => RefreshDecision::Rotate,
+        Some(used) if presenter == Presenter::Browser && now - used <= BROWSER_GRACE => {
+            RefreshDecision::Continue
+        }
+        Some(_) => RefreshDecision::RevokeFamily,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeDelta;
+
+    fn stored(now: DateTime<Utc>) -> StoredRefresh {
+        StoredRefresh {
+            user_id: Uuid::now_v7(),
+            family_id: Uuid::now_v7(),
+            expires_at: now + TimeDelta::days(30),
+            used_at: None,
+            revoked_at: None,
+        }
+    }
+
+    #[test]
+    fn fresh_token_rotates() {
+        let now = Utc::now();
+        assert_eq!(
+            decide(&stored(now), now, Presenter::ApiClient),
+            RefreshDecision::Rotate
+        );
+    }
+
+    #[test]
+    fn replayed_token_revokes_the_family_for_api_clients() {
+        let now = Utc::now();
+        let mut s = stored(now);
+        s.used_at = Some(now - TimeDelta::seconds(1));
+        assert_eq!(
+            decide(&s, now, Presenter::ApiClient),
+            RefreshDecision::RevokeFamily
+        );
+    }
+
+    #[test]
+    fn browser_race_is_tolerated_only_within_grace() {
+        let now = Utc::now();
+        let mut s = stored(now);
+        s.used_at = Some(now - TimeDelta::seconds(2));
+        assert_eq!(
+            decide(&s, now, Presenter::Browser),
+            RefreshDecision::Continue
+        );
+        s.used_at = Some(now - BROWSER_GRACE - TimeDelta::seconds(1));
+        assert_eq!(
+            decide(&s, now, Presenter::Browser),
+            RefreshDecision::RevokeFamily
+        );
+    }
+
+    #[test]
+    fn expired_or_revoked_tokens_are_rejected() {
+        let now = Utc::now();
+        let mut s = stored(now);
+        s.expires_at = now;
+        assert_eq!(decide(&s, now, Presenter::Browser), RefreshDecision::Reject);
+        let mut s = stored(now);
+        s.revoked_at = Some(now);
+        assert_eq!(
+            decide(&s, now, Presenter::ApiClient),
+            RefreshDecision::Reject
+        );
+    }
+
+    #[test]
+    fn tokens_are_unique_and_hashes_stable() {
+        let a = new_token();
+        let b = new_token();
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 43);
+        assert_eq!(hash_token(&a), hash_token(&a));
+        assert_ne!(hash_token(&a), hash_token(&b));
+        assert_ne!(hash_token(&a), a);
+    }
+}

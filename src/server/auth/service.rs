@@ -1,0 +1,214 @@
+//! Sign-in, session refresh, sign-out and password change: the one path both
+//! the REST API and the browser's server functions go through.
+
+use super::password::{hash_password_blocking, verify_password_blocking};
+use super::refresh::{Presenter, decide, hash_token, new_token};
+use super::token::Claims;
+use crate::domain::user::{normalize_email, validate_new_password};
+use crate::domain::{ErrorKind, FieldErrors, SessionUser};
+use crate::server::config::{LOCKOUT_DURATION, LOCKOUT_THRESHOLD};
+use crate::server::db::sessions::{self, NewRefresh, RotateOutcome};
+use crate::server::db::users::{self, UserRecord};
+use crate::server::error::{AppError, AppResult};
+use crate::server::state::AppState;
+use chrono::Utc;
+use std::net::IpAddr;
+use uuid::Uuid;
+
+pub const INVALID_CREDENTIALS: &str = "Invalid email or password";
+
+/// A signed-in session as handed to a client.
+#[derive(Debug, Clone)]
+pub struct IssuedSession {
+    pub claims: Claims,
+    pub access_token: String,
+    /// None when a browser's parallel request already rotated the cookie.
+    pub refresh_token: Option<String>,
+    pub expires_in: u64,
+}
+
+fn session_user(record: &UserRecord) -> SessionUser {
+    SessionUser {
+        id: record.id,
+        email: record.email.clone(),
+        name: record.name.clone(),
+        role: record.role(),
+        organization_id: record.organization_id,
+        organization_name: record.organization_name.clone(),
+    }
+}
+
+fn too_many_attempts() -> AppError {
+    AppError::kind(
+        ErrorKind::TooManyRequests,
+        "Too many sign-in attempts. Wait a few minutes and try again.",
+    )
+}
+
+fn session_expired() -> AppError {
+    AppError::kind(
+        ErrorKind::Unauthorized,
+        "Your session has ended; sign in again",
+    )
+}
+
+pub async fn login(
+    state: &AppState,
+    email: &str,
+    password: &str,
+    ip: IpAddr,
+) -> AppResult<IssuedSession> {
+    let email = normalize_email(email);
+    let mut errs = FieldErrors::new();
+    errs.check(!email.is_empty(), "email", "Enter your email address");
+    errs.check(!password.is_empty(), "password", "Enter your password");
+    errs.check(password.len() <= 1024, "password", "Password is too long");
+    errs.into_result()?;
+
+    if state.login_limiter.check_key(&ip).is_err() {
+        return Err(too_many_attempts());
+    }
+    let now = Utc::now();
+    if sessions::locked_until(&state.db, &email)
+        .await?
+        .is_some_and(|until| until > now)
+    {
+        return Err(too_many_attempts());
+    }
+
+    let record = users::find_by_email(&state.db, &email)
+        .await?
+        .filter(|u| u.active);
+    let hash = record.as_ref().map(|r| r.password_hash.clone());
+    let verified = verify_password_blocking(password.to_owned(), hash).await;
+    match record {
+        Some(record) if verified => {
+            sessions::clear_failed_logins(&state.db, &email).await?;
+            tracing::info!(user = %record.id, "signed in");
+            start_session(state, &session_user(&record)).await
+        }
+        _ => {
+            let lock_until = now + LOCKOUT_DURATION;
+            if sessions::record_failed_login(&state.db, &email, LOCKOUT_THRESHOLD, now, lock_until)
+                .await?
+                .is_some()
+            {
+                tracing::warn!("sign-in locked after repeated failures");
+            }
+            Err(AppError::kind(ErrorKind::Unauthorized, INVALID_CREDENTIALS))
+        }
+    }
+}
+
+/// Opens a new session family for a user who just proved who they are.
+async fn start_session(state: &AppState, user: &SessionUser) -> AppResult<IssuedSession> {
+    let refresh_token = new_token();
+    let family_id = Uuid::now_v7();
+    sessions::insert_refresh(
+        &state.db,
+        &NewRefresh {
+            family_id,
+            user_id: user.id,
+            token_hash: &hash_token(&refresh_token),
+            expires_at: Utc::now() + state.config.refresh_ttl(),
+        },
+    )
+    .await?;
+    Ok(issue(state, user, family_id, Some(refresh_token)))
+}
+
+fn issue(
+    state: &AppState,
+    user: &SessionUser,
+    family_id: Uuid,
+    refresh_token: Option<String>,
+) -> IssuedSession {
+    let ttl = state.config.access_ttl();
+    let claims = Claims::new(user, family_id, Utc::now().timestamp(), ttl);
+    IssuedSession {
+        access_token: state.keys.sign(&claims),
+        claims,
+        refresh_token,
+        expires_in: ttl.as_secs(),
+    }
+}
+
+pub async fn refresh(
+    state: &AppState,
+    token: &str,
+    presenter: Presenter,
+) -> AppResult<IssuedSession> {
+    if token.is_empty() || token.len() > 200 {
+        return Err(session_expired());
+    }
+    let now = Utc::now();
+    let successor = new_token();
+    let outcome = sessions::rotate_refresh(
+        &state.db,
+        &hash_token(token),
+        &hash_token(&successor),
+        now + state.config.refresh_ttl(),
+        now,
+        |stored| decide(stored, now, presenter),
+    )
+    .await?;
+    let (user_id, family_id, refresh_token) = match outcome {
+        RotateOutcome::Rotated { user_id, family_id } => (user_id, family_id, Some(successor)),
+        RotateOutcome::Continued { user_id, family_id } => (user_id, family_id, None),
+        RotateOutcome::Rejected => return Err(session_expired()),
+    };
+    // Re-read the user: a deactivated account or a changed role takes effect
+    // at the next refresh at the latest.
+    match users::find_by_id(&state.db, user_id)
+        .await?
+        .filter(|u| u.active)
+    {
+        Some(record) => Ok(issue(
+            state,
+            &session_user(&record),
+            family_id,
+            refresh_token,
+        )),
+        None => {
+            sessions::revoke_family(&state.db, family_id).await?;
+            Err(session_expired())
+        }
+    }
+}
+
+/// Ends the session a refresh token belongs to.
+pub async fn logout(state: &AppState, refresh_token: &str) -> AppResult<()> {
+    sessions::revoke_family_of(&state.db, &hash_token(refresh_token)).await?;
+    Ok(())
+}
+
+/// Ends the session an access token was issued for.
+pub async fn end_session(state: &AppState, claims: &Claims) -> AppResult<()> {
+    sessions::revoke_family(&state.db, claims.sid).await?;
+    Ok(())
+}
+
+/// Changes the caller's password, ends all their sessions and opens a new one
+/// for the caller, so a stolen session dies with the old password.
+pub async fn change_password(
+    state: &AppState,
+    caller: &Claims,
+    current: &str,
+    new: &str,
+    confirm: &str,
+) -> AppResult<IssuedSession> {
+    validate_new_password(current, new, confirm)?;
+    let record = users::find_by_id(&state.db, caller.sub)
+        .await?
+        .filter(|u| u.active)
+        .ok_or_else(session_expired)?;
+    if !verify_password_blocking(current.to_owned(), Some(record.password_hash.clone())).await {
+        let mut errs = FieldErrors::new();
+        errs.add("current_password", "Your current password is not correct");
+        return Err(errs.into_result().unwrap_err().into());
+    }
+    let hash = hash_password_blocking(new.to_owned()).await?;
+    users::replace_password(&state.db, record.id, &hash).await?;
+    tracing::info!(user = %record.id, "password changed");
+    start_session(state, &session_user(&record)).await
+}

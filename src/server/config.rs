@@ -1,0 +1,111 @@
+//! Runtime configuration, read from the command line and the environment.
+//! clap documents every variable in `fieldesk --help`.
+
+use clap::{Args, Parser, Subcommand};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "fieldesk",
+    version,
+    about = "Fieldesk: self-hosted help desk and field service management",
+    after_help = "Every option can also be set by the environment variable shown beside it.\n\
+                  With no subcommand, `fieldesk` runs `serve`."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub config: Config,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Apply migrations, seed demo data into an empty database, and serve HTTP (the default).
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Insert data: `--demo` creates the demo organizations and users.
+    Seed {
+        /// Create the demo organizations `acme` and `globex` with one user per role.
+        /// Refuses to run against a database that already has data.
+        #[arg(long)]
+        demo: bool,
+    },
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct Config {
+    /// Address to listen on.
+    #[arg(long, env = "FIELDESK_ADDR", default_value = "127.0.0.1:3000")]
+    pub addr: SocketAddr,
+
+    /// Directory for the SQLite database, uploads and generated secrets.
+    #[arg(long, env = "FIELDESK_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+
+    /// Database URL: `sqlite://…` or `postgres://…`. Default: SQLite file `fieldesk.db` in the data dir.
+    #[arg(long, env = "DATABASE_URL")]
+    pub database_url: Option<String>,
+
+    /// Password given to the demo users. Generated and printed when unset.
+    #[arg(long, env = "FIELDESK_DEMO_PASSWORD", hide_env_values = true)]
+    pub demo_password: Option<String>,
+
+    /// Directory with the compiled site (`pkg/` with WASM, JS and CSS).
+    #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
+    pub site_root: PathBuf,
+
+    /// Secret for signing access tokens. Default: generated once and kept in `<data dir>/jwt-secret`.
+    #[arg(long, env = "FIELDESK_JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<String>,
+
+    /// Lifetime of an access token, in seconds.
+    #[arg(long, env = "FIELDESK_ACCESS_TOKEN_TTL", default_value_t = 900)]
+    pub access_token_ttl_secs: u64,
+
+    /// Lifetime of a refresh token (a browser session), in seconds; renewed on use.
+    #[arg(long, env = "FIELDESK_REFRESH_TOKEN_TTL", default_value_t = 30 * 24 * 3600)]
+    pub refresh_token_ttl_secs: u64,
+
+    /// Sign-in attempts allowed per client IP address per minute.
+    #[arg(long, env = "FIELDESK_LOGIN_RATE_PER_MINUTE", default_value_t = 60)]
+    pub login_rate_per_minute: u32,
+
+    /// Mark cookies `Secure` (set this when serving over HTTPS).
+    #[arg(long, env = "FIELDESK_SECURE_COOKIES", default_value_t = false)]
+    pub secure_cookies: bool,
+
+    /// Emit logs as JSON lines instead of human-readable text.
+    #[arg(long, env = "FIELDESK_LOG_JSON", default_value_t = false)]
+    pub log_json: bool,
+}
+
+/// Consecutive failed sign-ins that lock an account, and for how long.
+pub const LOCKOUT_THRESHOLD: i32 = 10;
+pub const LOCKOUT_DURATION: Duration = Duration::from_secs(15 * 60);
+
+impl Config {
+    pub fn database_url(&self) -> String {
+        self.database_url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("fieldesk.db").display()))
+    }
+
+    pub fn access_ttl(&self) -> Duration {
+        Duration::from_secs(self.access_token_ttl_secs)
+    }
+
+    pub fn refresh_ttl(&self) -> Duration {
+        Duration::from_secs(self.refresh_token_ttl_secs)
+    }
+
+    /// A configuration for tests and tools: everything default, data in `dir`.
+    pub fn for_data_dir(dir: impl Into<PathBuf>) -> Config {
+        let mut config = Cli::parse_from(["fieldesk"]).config;
+        config.data_dir = dir.into();
+        config
+    }
+}

@@ -1,0 +1,141 @@
+//! Users of every role. Every query that a client can steer is scoped by
+//! organization; lookups by email or id alone are for sign-in and sessions.
+
+use super::{Db, on_db};
+use crate::domain::{Role, User};
+use chrono::Utc;
+use uuid::Uuid;
+
+/// A user row with what sign-in needs (hash, active flag, organization name).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct UserRecord {
+    pub id: Uuid,
+    pub organization_id: Uuid,
+    pub organization_name: String,
+    pub email: String,
+    pub name: String,
+    pub role: String,
+    pub password_hash: String,
+    pub active: bool,
+}
+
+impl UserRecord {
+    pub fn role(&self) -> Role {
+        // The CHECK constraint guarantees a known role.
+        self.role.parse().unwrap_or(Role::Customer)
+    }
+
+    pub fn to_user(&self) -> User {
+        User {
+            id: self.id,
+            email: self.email.clone(),
+            name: self.name.clone(),
+            role: self.role(),
+            organization_id: self.organization_id,
+        }
+    }
+}
+
+const SELECT_RECORD: &str = "SELECT u.id, u.organization_id, o.name AS organization_name, u.email, \
+     u.name, u.role, u.password_hash, u.active \
+     FROM users u JOIN organizations o ON o.id = u.organization_id";
+
+pub struct NewUser<'a> {
+    pub organization_id: Uuid,
+    pub email: &'a str,
+    pub name: &'a str,
+    pub role: Role,
+    pub password_hash: &'a str,
+}
+
+pub async fn insert(db: &Db, new: &NewUser<'_>) -> Result<User, sqlx::Error> {
+    let id = Uuid::now_v7();
+    let now = Utc::now();
+    on_db!(db, pool => sqlx::query(
+        "INSERT INTO users (id, organization_id, email, name, role, password_hash, active, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, TRUE, $7, $7)",
+    )
+    .bind(id)
+    .bind(new.organization_id)
+    .bind(new.email)
+    .bind(new.name)
+    .bind(new.role.as_str())
+    .bind(new.password_hash)
+    .bind(now)
+    .execute(pool)
+    .await
+        .map(|_| ()))?;
+    Ok(User {
+        id,
+        email: new.email.to_owned(),
+        name: new.name.to_owned(),
+        role: new.role,
+        organization_id: new.organization_id,
+    })
+}
+
+/// For sign-in: `email` must already be normalized.
+pub async fn find_by_email(db: &Db, email: &str) -> Result<Option<UserRecord>, sqlx::Error> {
+    let sql = format!("{SELECT_RECORD} WHERE u.email = $1");
+    on_db!(db, pool => sqlx::query_as(&sql).bind(email).fetch_optional(pool).await)
+}
+
+/// For session refresh, where the id comes from our own token store.
+pub async fn find_by_id(db: &Db, id: Uuid) -> Result<Option<UserRecord>, sqlx::Error> {
+    let sql = format!("{SELECT_RECORD} WHERE u.id = $1");
+    on_db!(db, pool => sqlx::query_as(&sql).bind(id).fetch_optional(pool).await)
+}
+
+/// A user of `org`; another organization's user is indistinguishable from a missing one.
+pub async fn find_in_org(db: &Db, org: Uuid, id: Uuid) -> Result<Option<User>, sqlx::Error> {
+    let sql = format!("{SELECT_RECORD} WHERE u.id = $1 AND u.organization_id = $2");
+    let record: Option<UserRecord> =
+        on_db!(db, pool => sqlx::query_as(&sql).bind(id).bind(org).fetch_optional(pool).await)?;
+    Ok(record.map(|r| r.to_user()))
+}
+
+/// One page of an organization's users ordered by email (unique, so it is
+/// its own keyset cursor).
+pub async fn list_in_org(
+    db: &Db,
+    org: Uuid,
+    role: Option<Role>,
+    after_email: Option<&str>,
+    limit: u32,
+) -> Result<Vec<User>, sqlx::Error> {
+    let sql = format!(
+        "{SELECT_RECORD} WHERE u.organization_id = $1 \
+         AND ($2 IS NULL OR u.role = $2) AND ($3 IS NULL OR u.email > $3) \
+         ORDER BY u.email LIMIT $4"
+    );
+    let role = role.map(Role::as_str);
+    let records: Vec<UserRecord> = on_db!(db, pool => sqlx::query_as(&sql)
+        .bind(org)
+        .bind(role)
+        .bind(after_email)
+        .bind(i64::from(limit))
+        .fetch_all(pool)
+        .await)?;
+    Ok(records.iter().map(UserRecord::to_user).collect())
+}
+
+/// Sets a new password hash and ends every session of the user, atomically:
+/// a stolen session must not outlive the password it was opened with.
+pub async fn replace_password(db: &Db, id: Uuid, hash: &str) -> Result<(), sqlx::Error> {
+    let now = Utc::now();
+    on_db!(db, pool => {
+        let mut tx = pool.begin().await?;
+        sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3")
+            .bind(hash)
+            .bind(now)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("UPDATE refresh_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
+            .bind(now)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await
+    })
+}

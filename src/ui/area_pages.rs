@@ -1,0 +1,96 @@
+//! The home page of each area. Each greets the user and shows what the
+//! foundation already knows; later features fill these areas in.
+
+use super::frame::CurrentUser;
+use super::people::{Headcount, PeopleTable};
+use crate::domain::{Area, Role};
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+const STAFF: &[Role] = &[
+    Role::Agent,
+    Role::Manager,
+    Role::Technician,
+    Role::Admin,
+    Role::Executive,
+];
+const FIELD_AND_DESK: &[Role] = &[Role::Agent, Role::Technician];
+
+/// Title, heading and greeting shared by every area home.
+#[component]
+fn AreaHeader(area: Area, #[prop(into)] lead: String) -> impl IntoView {
+    let CurrentUser(user) = expect_context::<CurrentUser>();
+    view! {
+        <Title text=area.title() />
+        <header class="page-header">
+            <h1>{area.title()}</h1>
+            <p class="lead">{format!("Welcome, {}. ", user.name)}{lead}</p>
+        </header>
+    }
+}
+
+#[component]
+pub fn PortalHome() -> impl IntoView {
+    let CurrentUser(user) = expect_context::<CurrentUser>();
+    view! {
+        <AreaHeader area=Area::Portal lead=format!("This is your support space at {}.", user.organization_name) />
+        <section class="card" aria-labelledby="contact-title">
+            <h2 id="contact-title">"Your contact details"</h2>
+            <dl class="facts">
+                <dt>"Name"</dt><dd>{user.name.clone()}</dd>
+                <dt>"Email"</dt><dd>{user.email.clone()}</dd>
+            </dl>
+            <p class="muted">"Replies to your requests are sent to this address."</p>
+        </section>
+    }
+}
+
+#[component]
+pub fn DeskHome() -> impl IntoView {
+    view! {
+        <AreaHeader area=Area::Desk lead="Your colleagues on the desk and in the field are listed below." />
+        <PeopleTable caption="Colleagues" roles=STAFF />
+    }
+}
+
+#[component]
+pub fn ManagerHome() -> impl IntoView {
+    view! {
+        <AreaHeader area=Area::Manager lead="Your team of support executives and field technicians." />
+        <PeopleTable caption="Team" roles=FIELD_AND_DESK />
+    }
+}
+
+#[component]
+pub fn ExecutiveHome() -> impl IntoView {
+    view! {
+        <AreaHeader area=Area::Executive lead="The organization at a glance." />
+        <section aria-labelledby="headcount-title">
+            <h2 id="headcount-title">"People by role"</h2>
+            <div class="kpis"><Headcount /></div>
+        </section>
+    }
+}
+
+#[component]
+pub fn AdminHome() -> impl IntoView {
+    view! {
+        <AreaHeader area=Area::Admin lead="Everyone with an account in your organization." />
+        <PeopleTable caption="Users" roles=&Role::ALL />
+    }
+}
+
+#[component]
+pub fn FieldHome() -> impl IntoView {
+    let CurrentUser(user) = expect_context::<CurrentUser>();
+    view! {
+        <AreaHeader area=Area::Field lead="Your jobs for the day appear here once they are scheduled." />
+        <section class="card" aria-labelledby="tech-title">
+            <h2 id="tech-title">"On duty"</h2>
+            <dl class="facts">
+                <dt>"Technician"</dt><dd>{user.name.clone()}</dd>
+                <dt>"Organization"</dt><dd>{user.organization_name.clone()}</dd>
+            </dl>
+        </section>
+    }
+}

@@ -1,0 +1,56 @@
+//! Form pieces shared by every page: labelled inputs with their
+//! server-side field messages, and the form-level alert.
+
+use crate::domain::ApiError;
+use leptos::prelude::*;
+
+/// The error of the last submission, if it failed.
+pub fn last_error<T: Clone + Send + Sync + 'static>(
+    value: impl Get<Value = Option<Result<T, ApiError>>> + Send + Sync + 'static,
+) -> Signal<Option<ApiError>> {
+    Signal::derive(move || value.get().and_then(Result::err))
+}
+
+/// The form-level message of a failed submission.
+#[component]
+pub fn FormAlert(error: Signal<Option<ApiError>>) -> impl IntoView {
+    move || {
+        error.get().map(|e| {
+            view! { <div role="alert" class="alert alert-error">{e.error}</div> }
+        })
+    }
+}
+
+/// A labelled input whose server-side message, if any, is tied to it with
+/// `aria-describedby` so screen readers announce it.
+#[component]
+pub fn Field(
+    name: &'static str,
+    label: &'static str,
+    #[prop(default = "text")] kind: &'static str,
+    #[prop(optional)] autocomplete: &'static str,
+    #[prop(optional, into)] hint: String,
+    #[prop(optional)] autofocus: bool,
+    error: Signal<Option<ApiError>>,
+) -> impl IntoView {
+    let message = move || error.get().and_then(|e| e.field(name).map(str::to_owned));
+    let described_by = format!("{name}-message");
+    view! {
+        <div class="field">
+            <label for=name>{label}</label>
+            <input
+                id=name
+                name=name
+                type=kind
+                autocomplete=autocomplete
+                autofocus=autofocus
+                required
+                aria-invalid=move || if message().is_some() { "true" } else { "false" }
+                aria-describedby=described_by.clone()
+            />
+            <p id=described_by class=move || if message().is_some() { "field-error" } else { "field-hint" }>
+                {move || message().unwrap_or_else(|| hint.clone())}
+            </p>
+        </div>
+    }
+}

@@ -1,0 +1,84 @@
+//! The signed-in layout: top bar with the role's navigation, the user and
+//! sign-out; and `Protected`, which admits only the right roles.
+
+use super::status_pages::{AccessDenied, ErrorNotice};
+use crate::api::auth::{Logout, current_user};
+use crate::domain::{Area, SessionUser};
+use leptos::prelude::*;
+use leptos_router::components::{A, Redirect};
+
+/// The signed-in user, for pages inside `Protected`.
+#[derive(Clone, Debug)]
+pub struct CurrentUser(pub SessionUser);
+
+/// Renders `children` for a signed-in user allowed into `area` (any signed-in
+/// user when `area` is None); sends visitors to /login. The server enforces
+/// the same rules on every call; this only decides what to show.
+#[component]
+pub fn Protected(area: Option<Area>, children: ChildrenFn) -> impl IntoView {
+    let user = Resource::new_blocking(|| (), |_| current_user());
+    view! {
+        <Suspense fallback=|| view! { <p class="loading" role="status">"Loading…"</p> }>
+            {move || {
+                let children = children.clone();
+                Suspend::new(async move {
+                    match user.await {
+                        Ok(Some(user)) => {
+                            let allowed = area.is_none_or(|a| user.role.may_enter(a));
+                            provide_context(CurrentUser(user.clone()));
+                            let page = if allowed {
+                                children().into_any()
+                            } else {
+                                view! { <AccessDenied /> }.into_any()
+                            };
+                            view! { <AppFrame user=user>{page}</AppFrame> }.into_any()
+                        }
+                        Ok(None) => view! { <Redirect path="/login" /> }.into_any(),
+                        Err(error) => view! { <main class="content"><ErrorNotice error /></main> }.into_any(),
+                    }
+                })
+            }}
+        </Suspense>
+    }
+}
+
+#[component]
+fn AppFrame(user: SessionUser, children: Children) -> impl IntoView {
+    let logout = ServerAction::<Logout>::new();
+    let nav_links = user
+        .role
+        .areas()
+        .into_iter()
+        .map(|area| view! { <li><A href=area.path()>{area.nav_label()}</A></li> })
+        .collect_view();
+    view! {
+        <a class="skip-link" href="#main">"Skip to content"</a>
+        <header class="topbar">
+            <a class="brand" href=user.role.home_path()>"Fieldesk"</a>
+            <nav aria-label="Main" class="mainnav">
+                <ul>
+                    {nav_links}
+                    <li><A href="/profile">"Profile"</A></li>
+                </ul>
+            </nav>
+            <div class="whoami">
+                <span class="whoami-name">{user.name.clone()}</span>
+                <span class="badge">{user.role.label()}</span>
+                <span class="whoami-org">{user.organization_name.clone()}</span>
+                <ActionForm action=logout>
+                    <button type="submit" class="btn btn-quiet">"Sign out"</button>
+                </ActionForm>
+            </div>
+        </header>
+        <main id="main" class="content">
+            <ErrorBoundary fallback=|errors| {
+                view! {
+                    <div role="alert" class="alert alert-error">
+                        <strong>"Something went wrong on this page. "</strong>
+                        {move || errors.get().into_iter().map(|(_, e)| e.to_string()).collect::<Vec<_>>().join("; ")}
+                    </div>
+                }
+            }>{children()}</ErrorBoundary>
+        </main>
+    }
+}

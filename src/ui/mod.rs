@@ -1,0 +1,10 @@
+//! Leptos components and pages. `frame` is the signed-in layout; pages are
+//! grouped by audience and grow into `portal/`, `desk/`, `manager/`,
+//! `exec/`, `admin/` and `field/` as those areas fill in.
+
+pub mod area_pages;
+pub mod auth_pages;
+pub mod forms;
+pub mod frame;
+pub mod people;
+pub mod status_pages;

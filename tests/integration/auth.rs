@@ -1,0 +1,246 @@
+//! Sign-in, refresh rotation, sign-out, lock-out and rate limits over REST.
+
+use crate::common::*;
+use crate::on_both_backends;
+use reqwest::StatusCode;
+use serde_json::json;
+
+on_both_backends!(
+    login_returns_tokens_and_user,
+    wrong_password_and_unknown_email_look_the_same,
+    login_rejects_bad_input_with_field_messages,
+    refresh_rotates_and_a_replay_revokes_the_family,
+    logout_ends_the_session,
+    account_locks_after_ten_failures_without_revealing_accounts,
+    bearer_token_is_required_and_checked,
+    deactivated_user_cannot_refresh,
+);
+
+async fn login_returns_tokens_and_user(app: TestApp) {
+    let body = expect_json(
+        app.login("Agent@ACME.test ", DEMO_PASSWORD).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(body["token_type"], "Bearer");
+    assert_eq!(body["expires_in"], 900);
+    assert!(body["access_token"].as_str().unwrap().len() > 20);
+    assert!(body["refresh_token"].as_str().unwrap().len() > 20);
+    let user = &body["user"];
+    assert_eq!(user["email"], "agent@acme.test");
+    assert_eq!(user["role"], "agent");
+    assert_eq!(user["name"], "Alex Agent");
+    let mut keys: Vec<_> = user.as_object().unwrap().keys().cloned().collect();
+    keys.sort();
+    assert_eq!(keys, ["email", "id", "name", "organization_id", "role"]);
+
+    let token = body["access_token"].as_str().unwrap();
+    let me = expect_json(app.get("/api/v1/users/me", token).await, StatusCode::OK).await;
+    assert_eq!(&me, user);
+
+    // Every role signs in and is told its role.
+    for (email, role) in [
+        ("admin@acme.test", "admin"),
+        ("manager@acme.test", "manager"),
+        ("ceo@acme.test", "executive"),
+        ("tech@acme.test", "technician"),
+        ("customer@acme.test", "customer"),
+        ("admin@globex.test", "admin"),
+    ] {
+        assert_eq!(app.tokens(email).await["user"]["role"], role);
+    }
+}
+
+async fn wrong_password_and_unknown_email_look_the_same(app: TestApp) {
+    let wrong = expect_json(
+        app.login("agent@acme.test", "not-the-password").await,
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
+    let unknown = expect_json(
+        app.login("nobody@acme.test", "not-the-password").await,
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
+    assert_eq!(wrong, unknown);
+    assert_eq!(wrong, json!({"error": "Invalid email or password"}));
+}
+
+async fn login_rejects_bad_input_with_field_messages(app: TestApp) {
+    let empty = app
+        .client
+        .post(app.url("/api/v1/auth/login"))
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    let body = expect_json(empty, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert!(body["fields"]["email"].is_string(), "{body}");
+    assert!(body["fields"]["password"].is_string(), "{body}");
+
+    let malformed = app
+        .client
+        .post(app.url("/api/v1/auth/login"))
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    let body = expect_json(malformed, StatusCode::BAD_REQUEST).await;
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("Invalid request body")
+    );
+
+    let wrong_type = app
+        .client
+        .post(app.url("/api/v1/auth/login"))
+        .json(&json!({"email": 5}))
+        .send()
+        .await
+        .unwrap();
+    expect_json(wrong_type, StatusCode::UNPROCESSABLE_ENTITY).await;
+}
+
+async fn refresh(app: &TestApp, token: &str) -> reqwest::Response {
+    app.client
+        .post(app.url("/api/v1/auth/refresh"))
+        .json(&json!({"refresh_token": token}))
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn refresh_rotates_and_a_replay_revokes_the_family(app: TestApp) {
+    let first = app.tokens("agent@acme.test").await;
+    let token1 = first["refresh_token"].as_str().unwrap();
+
+    let second = expect_json(refresh(&app, token1).await, StatusCode::OK).await;
+    let token2 = second["refresh_token"].as_str().unwrap();
+    assert_ne!(token1, token2);
+    assert_eq!(second["user"], first["user"]);
+    let access2 = second["access_token"].as_str().unwrap();
+    expect_json(app.get("/api/v1/users/me", access2).await, StatusCode::OK).await;
+
+    // Replaying the spent token is refused and burns the whole family...
+    expect_json(refresh(&app, token1).await, StatusCode::UNAUTHORIZED).await;
+    // ...so even the legitimate successor no longer works.
+    expect_json(refresh(&app, token2).await, StatusCode::UNAUTHORIZED).await;
+
+    // Another sign-in is a separate family and unaffected.
+    let other = app.tokens("agent@acme.test").await;
+    expect_json(
+        refresh(&app, other["refresh_token"].as_str().unwrap()).await,
+        StatusCode::OK,
+    )
+    .await;
+
+    expect_json(
+        refresh(&app, "made-up-token").await,
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
+}
+
+async fn logout_ends_the_session(app: TestApp) {
+    let tokens = app.tokens("manager@acme.test").await;
+    let refresh_token = tokens["refresh_token"].as_str().unwrap();
+    let res = app
+        .client
+        .post(app.url("/api/v1/auth/logout"))
+        .json(&json!({"refresh_token": refresh_token}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    expect_json(refresh(&app, refresh_token).await, StatusCode::UNAUTHORIZED).await;
+}
+
+async fn account_locks_after_ten_failures_without_revealing_accounts(app: TestApp) {
+    for email in ["customer2@acme.test", "ghost@acme.test"] {
+        for _ in 0..10 {
+            expect_json(
+                app.login(email, "wrong-password").await,
+                StatusCode::UNAUTHORIZED,
+            )
+            .await;
+        }
+        // Locked: even the right password is refused, the same way for a
+        // real and a made-up account.
+        let body = expect_json(
+            app.login(email, DEMO_PASSWORD).await,
+            StatusCode::TOO_MANY_REQUESTS,
+        )
+        .await;
+        assert!(body["error"].as_str().unwrap().contains("Too many"));
+    }
+    // Other accounts are unaffected.
+    app.tokens("customer@acme.test").await;
+}
+
+async fn bearer_token_is_required_and_checked(app: TestApp) {
+    let none = app
+        .client
+        .get(app.url("/api/v1/users/me"))
+        .send()
+        .await
+        .unwrap();
+    expect_json(none, StatusCode::UNAUTHORIZED).await;
+    expect_json(
+        app.get("/api/v1/users/me", "garbage").await,
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
+    let mut forged = app.bearer("agent@acme.test").await;
+    forged.push('x');
+    expect_json(
+        app.get("/api/v1/users/me", &forged).await,
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
+}
+
+async fn deactivated_user_cannot_refresh(app: TestApp) {
+    let tokens = app.tokens("agent2@acme.test").await;
+    deactivate(&app, "agent2@acme.test").await;
+    expect_json(
+        refresh(&app, tokens["refresh_token"].as_str().unwrap()).await,
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
+    expect_json(
+        app.login("agent2@acme.test", DEMO_PASSWORD).await,
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
+}
+
+async fn deactivate(app: &TestApp, email: &str) {
+    use fieldesk::server::db::Db;
+    let sql = "UPDATE users SET active = FALSE WHERE email = $1";
+    match &app.state.db {
+        Db::Sqlite(pool) => sqlx::query(sql).bind(email).execute(pool).await.map(|_| ()),
+        Db::Postgres(pool) => sqlx::query(sql).bind(email).execute(pool).await.map(|_| ()),
+    }
+    .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_in_is_rate_limited_per_ip() {
+    let app = TestApp::start_with(Backend::Sqlite, |c| c.login_rate_per_minute = 3).await;
+    for _ in 0..3 {
+        expect_json(
+            app.login("agent@acme.test", "wrong-password").await,
+            StatusCode::UNAUTHORIZED,
+        )
+        .await;
+    }
+    let body = expect_json(
+        app.login("agent@acme.test", DEMO_PASSWORD).await,
+        StatusCode::TOO_MANY_REQUESTS,
+    )
+    .await;
+    assert!(body["error"].as_str().unwrap().contains("Too many"));
+}

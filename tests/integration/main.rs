@@ -1,0 +1,8 @@
+//! Integration tests: every test runs against the real server on SQLite and
+//! on PostgreSQL (one test binary, so the server links once).
+
+mod common;
+
+mod auth;
+mod users;
+mod web;
