@@ -81,7 +81,7 @@ impl ApiError {
     pub fn validation(fields: BTreeMap<String, String>) -> Self {
         ApiError {
             kind: ErrorKind::Validation,
-            error: "Some fields need attention".into(),
+            error: "Please correct the highlighted fields".into(),
             fields,
         }
     }

@@ -35,6 +35,7 @@ pub fn Field(
 ) -> impl IntoView {
     let message = move || error.get().and_then(|e| e.field(name).map(str::to_owned));
     let described_by = format!("{name}-message");
+    let message_id = described_by.clone();
     view! {
         <div class="field">
             <label for=name>{label}</label>
@@ -46,11 +47,13 @@ pub fn Field(
                 autofocus=autofocus
                 required
                 aria-invalid=move || if message().is_some() { "true" } else { "false" }
-                aria-describedby=described_by.clone()
+                aria-describedby=described_by
             />
-            <p id=described_by class=move || if message().is_some() { "field-error" } else { "field-hint" }>
-                {move || message().unwrap_or_else(|| hint.clone())}
-            </p>
+            {move || match message() {
+                // role=alert so the message is announced when it appears.
+                Some(text) => view! { <p id=message_id.clone() class="field-error" role="alert">{text}</p> }.into_any(),
+                None => view! { <p id=message_id.clone() class="field-hint">{hint.clone()}</p> }.into_any(),
+            }}
         </div>
     }
 }
