@@ -5,6 +5,11 @@ use fieldesk::server::config::{Cli, Command};
 use fieldesk::server::{self, seed};
 use tracing_subscriber::EnvFilter;
 
+// Server-side rendering allocates many short-lived objects; mimalloc handles
+// that pattern far better than glibc's allocator (see docs/PERFORMANCE.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();

@@ -127,3 +127,17 @@ test.describe('profile', () => {
     await expect(page).toHaveURL(urlFor('/profile'));
   });
 });
+
+test.describe('on a phone', () => {
+  test.use({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+
+  test('the technician home fits the screen without sideways scrolling', async ({ page }) => {
+    await signIn(page, 'tech@acme.test');
+    await expect(page).toHaveURL(urlFor('/field'));
+    await expect(page.getByRole('heading', { level: 1, name: 'Field service' })).toBeVisible();
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(overflow).toBeLessThanOrEqual(0);
+    await expect(page.getByRole('button', { name: 'Sign out', exact: true })).toBeVisible();
+    await page.screenshot({ path: path.join(SCREENSHOT_DIR, 'tech-phone.png'), fullPage: true });
+  });
+});

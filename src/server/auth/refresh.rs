@@ -139,4 +139,35 @@ mod tests {
         assert_ne!(hash_token(&a), hash_token(&b));
         assert_ne!(hash_token(&a), a);
     }
+
+    proptest::proptest! {
+        /// Whatever the timing, a token is only ever rotated when it is
+        /// live and unspent, and a spent token never rotates again.
+        #[test]
+        fn only_live_unspent_tokens_rotate(
+            expires_in in -100_000i64..100_000,
+            used_ago in proptest::option::of(0i64..100_000),
+            revoked in proptest::bool::ANY,
+            browser in proptest::bool::ANY,
+        ) {
+            let now = Utc::now();
+            let s = StoredRefresh {
+                user_id: Uuid::nil(),
+                family_id: Uuid::nil(),
+                expires_at: now + TimeDelta::seconds(expires_in),
+                used_at: used_ago.map(|ago| now - TimeDelta::seconds(ago)),
+                revoked_at: revoked.then_some(now),
+            };
+            let presenter = if browser { Presenter::Browser } else { Presenter::ApiClient };
+            let decision = decide(&s, now, presenter);
+            let live = !revoked && expires_in > 0;
+            proptest::prop_assert_eq!(decision == RefreshDecision::Rotate, live && used_ago.is_none());
+            if !live {
+                proptest::prop_assert_eq!(decision, RefreshDecision::Reject);
+            }
+            if presenter == Presenter::ApiClient {
+                proptest::prop_assert_ne!(decision, RefreshDecision::Continue);
+            }
+        }
+    }
 }
