@@ -7,6 +7,7 @@
 pub mod api;
 pub mod app;
 pub mod domain;
+pub mod engine;
 pub mod ui;
 
 #[cfg(feature = "ssr")]

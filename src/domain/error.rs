@@ -112,6 +112,24 @@ impl FieldErrors {
         }
     }
 
+    /// Parses an optional wire value; an unknown one is a field error.
+    pub fn parse<T>(
+        &mut self,
+        field: &str,
+        raw: Option<&str>,
+        parse: fn(&str) -> Option<T>,
+    ) -> Option<T> {
+        let raw = raw.map(str::trim).filter(|r| !r.is_empty())?;
+        let parsed = parse(raw);
+        if parsed.is_none() {
+            self.add(
+                field,
+                format!("Unknown {} `{raw}`", field.replace('_', " ")),
+            );
+        }
+        parsed
+    }
+
     pub fn into_result(self) -> Result<(), ApiError> {
         if self.0.is_empty() {
             Ok(())

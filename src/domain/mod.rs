@@ -2,6 +2,7 @@
 
 pub mod error;
 pub mod role;
+pub mod ticket;
 pub mod user;
 
 pub use error::{ApiError, ErrorKind, FieldErrors};

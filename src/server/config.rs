@@ -47,7 +47,7 @@ pub struct Config {
     pub data_dir: PathBuf,
 
     /// Database URL: `sqlite://…` or `postgres://…`. Default: SQLite file `fieldesk.db` in the data dir.
-    #[arg(long, env = "DATABASE_URL")]
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<String>,
 
     /// Password given to the demo users. Generated and printed when unset.

@@ -7,6 +7,7 @@ pub mod error;
 pub mod http;
 pub mod seed;
 pub mod state;
+pub mod tickets;
 
 pub use error::{AppError, AppResult};
 pub use state::AppState;

@@ -6,6 +6,7 @@
 
 pub mod orgs;
 pub mod sessions;
+pub mod tickets;
 pub mod users;
 
 use anyhow::Context;

@@ -2,6 +2,7 @@
 //! browser's server functions use.
 
 mod auth;
+mod tickets;
 mod users;
 
 use crate::domain::{ApiError, ErrorKind};
@@ -10,16 +11,25 @@ use crate::server::state::AppState;
 use axum::Router;
 use axum::extract::FromRequest;
 use axum::extract::rejection::JsonRejection;
+use serde::Serialize;
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .merge(auth::router())
         .merge(users::router())
+        .merge(tickets::router())
         .fallback(not_found)
 }
 
 async fn not_found() -> AppError {
     AppError::Api(ApiError::not_found())
+}
+
+/// A page of a list; `next_cursor` continues it (None on the last page).
+#[derive(Serialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next_cursor: Option<String>,
 }
 
 /// `Json` whose rejections use our error body instead of axum's plain text.

@@ -1,5 +1,6 @@
 //! `/users/me`, `/users`, `/users/{id}`.
 
+use super::Page;
 use crate::domain::{ApiError, FieldErrors, Role, User};
 use crate::server::auth::Caller;
 use crate::server::db::users;
@@ -8,7 +9,7 @@ use crate::server::state::AppState;
 use axum::extract::{Path, Query, State};
 use axum::routing::get;
 use axum::{Json, Router};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use uuid::Uuid;
 
 pub fn router() -> Router<AppState> {
@@ -31,12 +32,6 @@ struct ListQuery {
     role: Option<String>,
     limit: Option<String>,
     cursor: Option<String>,
-}
-
-#[derive(Serialize)]
-struct Page<T> {
-    items: Vec<T>,
-    next_cursor: Option<String>,
 }
 
 const MAX_PAGE: u32 = 500;

@@ -1,0 +1,266 @@
+//! Tickets as the API and the UI see them, with the rules both sides use.
+
+use super::error::{ApiError, FieldErrors};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use uuid::Uuid;
+
+/// Declares a string-backed enum with its wire names, once.
+macro_rules! wire_enum {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident => $wire:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $wire),+ }
+            }
+
+            pub fn parse(s: &str) -> Option<$name> {
+                match s { $($wire => Some($name::$variant),)+ _ => None }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+wire_enum!(
+    /// Where a ticket is in its life.
+    TicketStatus {
+        New => "new",
+        Open => "open",
+        Pending => "pending",
+        OnHold => "on_hold",
+        Resolved => "resolved",
+        Closed => "closed",
+    }
+);
+
+wire_enum!(Priority { Low => "low", Medium => "medium", High => "high", Urgent => "urgent" });
+
+wire_enum!(
+    /// How the ticket reached us.
+    Channel {
+        Web => "web",
+        Portal => "portal",
+        Email => "email",
+        Whatsapp => "whatsapp",
+        Sms => "sms",
+        Phone => "phone",
+        Api => "api",
+    }
+);
+
+impl TicketStatus {
+    /// Still needs work from someone.
+    pub fn is_open(self) -> bool {
+        !matches!(self, TicketStatus::Resolved | TicketStatus::Closed)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            TicketStatus::New => "New",
+            TicketStatus::Open => "Open",
+            TicketStatus::Pending => "Pending",
+            TicketStatus::OnHold => "On hold",
+            TicketStatus::Resolved => "Resolved",
+            TicketStatus::Closed => "Closed",
+        }
+    }
+}
+
+impl Priority {
+    pub fn label(self) -> &'static str {
+        match self {
+            Priority::Low => "Low",
+            Priority::Medium => "Medium",
+            Priority::High => "High",
+            Priority::Urgent => "Urgent",
+        }
+    }
+}
+
+/// `TCK-000123`: what people say on the phone.
+pub fn display_number(number: i64) -> String {
+    format!("TCK-{number:06}")
+}
+
+/// A ticket as returned by the API.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Ticket {
+    pub id: Uuid,
+    pub number: i64,
+    pub display_number: String,
+    pub subject: String,
+    pub description: String,
+    pub status: TicketStatus,
+    pub priority: Priority,
+    pub channel: Channel,
+    pub requester_id: Uuid,
+    pub assignee_id: Option<Uuid>,
+    pub tags: Vec<String>,
+    pub first_response_at: Option<DateTime<Utc>>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A message on a ticket: a public reply, or an internal note staff only see.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Comment {
+    pub id: Uuid,
+    pub ticket_id: Uuid,
+    pub author_id: Uuid,
+    pub author_name: String,
+    pub body: String,
+    pub public: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+/// One line of a ticket's audit trail: who changed which field, from what
+/// to what, and through which channel (ui, api, rule, email, import).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct HistoryEntry {
+    pub actor_id: Option<Uuid>,
+    pub actor_name: Option<String>,
+    pub source: String,
+    pub field: String,
+    #[cfg_attr(feature = "ssr", sqlx(rename = "old_value"))]
+    pub old: Option<String>,
+    #[cfg_attr(feature = "ssr", sqlx(rename = "new_value"))]
+    pub new: Option<String>,
+    #[cfg_attr(feature = "ssr", sqlx(rename = "created_at"))]
+    pub at: DateTime<Utc>,
+}
+
+pub const MAX_SUBJECT_LEN: usize = 250;
+pub const MAX_BODY_LEN: usize = 100_000;
+pub const MAX_TAGS: usize = 20;
+pub const MAX_TAG_LEN: usize = 50;
+
+/// Trims and checks a new ticket's subject and description.
+pub fn validate_new_ticket(subject: &str, description: &str) -> Result<(), ApiError> {
+    let mut errs = FieldErrors::new();
+    check_subject(&mut errs, subject);
+    errs.check(
+        !description.trim().is_empty(),
+        "description",
+        "Describe the problem",
+    );
+    errs.check(
+        description.len() <= MAX_BODY_LEN,
+        "description",
+        "The description is too long",
+    );
+    errs.into_result()
+}
+
+pub fn check_subject(errs: &mut FieldErrors, subject: &str) {
+    errs.check(!subject.trim().is_empty(), "subject", "Enter a subject");
+    errs.check(
+        subject.trim().chars().count() <= MAX_SUBJECT_LEN,
+        "subject",
+        &format!("Keep the subject under {MAX_SUBJECT_LEN} characters"),
+    );
+}
+
+/// Tags are lower-case words: trimmed, de-duplicated, sorted.
+pub fn normalize_tags(errs: &mut FieldErrors, tags: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = tags
+        .iter()
+        .map(|t| t.trim().to_lowercase())
+        .filter(|t| !t.is_empty())
+        .collect();
+    out.sort();
+    out.dedup();
+    errs.check(
+        out.len() <= MAX_TAGS,
+        "tags",
+        &format!("Use at most {MAX_TAGS} tags"),
+    );
+    errs.check(
+        out.iter().all(|t| {
+            t.chars().count() <= MAX_TAG_LEN
+                && t.chars()
+                    .all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        }),
+        "tags",
+        "Tags are single words of letters, digits, - _ or .",
+    );
+    out
+}
+
+pub fn validate_comment_body(body: &str) -> Result<(), ApiError> {
+    let mut errs = FieldErrors::new();
+    errs.check(!body.trim().is_empty(), "body", "Write a message");
+    errs.check(
+        body.len() <= MAX_BODY_LEN,
+        "body",
+        "The message is too long",
+    );
+    errs.into_result()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wire_names_round_trip() {
+        for s in TicketStatus::ALL {
+            assert_eq!(TicketStatus::parse(s.as_str()), Some(*s));
+            assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
+        }
+        assert_eq!(TicketStatus::OnHold.as_str(), "on_hold");
+        assert_eq!(Priority::parse("urgent"), Some(Priority::Urgent));
+        assert_eq!(Channel::parse("whatsapp"), Some(Channel::Whatsapp));
+        assert_eq!(Channel::parse("fax"), None);
+    }
+
+    #[test]
+    fn numbers_display_padded() {
+        assert_eq!(display_number(123), "TCK-000123");
+        assert_eq!(display_number(1_234_567), "TCK-1234567");
+    }
+
+    #[test]
+    fn new_ticket_needs_subject_and_description() {
+        let err = validate_new_ticket("  ", "").unwrap_err();
+        assert!(err.field("subject").is_some());
+        assert!(err.field("description").is_some());
+        assert!(validate_new_ticket("Printer on fire", "It is on fire.").is_ok());
+        let long = "x".repeat(MAX_SUBJECT_LEN + 1);
+        assert!(
+            validate_new_ticket(&long, "d")
+                .unwrap_err()
+                .field("subject")
+                .is_some()
+        );
+    }
+
+    #[test]
+    fn tags_are_normalized() {
+        let mut errs = FieldErrors::new();
+        let tags = normalize_tags(
+            &mut errs,
+            &[" VIP ".into(), "billing".into(), "vip".into(), "".into()],
+        );
+        assert_eq!(tags, ["billing", "vip"]);
+        assert!(errs.into_result().is_ok());
+        let mut errs = FieldErrors::new();
+        normalize_tags(&mut errs, &["two words".into()]);
+        assert!(errs.into_result().unwrap_err().field("tags").is_some());
+    }
+}

@@ -1,0 +1,5 @@
+//! Pure business logic: no I/O, no clocks (time is passed in), so every rule
+//! is unit- and property-tested. Services load state, ask an engine what to
+//! do, and store the result.
+
+pub mod ticket_change;

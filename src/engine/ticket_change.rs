@@ -1,0 +1,395 @@
+//! What a change to a ticket means: which fields change (for the audit
+//! trail), which timestamps follow (first response, resolved, closed), and
+//! whether the actor may make it at all. Every path that changes a ticket —
+//! UI, API, import, later email and rules — asks here first.
+
+use crate::domain::ticket::{Priority, TicketStatus, normalize_tags};
+use crate::domain::{ApiError, ErrorKind, FieldErrors, Role};
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+/// The fields of a ticket that changes act on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TicketState {
+    pub subject: String,
+    pub status: TicketStatus,
+    pub priority: Priority,
+    pub assignee_id: Option<Uuid>,
+    pub tags: Vec<String>,
+    pub first_response_at: Option<DateTime<Utc>>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    pub closed_at: Option<DateTime<Utc>>,
+}
+
+/// A partial update; `None` leaves a field alone. `assignee_id:
+/// Some(None)` unassigns.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TicketPatch {
+    pub subject: Option<String>,
+    pub status: Option<TicketStatus>,
+    pub priority: Option<Priority>,
+    pub assignee_id: Option<Option<Uuid>>,
+    pub tags: Option<Vec<String>>,
+}
+
+/// One line of the audit trail: field, old → new (as text).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldChange {
+    pub field: &'static str,
+    pub old: Option<String>,
+    pub new: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Plan {
+    pub next: TicketState,
+    pub changes: Vec<FieldChange>,
+}
+
+fn conflict(message: &str) -> ApiError {
+    ApiError::new(ErrorKind::Conflict, message)
+}
+
+/// Plans a field update by `actor`. Customers may only reopen or resolve
+/// their ticket; closed tickets are final (a follow-up is a new ticket).
+pub fn plan_update(
+    current: &TicketState,
+    patch: &TicketPatch,
+    actor: Role,
+    now: DateTime<Utc>,
+) -> Result<Plan, ApiError> {
+    if current.status == TicketStatus::Closed {
+        return Err(conflict(
+            "This ticket is closed; open a follow-up ticket instead",
+        ));
+    }
+    let mut errs = FieldErrors::new();
+    if actor == Role::Customer {
+        let staff_only = patch.subject.is_some()
+            || patch.priority.is_some()
+            || patch.assignee_id.is_some()
+            || patch.tags.is_some();
+        if staff_only {
+            return Err(ApiError::forbidden());
+        }
+        if let Some(status) = patch.status {
+            errs.check(
+                matches!(status, TicketStatus::Open | TicketStatus::Resolved),
+                "status",
+                "You can reopen or resolve your ticket",
+            );
+        }
+    }
+    let mut next = current.clone();
+    if let Some(subject) = &patch.subject {
+        crate::domain::ticket::check_subject(&mut errs, subject);
+        next.subject = subject.trim().to_owned();
+    }
+    if let Some(tags) = &patch.tags {
+        next.tags = normalize_tags(&mut errs, tags);
+    }
+    errs.into_result()?;
+    if let Some(priority) = patch.priority {
+        next.priority = priority;
+    }
+    if let Some(assignee) = patch.assignee_id {
+        next.assignee_id = assignee;
+    }
+    if let Some(status) = patch.status {
+        apply_status(&mut next, status, now);
+    }
+    Ok(Plan {
+        changes: diff(current, &next),
+        next,
+    })
+}
+
+/// Moves to `status` and keeps the lifecycle timestamps consistent.
+fn apply_status(next: &mut TicketState, status: TicketStatus, now: DateTime<Utc>) {
+    next.status = status;
+    match status {
+        TicketStatus::Resolved => {
+            next.resolved_at.get_or_insert(now);
+        }
+        TicketStatus::Closed => {
+            next.resolved_at.get_or_insert(now);
+            next.closed_at = Some(now);
+        }
+        _ => next.resolved_at = None,
+    }
+}
+
+/// Plans the side effects of a new message: the first public staff reply
+/// is the first response and opens a new ticket; a customer's reply wakes a
+/// pending or resolved ticket up.
+pub fn plan_comment(
+    current: &TicketState,
+    author: Role,
+    public: bool,
+    now: DateTime<Utc>,
+) -> Result<Plan, ApiError> {
+    if current.status == TicketStatus::Closed {
+        return Err(conflict(
+            "This ticket is closed; open a follow-up ticket instead",
+        ));
+    }
+    if author == Role::Customer && !public {
+        return Err(ApiError::forbidden());
+    }
+    let mut next = current.clone();
+    if author.is_staff() && public {
+        next.first_response_at.get_or_insert(now);
+        if next.status == TicketStatus::New {
+            apply_status(&mut next, TicketStatus::Open, now);
+        }
+    }
+    if author == Role::Customer
+        && matches!(
+            current.status,
+            TicketStatus::Pending | TicketStatus::Resolved | TicketStatus::OnHold
+        )
+    {
+        apply_status(&mut next, TicketStatus::Open, now);
+    }
+    Ok(Plan {
+        changes: diff(current, &next),
+        next,
+    })
+}
+
+fn text<T: ToString>(value: &Option<T>) -> Option<String> {
+    value.as_ref().map(ToString::to_string)
+}
+
+/// The audited differences between two states (timestamps that follow from
+/// a status change are not listed separately).
+pub fn diff(old: &TicketState, new: &TicketState) -> Vec<FieldChange> {
+    let mut changes = Vec::new();
+    let mut push = |field, old: Option<String>, new: Option<String>| {
+        if old != new {
+            changes.push(FieldChange { field, old, new });
+        }
+    };
+    push(
+        "subject",
+        Some(old.subject.clone()),
+        Some(new.subject.clone()),
+    );
+    push(
+        "status",
+        Some(old.status.to_string()),
+        Some(new.status.to_string()),
+    );
+    push(
+        "priority",
+        Some(old.priority.to_string()),
+        Some(new.priority.to_string()),
+    );
+    push(
+        "assignee_id",
+        text(&old.assignee_id),
+        text(&new.assignee_id),
+    );
+    push("tags", Some(old.tags.join(",")), Some(new.tags.join(",")));
+    changes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeDelta;
+
+    fn ticket(status: TicketStatus) -> TicketState {
+        TicketState {
+            subject: "Printer on fire".into(),
+            status,
+            priority: Priority::Medium,
+            assignee_id: None,
+            tags: vec![],
+            first_response_at: None,
+            resolved_at: None,
+            closed_at: None,
+        }
+    }
+
+    #[test]
+    fn staff_update_lists_each_changed_field() {
+        let now = Utc::now();
+        let agent = Uuid::now_v7();
+        let patch = TicketPatch {
+            priority: Some(Priority::Urgent),
+            assignee_id: Some(Some(agent)),
+            tags: Some(vec!["VIP".into(), "hardware".into()]),
+            ..Default::default()
+        };
+        let plan = plan_update(&ticket(TicketStatus::New), &patch, Role::Agent, now).unwrap();
+        let fields: Vec<_> = plan.changes.iter().map(|c| c.field).collect();
+        assert_eq!(fields, ["priority", "assignee_id", "tags"]);
+        assert_eq!(plan.next.tags, ["hardware", "vip"]);
+        assert_eq!(plan.changes[0].old.as_deref(), Some("medium"));
+        assert_eq!(plan.changes[0].new.as_deref(), Some("urgent"));
+    }
+
+    #[test]
+    fn a_no_op_patch_changes_nothing() {
+        let current = ticket(TicketStatus::Open);
+        let patch = TicketPatch {
+            status: Some(TicketStatus::Open),
+            subject: Some(" Printer on fire ".into()),
+            ..Default::default()
+        };
+        assert!(
+            plan_update(&current, &patch, Role::Agent, Utc::now())
+                .unwrap()
+                .changes
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn resolving_and_reopening_keep_timestamps_consistent() {
+        let t0 = Utc::now();
+        let resolve = TicketPatch {
+            status: Some(TicketStatus::Resolved),
+            ..Default::default()
+        };
+        let resolved = plan_update(&ticket(TicketStatus::Open), &resolve, Role::Agent, t0)
+            .unwrap()
+            .next;
+        assert_eq!(resolved.resolved_at, Some(t0));
+        let reopen = TicketPatch {
+            status: Some(TicketStatus::Open),
+            ..Default::default()
+        };
+        let reopened = plan_update(&resolved, &reopen, Role::Customer, t0 + TimeDelta::hours(1))
+            .unwrap()
+            .next;
+        assert_eq!(reopened.resolved_at, None);
+        let close = TicketPatch {
+            status: Some(TicketStatus::Closed),
+            ..Default::default()
+        };
+        let closed = plan_update(&reopened, &close, Role::Agent, t0 + TimeDelta::hours(2))
+            .unwrap()
+            .next;
+        assert_eq!(closed.closed_at, Some(t0 + TimeDelta::hours(2)));
+        assert!(closed.resolved_at.is_some());
+    }
+
+    #[test]
+    fn closed_tickets_are_final() {
+        let closed = ticket(TicketStatus::Closed);
+        let patch = TicketPatch {
+            priority: Some(Priority::Low),
+            ..Default::default()
+        };
+        assert_eq!(
+            plan_update(&closed, &patch, Role::Admin, Utc::now())
+                .unwrap_err()
+                .kind,
+            ErrorKind::Conflict
+        );
+        assert_eq!(
+            plan_comment(&closed, Role::Customer, true, Utc::now())
+                .unwrap_err()
+                .kind,
+            ErrorKind::Conflict
+        );
+    }
+
+    #[test]
+    fn customers_may_only_reopen_or_resolve() {
+        let current = ticket(TicketStatus::Pending);
+        let escalate = TicketPatch {
+            priority: Some(Priority::Urgent),
+            ..Default::default()
+        };
+        assert_eq!(
+            plan_update(&current, &escalate, Role::Customer, Utc::now())
+                .unwrap_err()
+                .kind,
+            ErrorKind::Forbidden
+        );
+        let hold = TicketPatch {
+            status: Some(TicketStatus::OnHold),
+            ..Default::default()
+        };
+        assert!(
+            plan_update(&current, &hold, Role::Customer, Utc::now())
+                .unwrap_err()
+                .field("status")
+                .is_some()
+        );
+        let resolve = TicketPatch {
+            status: Some(TicketStatus::Resolved),
+            ..Default::default()
+        };
+        assert!(plan_update(&current, &resolve, Role::Customer, Utc::now()).is_ok());
+    }
+
+    #[test]
+    fn first_public_staff_reply_is_the_first_response() {
+        let t0 = Utc::now();
+        let note = plan_comment(&ticket(TicketStatus::New), Role::Agent, false, t0).unwrap();
+        assert_eq!(
+            note.next.first_response_at, None,
+            "internal notes are not responses"
+        );
+        assert!(note.changes.is_empty());
+        let reply = plan_comment(&ticket(TicketStatus::New), Role::Agent, true, t0).unwrap();
+        assert_eq!(reply.next.first_response_at, Some(t0));
+        assert_eq!(reply.next.status, TicketStatus::Open);
+        let again =
+            plan_comment(&reply.next, Role::Manager, true, t0 + TimeDelta::minutes(5)).unwrap();
+        assert_eq!(
+            again.next.first_response_at,
+            Some(t0),
+            "only the first counts"
+        );
+    }
+
+    #[test]
+    fn customer_reply_reopens_waiting_tickets_and_cannot_be_internal() {
+        for status in [
+            TicketStatus::Pending,
+            TicketStatus::Resolved,
+            TicketStatus::OnHold,
+        ] {
+            let plan = plan_comment(&ticket(status), Role::Customer, true, Utc::now()).unwrap();
+            assert_eq!(plan.next.status, TicketStatus::Open);
+            assert_eq!(plan.changes[0].field, "status");
+        }
+        assert_eq!(
+            plan_comment(
+                &ticket(TicketStatus::Open),
+                Role::Customer,
+                false,
+                Utc::now()
+            )
+            .unwrap_err()
+            .kind,
+            ErrorKind::Forbidden
+        );
+    }
+
+    proptest::proptest! {
+        /// Whatever sequence of status changes staff make, a ticket that is
+        /// resolved or closed has resolved_at, an open one does not, and only
+        /// closed tickets have closed_at.
+        #[test]
+        fn lifecycle_timestamps_follow_status(steps in proptest::collection::vec(0usize..6, 1..20)) {
+            let mut state = ticket(TicketStatus::New);
+            let mut now = Utc::now();
+            for step in steps {
+                now += TimeDelta::minutes(1);
+                let patch = TicketPatch { status: Some(TicketStatus::ALL[step]), ..Default::default() };
+                match plan_update(&state, &patch, Role::Agent, now) {
+                    Ok(plan) => state = plan.next,
+                    Err(e) => proptest::prop_assert_eq!(state.status, TicketStatus::Closed, "{:?}", e),
+                }
+                proptest::prop_assert_eq!(state.resolved_at.is_some(), !state.status.is_open());
+                proptest::prop_assert_eq!(state.closed_at.is_some(), state.status == TicketStatus::Closed);
+            }
+        }
+    }
+}

@@ -1,0 +1,468 @@
+//! Tickets, comments, the audit trail and the outbox. Every write goes
+//! through `insert` or `apply`, which record the audit rows and the domain
+//! event in the same transaction as the change itself.
+
+use super::{Db, on_db};
+use crate::domain::ticket::{Channel, Comment, Priority, Ticket, TicketStatus, display_number};
+use crate::engine::ticket_change::{FieldChange, TicketState};
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+/// Where a change came from, for the audit trail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    Ui,
+    Api,
+    Rule,
+    Email,
+    Import,
+}
+
+impl Source {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::Ui => "ui",
+            Source::Api => "api",
+            Source::Rule => "rule",
+            Source::Email => "email",
+            Source::Import => "import",
+        }
+    }
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct TicketRow {
+    pub id: Uuid,
+    pub organization_id: Uuid,
+    pub number: i64,
+    pub subject: String,
+    pub description: String,
+    pub status: String,
+    pub priority: String,
+    pub channel: String,
+    pub requester_id: Uuid,
+    pub assignee_id: Option<Uuid>,
+    pub tags: String,
+    pub first_response_at: Option<DateTime<Utc>>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub version: i64,
+}
+
+const TICKET_COLUMNS: &str = "id, organization_id, number, subject, description, status, priority, channel, \
+     requester_id, assignee_id, tags, first_response_at, resolved_at, closed_at, created_at, updated_at, version";
+
+fn split_tags(tags: &str) -> Vec<String> {
+    tags.split(',')
+        .filter(|t| !t.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+impl TicketRow {
+    // CHECK constraints guarantee known values; the fallbacks are never used.
+    fn status(&self) -> TicketStatus {
+        TicketStatus::parse(&self.status).unwrap_or(TicketStatus::Open)
+    }
+
+    fn priority(&self) -> Priority {
+        Priority::parse(&self.priority).unwrap_or(Priority::Medium)
+    }
+
+    pub fn state(&self) -> TicketState {
+        TicketState {
+            subject: self.subject.clone(),
+            status: self.status(),
+            priority: self.priority(),
+            assignee_id: self.assignee_id,
+            tags: split_tags(&self.tags),
+            first_response_at: self.first_response_at,
+            resolved_at: self.resolved_at,
+            closed_at: self.closed_at,
+        }
+    }
+
+    pub fn into_ticket(self) -> Ticket {
+        Ticket {
+            display_number: display_number(self.number),
+            status: self.status(),
+            priority: self.priority(),
+            channel: Channel::parse(&self.channel).unwrap_or(Channel::Web),
+            tags: split_tags(&self.tags),
+            id: self.id,
+            number: self.number,
+            subject: self.subject,
+            description: self.description,
+            requester_id: self.requester_id,
+            assignee_id: self.assignee_id,
+            first_response_at: self.first_response_at,
+            resolved_at: self.resolved_at,
+            closed_at: self.closed_at,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        }
+    }
+}
+
+pub struct NewTicket<'a> {
+    pub organization_id: Uuid,
+    pub subject: &'a str,
+    pub description: &'a str,
+    pub priority: Priority,
+    pub channel: Channel,
+    pub requester_id: Uuid,
+    pub assignee_id: Option<Uuid>,
+    pub tags: &'a [String],
+}
+
+/// Who did it and through what, for audit rows and events.
+#[derive(Debug, Clone, Copy)]
+pub struct Actor {
+    pub user_id: Option<Uuid>,
+    pub source: Source,
+}
+
+const INSERT_EVENT: &str = "INSERT INTO ticket_events (id, organization_id, ticket_id, actor_id, source, field, old_value, new_value, created_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+const INSERT_OUTBOX: &str = "INSERT INTO outbox (id, organization_id, topic, aggregate_id, payload, created_at) VALUES ($1, $2, $3, $4, $5, $6)";
+const INSERT_COMMENT: &str = "INSERT INTO ticket_comments (id, organization_id, ticket_id, author_id, body, public, created_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7)";
+
+/// Creates a ticket with the organization's next number, its audit row and
+/// its `ticket.created` event, atomically.
+pub async fn insert(
+    db: &Db,
+    new: &NewTicket<'_>,
+    actor: Actor,
+    now: DateTime<Utc>,
+) -> Result<Ticket, sqlx::Error> {
+    let id = Uuid::now_v7();
+    let tags = new.tags.join(",");
+    on_db!(db, pool => {
+        let mut tx = pool.begin().await?;
+        let (number,): (i64,) = sqlx::query_as(
+            "INSERT INTO ticket_counters (organization_id, last_number) VALUES ($1, 1) \
+             ON CONFLICT (organization_id) DO UPDATE SET last_number = ticket_counters.last_number + 1 \
+             RETURNING last_number",
+        )
+        .bind(new.organization_id)
+        .fetch_one(&mut *tx)
+        .await?;
+        let row: TicketRow = sqlx::query_as(&format!(
+            "INSERT INTO tickets (id, organization_id, number, subject, description, status, priority, channel, \
+             requester_id, assignee_id, tags, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, 'new', $6, $7, $8, $9, $10, $11, $11) RETURNING {TICKET_COLUMNS}"
+        ))
+        .bind(id)
+        .bind(new.organization_id)
+        .bind(number)
+        .bind(new.subject)
+        .bind(new.description)
+        .bind(new.priority.as_str())
+        .bind(new.channel.as_str())
+        .bind(new.requester_id)
+        .bind(new.assignee_id)
+        .bind(&tags)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await?;
+        sqlx::query(INSERT_EVENT)
+            .bind(Uuid::now_v7())
+            .bind(new.organization_id)
+            .bind(id)
+            .bind(actor.user_id)
+            .bind(actor.source.as_str())
+            .bind("ticket")
+            .bind(None::<String>)
+            .bind(Some("created"))
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        let ticket = row.into_ticket();
+        let payload = serde_json::json!({"ticket": &ticket, "actor_id": actor.user_id, "source": actor.source.as_str()});
+        sqlx::query(INSERT_OUTBOX)
+            .bind(Uuid::now_v7())
+            .bind(new.organization_id)
+            .bind("ticket.created")
+            .bind(id)
+            .bind(payload.to_string())
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(ticket)
+    })
+}
+
+/// A live (not deleted) ticket of `org`.
+pub async fn find(db: &Db, org: Uuid, id: Uuid) -> Result<Option<TicketRow>, sqlx::Error> {
+    let sql = format!(
+        "SELECT {TICKET_COLUMNS} FROM tickets WHERE id = $1 AND organization_id = $2 AND deleted_at IS NULL"
+    );
+    on_db!(db, pool => sqlx::query_as(&sql).bind(id).bind(org).fetch_optional(pool).await)
+}
+
+pub struct NewComment<'a> {
+    pub author_id: Uuid,
+    pub body: &'a str,
+    pub public: bool,
+}
+
+/// One planned change to store: the ticket's next state, the audit lines,
+/// the event topic, and optionally the message that caused it.
+pub struct Change<'a> {
+    pub ticket: &'a TicketRow,
+    pub next: &'a TicketState,
+    pub changes: &'a [FieldChange],
+    pub actor: Actor,
+    pub topic: &'a str,
+    pub comment: Option<NewComment<'a>>,
+}
+
+/// Stores a change if the ticket is still as it was read (optimistic
+/// concurrency on `version`). Returns None when someone else changed it
+/// first; the caller re-reads and re-plans.
+pub async fn apply(
+    db: &Db,
+    change: &Change<'_>,
+    now: DateTime<Utc>,
+) -> Result<Option<Option<Comment>>, sqlx::Error> {
+    let t = change.ticket;
+    let next = change.next;
+    let tags = next.tags.join(",");
+    on_db!(db, pool => {
+        let mut tx = pool.begin().await?;
+        let updated = sqlx::query(
+            "UPDATE tickets SET subject = $1, status = $2, priority = $3, assignee_id = $4, tags = $5, \
+             first_response_at = $6, resolved_at = $7, closed_at = $8, updated_at = $9, version = version + 1 \
+             WHERE id = $10 AND organization_id = $11 AND version = $12",
+        )
+        .bind(&next.subject)
+        .bind(next.status.as_str())
+        .bind(next.priority.as_str())
+        .bind(next.assignee_id)
+        .bind(&tags)
+        .bind(next.first_response_at)
+        .bind(next.resolved_at)
+        .bind(next.closed_at)
+        .bind(now)
+        .bind(t.id)
+        .bind(t.organization_id)
+        .bind(t.version)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if updated != 1 {
+            return Ok(None);
+        }
+        let mut stored_comment = None;
+        if let Some(comment) = &change.comment {
+            let id = Uuid::now_v7();
+            sqlx::query(INSERT_COMMENT)
+                .bind(id)
+                .bind(t.organization_id)
+                .bind(t.id)
+                .bind(comment.author_id)
+                .bind(comment.body)
+                .bind(comment.public)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            stored_comment = Some(id);
+        }
+        for line in change.changes {
+            sqlx::query(INSERT_EVENT)
+                .bind(Uuid::now_v7())
+                .bind(t.organization_id)
+                .bind(t.id)
+                .bind(change.actor.user_id)
+                .bind(change.actor.source.as_str())
+                .bind(line.field)
+                .bind(line.old.as_deref())
+                .bind(line.new.as_deref())
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+        }
+        let payload = serde_json::json!({
+            "ticket_id": t.id,
+            "actor_id": change.actor.user_id,
+            "source": change.actor.source.as_str(),
+            "comment_id": stored_comment,
+            "changes": change.changes.iter().map(|c| serde_json::json!({"field": c.field, "old": c.old, "new": c.new})).collect::<Vec<_>>(),
+        });
+        sqlx::query(INSERT_OUTBOX)
+            .bind(Uuid::now_v7())
+            .bind(t.organization_id)
+            .bind(change.topic)
+            .bind(t.id)
+            .bind(payload.to_string())
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        let comment = match (stored_comment, &change.comment) {
+            (Some(id), Some(c)) => Some(Comment {
+                id,
+                ticket_id: t.id,
+                author_id: c.author_id,
+                author_name: String::new(),
+                body: c.body.to_owned(),
+                public: c.public,
+                created_at: now,
+            }),
+            _ => None,
+        };
+        Ok(Some(comment))
+    })
+}
+
+/// Whose tickets a list shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AssigneeFilter {
+    Any,
+    Unassigned,
+    User(Uuid),
+}
+
+/// A queue view: filters, order, and the keyset position to continue from.
+#[derive(Debug, Clone)]
+pub struct ListFilter {
+    pub organization_id: Uuid,
+    /// Set for customers: only their own tickets.
+    pub requester_id: Option<Uuid>,
+    pub statuses: Vec<TicketStatus>,
+    pub priority: Option<Priority>,
+    pub assignee: AssigneeFilter,
+    pub tag: Option<String>,
+    /// Case-insensitive substring of the subject.
+    pub text: Option<String>,
+    pub oldest_first: bool,
+    /// (created_at, id) of the last row already seen.
+    pub after: Option<(DateTime<Utc>, Uuid)>,
+    pub limit: u32,
+}
+
+/// `%`, `_` and `\` in user text match themselves in LIKE patterns.
+fn like_escape(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}
+
+/// One page of tickets in (created_at, id) order — keyset pagination, so a
+/// page deep in the list costs the same as the first.
+pub async fn list(db: &Db, f: &ListFilter) -> Result<Vec<Ticket>, sqlx::Error> {
+    macro_rules! build {
+        ($qb:ident) => {{
+            $qb.push(format!("SELECT {TICKET_COLUMNS} FROM tickets WHERE deleted_at IS NULL AND organization_id = "));
+            $qb.push_bind(f.organization_id);
+            if let Some(requester) = f.requester_id {
+                $qb.push(" AND requester_id = ").push_bind(requester);
+            }
+            if !f.statuses.is_empty() {
+                $qb.push(" AND status IN (");
+                let mut sep = $qb.separated(", ");
+                for status in &f.statuses {
+                    sep.push_bind(status.as_str());
+                }
+                $qb.push(")");
+            }
+            if let Some(priority) = f.priority {
+                $qb.push(" AND priority = ").push_bind(priority.as_str());
+            }
+            match f.assignee {
+                AssigneeFilter::Any => {}
+                AssigneeFilter::Unassigned => {
+                    $qb.push(" AND assignee_id IS NULL");
+                }
+                AssigneeFilter::User(id) => {
+                    $qb.push(" AND assignee_id = ").push_bind(id);
+                }
+            }
+            if let Some(tag) = &f.tag {
+                $qb.push(" AND (',' || tags || ',') LIKE ").push_bind(format!("%,{},%", like_escape(tag))).push(" ESCAPE '\\'");
+            }
+            if let Some(text) = &f.text {
+                $qb.push(" AND LOWER(subject) LIKE ").push_bind(format!("%{}%", like_escape(&text.to_lowercase()))).push(" ESCAPE '\\'");
+            }
+            let (cmp, dir) = if f.oldest_first { (">", "ASC") } else { ("<", "DESC") };
+            if let Some((at, id)) = f.after {
+                $qb.push(format!(" AND (created_at {cmp} ")).push_bind(at);
+                $qb.push(" OR (created_at = ").push_bind(at);
+                $qb.push(format!(" AND id {cmp} ")).push_bind(id).push("))");
+            }
+            $qb.push(format!(" ORDER BY created_at {dir}, id {dir} LIMIT ")).push_bind(i64::from(f.limit));
+        }};
+    }
+    let rows: Vec<TicketRow> = match db {
+        Db::Sqlite(pool) => {
+            let mut qb = sqlx::QueryBuilder::<sqlx::Sqlite>::new("");
+            build!(qb);
+            qb.build_query_as().fetch_all(pool).await?
+        }
+        Db::Postgres(pool) => {
+            let mut qb = sqlx::QueryBuilder::<sqlx::Postgres>::new("");
+            build!(qb);
+            qb.build_query_as().fetch_all(pool).await?
+        }
+    };
+    Ok(rows.into_iter().map(TicketRow::into_ticket).collect())
+}
+
+/// The conversation of a ticket, oldest first; internal notes only when asked.
+pub async fn comments(
+    db: &Db,
+    org: Uuid,
+    ticket: Uuid,
+    include_internal: bool,
+) -> Result<Vec<Comment>, sqlx::Error> {
+    let sql = "SELECT c.id, c.ticket_id, c.author_id, u.name AS author_name, c.body, c.public, c.created_at \
+         FROM ticket_comments c JOIN users u ON u.id = c.author_id \
+         WHERE c.ticket_id = $1 AND c.organization_id = $2 AND (c.public OR $3) \
+         ORDER BY c.created_at, c.id";
+    let rows: Vec<CommentRow> = on_db!(db, pool => sqlx::query_as(sql)
+        .bind(ticket)
+        .bind(org)
+        .bind(include_internal)
+        .fetch_all(pool)
+        .await)?;
+    Ok(rows.into_iter().map(CommentRow::into_comment).collect())
+}
+
+#[derive(sqlx::FromRow)]
+struct CommentRow {
+    id: Uuid,
+    ticket_id: Uuid,
+    author_id: Uuid,
+    author_name: String,
+    body: String,
+    public: bool,
+    created_at: DateTime<Utc>,
+}
+
+impl CommentRow {
+    fn into_comment(self) -> Comment {
+        Comment {
+            id: self.id,
+            ticket_id: self.ticket_id,
+            author_id: self.author_id,
+            author_name: self.author_name,
+            body: self.body,
+            public: self.public,
+            created_at: self.created_at,
+        }
+    }
+}
+
+/// The audit trail of a ticket, oldest first.
+pub async fn history(db: &Db, org: Uuid, ticket: Uuid) -> Result<Vec<HistoryEntry>, sqlx::Error> {
+    let sql = "SELECT e.actor_id, u.name AS actor_name, e.source, e.field, e.old_value, e.new_value, e.created_at \
+         FROM ticket_events e LEFT JOIN users u ON u.id = e.actor_id \
+         WHERE e.ticket_id = $1 AND e.organization_id = $2 ORDER BY e.created_at, e.id";
+    on_db!(db, pool => sqlx::query_as(sql).bind(ticket).bind(org).fetch_all(pool).await)
+}
+
+pub use crate::domain::ticket::HistoryEntry;

@@ -1,0 +1,561 @@
+//! Tickets over REST: create, visibility, conversation, audit trail, queues.
+
+use crate::common::*;
+use crate::on_both_backends;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+on_both_backends!(
+    customer_creates_and_follows_only_their_own_tickets,
+    internal_notes_never_reach_customers,
+    every_change_is_audited_with_its_source,
+    queues_filter_and_page_with_a_cursor,
+    bad_ticket_input_gets_field_messages,
+    another_organizations_ticket_is_not_found,
+    closed_tickets_are_final_and_customers_cannot_triage,
+);
+
+impl TestApp {
+    async fn post_json(&self, path: &str, token: &str, body: Value) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    async fn patch_json(&self, path: &str, token: &str, body: Value) -> reqwest::Response {
+        self.client
+            .patch(self.url(path))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    async fn new_ticket(&self, token: &str, subject: &str) -> Value {
+        let body = json!({"subject": subject, "description": "Details of the problem"});
+        expect_json(
+            self.post_json("/api/v1/tickets", token, body).await,
+            StatusCode::CREATED,
+        )
+        .await
+    }
+}
+
+fn ids(page: &Value) -> Vec<String> {
+    page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+async fn customer_creates_and_follows_only_their_own_tickets(app: TestApp) {
+    let customer = app.bearer("customer@acme.test").await;
+    let other = app.bearer("customer2@acme.test").await;
+    let body = json!({"subject": "  Printer on fire ", "description": "It smokes.", "priority": "high", "tags": ["Hardware"]});
+    let ticket = expect_json(
+        app.post_json("/api/v1/tickets", &customer, body).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    assert_eq!(ticket["subject"], "Printer on fire");
+    assert_eq!(ticket["status"], "new");
+    assert_eq!(ticket["priority"], "high");
+    assert_eq!(ticket["channel"], "portal");
+    assert_eq!(ticket["tags"], json!(["hardware"]));
+    assert!(
+        ticket["display_number"]
+            .as_str()
+            .unwrap()
+            .starts_with("TCK-")
+    );
+    let created_at = ticket["created_at"].as_str().unwrap();
+    assert!(
+        chrono::DateTime::parse_from_rfc3339(created_at).is_ok(),
+        "{created_at}"
+    );
+    let second = app.new_ticket(&customer, "Second").await;
+    assert_eq!(
+        second["number"].as_i64().unwrap(),
+        ticket["number"].as_i64().unwrap() + 1
+    );
+
+    let id = ticket["id"].as_str().unwrap();
+    let fetched = expect_json(
+        app.get(&format!("/api/v1/tickets/{id}"), &customer).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(fetched, ticket);
+    // Another customer of the same organization: not found, and not listed.
+    expect_json(
+        app.get(&format!("/api/v1/tickets/{id}"), &other).await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    let theirs = expect_json(app.get("/api/v1/tickets", &other).await, StatusCode::OK).await;
+    assert!(ids(&theirs).is_empty());
+    let mine = expect_json(app.get("/api/v1/tickets", &customer).await, StatusCode::OK).await;
+    assert_eq!(ids(&mine).len(), 2);
+    // A customer cannot file on someone else's behalf or assign.
+    let agent_id = app.tokens("agent@acme.test").await["user"]["id"].clone();
+    let body = json!({"subject": "x", "description": "y", "assignee_id": agent_id});
+    expect_json(
+        app.post_json("/api/v1/tickets", &customer, body).await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+}
+
+async fn internal_notes_never_reach_customers(app: TestApp) {
+    let customer = app.bearer("customer@acme.test").await;
+    let agent = app.bearer("agent@acme.test").await;
+    let ticket = app.new_ticket(&customer, "Cannot log in").await;
+    let id = ticket["id"].as_str().unwrap();
+    let comments = format!("/api/v1/tickets/{id}/comments");
+
+    let note = json!({"body": "Customer is on the legacy plan", "public": false});
+    let note = expect_json(
+        app.post_json(&comments, &agent, note).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    assert_eq!(note["public"], false);
+    assert_eq!(note["author_name"], "Alex Agent");
+    let reply = json!({"body": "Please try resetting your password.", "public": true});
+    expect_json(
+        app.post_json(&comments, &agent, reply).await,
+        StatusCode::CREATED,
+    )
+    .await;
+
+    let staff_view = expect_json(app.get(&comments, &agent).await, StatusCode::OK).await;
+    assert_eq!(staff_view["items"].as_array().unwrap().len(), 2);
+    let customer_view = expect_json(app.get(&comments, &customer).await, StatusCode::OK).await;
+    let items = customer_view["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0]["body"], "Please try resetting your password.");
+    assert!(!customer_view.to_string().contains("legacy plan"));
+    // Customers cannot write internal notes, nor read the audit trail.
+    let sneaky = json!({"body": "note to self", "public": false});
+    expect_json(
+        app.post_json(&comments, &customer, sneaky).await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    expect_json(
+        app.get(&format!("/api/v1/tickets/{id}/history"), &customer)
+            .await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+
+    // The first public reply is the first response and opened the ticket.
+    let now = expect_json(
+        app.get(&format!("/api/v1/tickets/{id}"), &customer).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(now["status"], "open");
+    assert!(now["first_response_at"].is_string());
+}
+
+async fn every_change_is_audited_with_its_source(app: TestApp) {
+    let customer = app.bearer("customer@acme.test").await;
+    let agent_tokens = app.tokens("agent@acme.test").await;
+    let agent = agent_tokens["access_token"].as_str().unwrap();
+    let agent_id = agent_tokens["user"]["id"].as_str().unwrap();
+    let ticket = app.new_ticket(&customer, "Refund please").await;
+    let id = ticket["id"].as_str().unwrap();
+
+    let assigned = app
+        .post_json(
+            &format!("/api/v1/tickets/{id}/assign"),
+            agent,
+            json!({"assignee_id": agent_id}),
+        )
+        .await;
+    assert_eq!(
+        expect_json(assigned, StatusCode::OK).await["assignee_id"],
+        agent_id
+    );
+    let patch = json!({"priority": "urgent", "tags": ["billing", "vip"]});
+    let patched = expect_json(
+        app.patch_json(&format!("/api/v1/tickets/{id}"), agent, patch)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(patched["priority"], "urgent");
+    let status = app
+        .client
+        .put(app.url(&format!("/api/v1/tickets/{id}/status")))
+        .bearer_auth(agent)
+        .json(&json!({"status": "resolved"}))
+        .send()
+        .await
+        .unwrap();
+    let resolved = expect_json(status, StatusCode::OK).await;
+    assert_eq!(resolved["status"], "resolved");
+    assert!(resolved["resolved_at"].is_string());
+    // Unassign with an explicit null.
+    let unassigned = app
+        .patch_json(
+            &format!("/api/v1/tickets/{id}"),
+            agent,
+            json!({"assignee_id": null}),
+        )
+        .await;
+    assert!(expect_json(unassigned, StatusCode::OK).await["assignee_id"].is_null());
+
+    let history = expect_json(
+        app.get(&format!("/api/v1/tickets/{id}/history"), agent)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    let lines: Vec<(String, Option<String>, Option<String>, String)> = history["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["field"].as_str().unwrap().to_owned(),
+                e["old"].as_str().map(str::to_owned),
+                e["new"].as_str().map(str::to_owned),
+                e["source"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let s = |v: &str| Some(v.to_owned());
+    assert_eq!(
+        lines,
+        vec![
+            ("ticket".into(), None, s("created"), "api".into()),
+            ("assignee_id".into(), None, s(agent_id), "api".into()),
+            ("priority".into(), s("medium"), s("urgent"), "api".into()),
+            ("tags".into(), s(""), s("billing,vip"), "api".into()),
+            ("status".into(), s("new"), s("resolved"), "api".into()),
+            ("assignee_id".into(), s(agent_id), None, "api".into()),
+        ]
+    );
+    assert_eq!(history["items"][1]["actor_name"], "Alex Agent");
+
+    // Every change also left a domain event in the outbox, in the same transaction.
+    let topics = outbox_topics(&app, id).await;
+    assert_eq!(
+        topics,
+        [
+            "ticket.created",
+            "ticket.updated",
+            "ticket.updated",
+            "ticket.updated",
+            "ticket.updated"
+        ]
+    );
+
+    // A no-op change records nothing.
+    let same = app
+        .patch_json(
+            &format!("/api/v1/tickets/{id}"),
+            agent,
+            json!({"priority": "urgent"}),
+        )
+        .await;
+    expect_json(same, StatusCode::OK).await;
+    assert_eq!(outbox_topics(&app, id).await.len(), 5);
+}
+
+async fn outbox_topics(app: &TestApp, ticket_id: &str) -> Vec<String> {
+    use fieldesk::server::db::Db;
+    let id = uuid::Uuid::parse_str(ticket_id).unwrap();
+    let sql = "SELECT topic FROM outbox WHERE aggregate_id = $1 ORDER BY created_at, id";
+    let rows: Vec<(String,)> = match &app.state.db {
+        Db::Sqlite(pool) => sqlx::query_as(sql).bind(id).fetch_all(pool).await,
+        Db::Postgres(pool) => sqlx::query_as(sql).bind(id).fetch_all(pool).await,
+    }
+    .unwrap();
+    rows.into_iter().map(|(t,)| t).collect()
+}
+
+async fn queues_filter_and_page_with_a_cursor(app: TestApp) {
+    let customer = app.bearer("customer@acme.test").await;
+    let agent_tokens = app.tokens("agent@acme.test").await;
+    let agent = agent_tokens["access_token"].as_str().unwrap();
+    let agent_id = agent_tokens["user"]["id"].as_str().unwrap();
+    let mut created = Vec::new();
+    for i in 0..7 {
+        created.push(
+            app.new_ticket(&customer, &format!("Issue {i} with 100% CPU_load"))
+                .await,
+        );
+    }
+    let first = created[0]["id"].as_str().unwrap();
+    app.post_json(
+        &format!("/api/v1/tickets/{first}/assign"),
+        agent,
+        json!({"assignee_id": agent_id}),
+    )
+    .await;
+    let second = created[1]["id"].as_str().unwrap();
+    app.patch_json(
+        &format!("/api/v1/tickets/{second}"),
+        agent,
+        json!({"status": "pending", "tags": ["vip"]}),
+    )
+    .await;
+
+    // Newest first, 3 per page, walked with the cursor.
+    let mut walked = Vec::new();
+    let mut path = "/api/v1/tickets?limit=3".to_owned();
+    loop {
+        let page = expect_json(app.get(&path, agent).await, StatusCode::OK).await;
+        walked.extend(ids(&page));
+        match page["next_cursor"].as_str() {
+            Some(cursor) => path = format!("/api/v1/tickets?limit=3&cursor={cursor}"),
+            None => break,
+        }
+    }
+    let mut expected: Vec<String> = created
+        .iter()
+        .map(|t| t["id"].as_str().unwrap().to_owned())
+        .collect();
+    expected.reverse();
+    assert_eq!(walked, expected);
+
+    let oldest = expect_json(
+        app.get("/api/v1/tickets?sort=created_at&limit=1", agent)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(ids(&oldest), [first]);
+    let mine = expect_json(
+        app.get("/api/v1/tickets?assignee=me", agent).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(ids(&mine), [first]);
+    let unassigned = expect_json(
+        app.get("/api/v1/tickets?assignee=none", agent).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(ids(&unassigned).len(), 6);
+    let pending = expect_json(
+        app.get("/api/v1/tickets?status=pending", agent).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(ids(&pending), [second]);
+    let vip = expect_json(
+        app.get("/api/v1/tickets?tag=VIP", agent).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(ids(&vip), [second]);
+    let search = expect_json(
+        app.get("/api/v1/tickets?q=issue%203", agent).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(search["items"][0]["subject"], "Issue 3 with 100% CPU_load");
+    assert_eq!(ids(&search).len(), 1);
+    // LIKE wildcards in the search text are taken literally.
+    let literal = expect_json(
+        app.get("/api/v1/tickets?q=0%25%20CPU_", agent).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(ids(&literal).len(), 7);
+    let none = expect_json(
+        app.get("/api/v1/tickets?q=%25%25x", agent).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert!(ids(&none).is_empty());
+}
+
+async fn bad_ticket_input_gets_field_messages(app: TestApp) {
+    let agent = app.bearer("agent@acme.test").await;
+    let body = json!({"subject": "", "description": " ", "priority": "apocalyptic", "tags": ["two words"]});
+    let err = expect_json(
+        app.post_json("/api/v1/tickets", &agent, body).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    for field in ["subject", "description", "priority", "tags"] {
+        assert!(err["fields"][field].is_string(), "{field}: {err}");
+    }
+    let customer_id = app.tokens("customer@acme.test").await["user"]["id"].clone();
+    let body = json!({"subject": "s", "description": "d", "requester_id": customer_id, "assignee_id": customer_id});
+    let err = expect_json(
+        app.post_json("/api/v1/tickets", &agent, body).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert!(
+        err["fields"]["assignee_id"].is_string(),
+        "customers cannot be assignees: {err}"
+    );
+
+    let ticket = app.new_ticket(&agent, "Valid").await;
+    let id = ticket["id"].as_str().unwrap();
+    let err = expect_json(
+        app.patch_json(
+            &format!("/api/v1/tickets/{id}"),
+            &agent,
+            json!({"status": "done"}),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert!(err["fields"]["status"].is_string());
+    expect_json(
+        app.patch_json(
+            &format!("/api/v1/tickets/{id}"),
+            &agent,
+            json!({"colour": "red"}),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    let empty = json!({"body": "   "});
+    let err = expect_json(
+        app.post_json(&format!("/api/v1/tickets/{id}/comments"), &agent, empty)
+            .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert!(err["fields"]["body"].is_string());
+    for bad in [
+        "limit=0",
+        "status=nope",
+        "assignee=someone",
+        "sort=subject",
+        "cursor=garbage",
+    ] {
+        expect_json(
+            app.get(&format!("/api/v1/tickets?{bad}"), &agent).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    }
+    // Nothing half-written: the failed create left no ticket behind.
+    let all = expect_json(
+        app.get("/api/v1/tickets?status=all", &agent).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(ids(&all), [id]);
+}
+
+async fn another_organizations_ticket_is_not_found(app: TestApp) {
+    let acme_customer = app.bearer("customer@acme.test").await;
+    let globex_agent = app.bearer("agent@globex.test").await;
+    let ticket = app.new_ticket(&acme_customer, "Acme secret").await;
+    let id = ticket["id"].as_str().unwrap();
+    for path in [
+        format!("/api/v1/tickets/{id}"),
+        format!("/api/v1/tickets/{id}/comments"),
+        format!("/api/v1/tickets/{id}/history"),
+    ] {
+        let body = expect_json(app.get(&path, &globex_agent).await, StatusCode::NOT_FOUND).await;
+        assert_eq!(body["error"], "Not found");
+    }
+    let patch = app
+        .patch_json(
+            &format!("/api/v1/tickets/{id}"),
+            &globex_agent,
+            json!({"priority": "low"}),
+        )
+        .await;
+    expect_json(patch, StatusCode::NOT_FOUND).await;
+    let reply = app
+        .post_json(
+            &format!("/api/v1/tickets/{id}/comments"),
+            &globex_agent,
+            json!({"body": "hi"}),
+        )
+        .await;
+    expect_json(reply, StatusCode::NOT_FOUND).await;
+    let listed = expect_json(
+        app.get("/api/v1/tickets?status=all", &globex_agent).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert!(ids(&listed).is_empty());
+    expect_json(
+        app.get("/api/v1/tickets/not-a-uuid", &globex_agent).await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    // Assigning to another organization's agent is refused too.
+    let globex_agent_id = app.tokens("agent@globex.test").await["user"]["id"].clone();
+    let acme_agent = app.bearer("agent@acme.test").await;
+    let assign = app
+        .post_json(
+            &format!("/api/v1/tickets/{id}/assign"),
+            &acme_agent,
+            json!({"assignee_id": globex_agent_id}),
+        )
+        .await;
+    expect_json(assign, StatusCode::UNPROCESSABLE_ENTITY).await;
+}
+
+async fn closed_tickets_are_final_and_customers_cannot_triage(app: TestApp) {
+    let customer = app.bearer("customer@acme.test").await;
+    let agent = app.bearer("agent@acme.test").await;
+    let ticket = app.new_ticket(&customer, "Done soon").await;
+    let id = ticket["id"].as_str().unwrap();
+    let path = format!("/api/v1/tickets/{id}");
+    expect_json(
+        app.patch_json(&path, &customer, json!({"priority": "urgent"}))
+            .await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    expect_json(
+        app.patch_json(&path, &customer, json!({"status": "resolved"}))
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    let reopened = expect_json(
+        app.patch_json(&path, &customer, json!({"status": "open"}))
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert!(reopened["resolved_at"].is_null());
+    let closed = expect_json(
+        app.patch_json(&path, &agent, json!({"status": "closed"}))
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert!(closed["closed_at"].is_string());
+    let err = expect_json(
+        app.patch_json(&path, &agent, json!({"status": "open"}))
+            .await,
+        StatusCode::CONFLICT,
+    )
+    .await;
+    assert!(err["error"].as_str().unwrap().contains("closed"));
+    let reply = app
+        .post_json(
+            &format!("{path}/comments"),
+            &customer,
+            json!({"body": "one more thing"}),
+        )
+        .await;
+    expect_json(reply, StatusCode::CONFLICT).await;
+}
