@@ -1,7 +1,7 @@
 //! The HTML shell, the root component and the route table.
 
 use crate::domain::Area;
-use crate::ui::{area_pages, auth_pages, frame::Protected, status_pages};
+use crate::ui::{area_pages, auth_pages, frame::Protected, status_pages, tickets};
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
@@ -75,6 +75,26 @@ pub fn App() -> impl IntoView {
                 <Route
                     path=path!("/portal")
                     view=|| view! { <Protected area=Some(Area::Portal)><area_pages::PortalHome /></Protected> }
+                    ssr=SsrMode::Async
+                />
+                <Route
+                    path=path!("/portal/new")
+                    view=|| view! { <Protected area=Some(Area::Portal)><tickets::NewTicketPage /></Protected> }
+                    ssr=SsrMode::Async
+                />
+                <Route
+                    path=path!("/portal/tickets/:id")
+                    view=|| view! { <Protected area=Some(Area::Portal)><tickets::TicketPage /></Protected> }
+                    ssr=SsrMode::Async
+                />
+                <Route
+                    path=path!("/desk/new")
+                    view=|| view! { <Protected area=Some(Area::Desk)><tickets::NewTicketPage /></Protected> }
+                    ssr=SsrMode::Async
+                />
+                <Route
+                    path=path!("/desk/tickets/:id")
+                    view=|| view! { <Protected area=Some(Area::Desk)><tickets::TicketPage /></Protected> }
                     ssr=SsrMode::Async
                 />
                 <Route

@@ -2,6 +2,7 @@
 //! caller, call the server-side service, translate the outcome.
 
 pub mod auth;
+pub mod tickets;
 pub mod users;
 
 #[cfg(feature = "ssr")]

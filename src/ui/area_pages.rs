@@ -3,17 +3,11 @@
 
 use super::frame::CurrentUser;
 use super::people::{Headcount, PeopleTable};
+use super::tickets::{DeskQueues, MyRequests};
 use crate::domain::{Area, Role};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-const STAFF: &[Role] = &[
-    Role::Agent,
-    Role::Manager,
-    Role::Technician,
-    Role::Admin,
-    Role::Executive,
-];
 const FIELD_AND_DESK: &[Role] = &[Role::Agent, Role::Technician];
 
 /// Title, heading and greeting shared by every area home.
@@ -33,23 +27,16 @@ fn AreaHeader(area: Area, #[prop(into)] lead: String) -> impl IntoView {
 pub fn PortalHome() -> impl IntoView {
     let CurrentUser(user) = expect_context::<CurrentUser>();
     view! {
-        <AreaHeader area=Area::Portal lead=format!("This is your support space at {}.", user.organization_name) />
-        <section class="card" aria-labelledby="contact-title">
-            <h2 id="contact-title">"Your contact details"</h2>
-            <dl class="facts">
-                <dt>"Name"</dt><dd>{user.name.clone()}</dd>
-                <dt>"Email"</dt><dd>{user.email.clone()}</dd>
-            </dl>
-            <p class="muted">"Replies to your requests are sent to this address."</p>
-        </section>
+        <AreaHeader area=Area::Portal lead=format!("Ask {} for help and follow your requests here.", user.organization_name) />
+        <MyRequests />
     }
 }
 
 #[component]
 pub fn DeskHome() -> impl IntoView {
     view! {
-        <AreaHeader area=Area::Desk lead="Your colleagues on the desk and in the field are listed below." />
-        <PeopleTable caption="Colleagues" roles=STAFF />
+        <AreaHeader area=Area::Desk lead="Work the queues: unassigned first, then your own." />
+        <DeskQueues />
     }
 }
 

@@ -1,6 +1,6 @@
 //! The root redirect, sign-in and the profile page.
 
-use super::forms::{Field, FormAlert, last_error};
+use super::forms::{Field, FormAlert, last_error, reset_on_success};
 use super::frame::CurrentUser;
 use crate::api::auth::{ChangePassword, Login, current_user};
 use crate::domain::user::MIN_PASSWORD_LEN;
@@ -73,6 +73,7 @@ pub fn ProfilePage() -> impl IntoView {
     let change = ServerAction::<ChangePassword>::new();
     let error = last_error(change.value());
     let changed = move || matches!(change.value().get(), Some(Ok(())));
+    let form = reset_on_success(change.value());
     let hint = format!("At least {MIN_PASSWORD_LEN} characters");
     view! {
         <Title text="Your profile" />
@@ -89,7 +90,7 @@ pub fn ProfilePage() -> impl IntoView {
             </section>
             <section class="card" aria-labelledby="password-title">
                 <h2 id="password-title">"Change password"</h2>
-                <ActionForm action=change>
+                <ActionForm action=change node_ref=form>
                     <div class="stack">
                         <FormAlert error />
                         <Show when=changed>

@@ -11,6 +11,22 @@ pub fn last_error<T: Clone + Send + Sync + 'static>(
     Signal::derive(move || value.get().and_then(Result::err))
 }
 
+/// A form reference that clears the form after each successful submission,
+/// so a sent reply (or a changed password) does not linger in the fields.
+pub fn reset_on_success<T: Clone + Send + Sync + 'static>(
+    value: impl Get<Value = Option<Result<T, ApiError>>> + Send + Sync + 'static,
+) -> NodeRef<leptos::html::Form> {
+    let form = NodeRef::<leptos::html::Form>::new();
+    Effect::new(move |_| {
+        if matches!(value.get(), Some(Ok(_)))
+            && let Some(form) = form.get()
+        {
+            form.reset();
+        }
+    });
+    form
+}
+
 /// The form-level message of a failed submission.
 #[component]
 pub fn FormAlert(error: Signal<Option<ApiError>>) -> impl IntoView {

@@ -8,3 +8,4 @@ pub mod forms;
 pub mod frame;
 pub mod people;
 pub mod status_pages;
+pub mod tickets;

@@ -1,0 +1,62 @@
+import path from 'node:path';
+import { test, expect, signIn } from './fixtures';
+
+// The help desk loop: a customer asks, an agent triages and answers, the
+// customer sees the answer but never the internal note.
+
+const SCREENSHOT_DIR = path.join(__dirname, '..', 'screenshots');
+
+test('customer request → agent note and reply → customer sees only the reply', async ({ browser, page, pageErrors }) => {
+  const subject = `Invoice PDF is blank ${Date.now()}`;
+
+  await signIn(page, 'customer@acme.test');
+  await expect(page.getByRole('heading', { level: 1, name: 'Customer portal' })).toBeVisible();
+  await page.getByRole('link', { name: 'New request' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'New request' })).toBeVisible();
+  await page.getByLabel('Subject').fill(subject);
+  await page.getByLabel('Description').fill('The PDF attached to invoice 42 opens as an empty page.\n<script>alert(1)</script>');
+  await page.getByLabel('Priority').selectOption('high');
+  await page.getByRole('button', { name: 'Submit' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: subject })).toBeVisible();
+  // Hostile text is shown as text, never run.
+  await expect(page.getByText('<script>alert(1)</script>')).toBeVisible();
+  const ticketUrl = page.url();
+  expect(ticketUrl).toMatch(/\/portal\/tickets\/[0-9a-f-]{36}$/);
+
+  // The agent, in a separate browser session.
+  const agentContext = await browser.newContext();
+  pageErrors.watchContext(agentContext);
+  const agent = await agentContext.newPage();
+  await signIn(agent, 'agent@acme.test');
+  await expect(agent.getByRole('heading', { level: 1, name: 'Agent desk' })).toBeVisible();
+  await agent.getByRole('link', { name: 'Unassigned' }).click();
+  await agent.getByRole('link', { name: subject }).click();
+  await expect(agent.getByRole('heading', { level: 1, name: subject })).toBeVisible();
+  await agent.getByRole('button', { name: 'Assign to me' }).click();
+  await expect(agent.getByText('Assignee: Alex Agent')).toBeVisible();
+
+  await agent.getByLabel('Reply or note').fill('Customer is on the legacy billing plan.');
+  await agent.getByLabel(/Internal note/).check();
+  await agent.getByRole('button', { name: 'Send' }).click();
+  await expect(agent.getByText('Customer is on the legacy billing plan.')).toBeVisible();
+
+  await agent.getByLabel('Reply or note').fill('Thanks! A corrected PDF is on its way.');
+  await agent.getByRole('button', { name: 'Send' }).click();
+  await expect(agent.getByText('Thanks! A corrected PDF is on its way.')).toBeVisible();
+  await expect(agent.getByText('Internal note', { exact: true })).toBeVisible();
+  await agent.screenshot({ path: path.join(SCREENSHOT_DIR, 'desk-ticket.png'), fullPage: true });
+  await agentContext.close();
+
+  // Back to the customer: the reply is there, the note is not.
+  await page.goto(ticketUrl);
+  await expect(page.getByText('Thanks! A corrected PDF is on its way.')).toBeVisible();
+  await expect(page.getByText('legacy billing plan')).toHaveCount(0);
+  await expect(page.getByText('Internal note')).toHaveCount(0);
+  await page.screenshot({ path: path.join(SCREENSHOT_DIR, 'portal-ticket.png'), fullPage: true });
+
+  // And the request is listed on the portal home with its new status.
+  await page.getByRole('link', { name: 'My tickets' }).click();
+  const row = page.getByRole('row').filter({ hasText: subject });
+  await expect(row).toContainText('Open');
+  pageErrors.allow(/status of 4\d\d/); // nothing expected; keeps a stray 4xx from hiding the real failure
+});

@@ -1,0 +1,228 @@
+//! Tickets for the portal and the desk.
+
+use crate::domain::ApiError;
+use crate::domain::ticket::{Comment, Ticket};
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// A queue a page can show. Customers only ever get `Mine`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Queue {
+    /// The caller's own requests (customers).
+    Mine,
+    MyOpen,
+    Unassigned,
+    AllOpen,
+    Pending,
+    RecentlySolved,
+}
+
+impl Queue {
+    pub const DESK: [Queue; 5] = [
+        Queue::MyOpen,
+        Queue::Unassigned,
+        Queue::AllOpen,
+        Queue::Pending,
+        Queue::RecentlySolved,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Queue::Mine => "My requests",
+            Queue::MyOpen => "My open",
+            Queue::Unassigned => "Unassigned",
+            Queue::AllOpen => "All open",
+            Queue::Pending => "Pending",
+            Queue::RecentlySolved => "Recently solved",
+        }
+    }
+
+    pub fn slug(self) -> &'static str {
+        match self {
+            Queue::Mine => "mine",
+            Queue::MyOpen => "my-open",
+            Queue::Unassigned => "unassigned",
+            Queue::AllOpen => "all-open",
+            Queue::Pending => "pending",
+            Queue::RecentlySolved => "solved",
+        }
+    }
+
+    pub fn from_slug(slug: &str) -> Option<Queue> {
+        [Queue::Mine]
+            .into_iter()
+            .chain(Queue::DESK)
+            .find(|q| q.slug() == slug)
+    }
+}
+
+/// A ticket with its conversation, as the caller may see it, and the names
+/// the page shows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TicketDetail {
+    pub ticket: Ticket,
+    pub requester_name: String,
+    pub assignee_name: Option<String>,
+    pub comments: Vec<Comment>,
+}
+
+#[cfg(feature = "ssr")]
+fn ticket_id(raw: &str) -> Result<uuid::Uuid, ApiError> {
+    uuid::Uuid::parse_str(raw).map_err(|_| super::context::reject(ApiError::not_found()))
+}
+
+#[server(prefix = "/api", endpoint = "list_tickets")]
+pub async fn list_tickets(queue: Queue) -> Result<Vec<Ticket>, ApiError> {
+    use super::context::{reject, require_session, respond, state};
+    use crate::domain::ticket::TicketStatus;
+    use crate::server::db::tickets::{AssigneeFilter, ListFilter};
+    use crate::server::tickets::{self, open_statuses};
+
+    let state = state()?;
+    let caller = require_session()?.claims;
+    if caller.role.is_staff() == (queue == Queue::Mine) {
+        return Err(reject(ApiError::forbidden()));
+    }
+    let (statuses, assignee, oldest_first) = match queue {
+        Queue::Mine => (Vec::new(), AssigneeFilter::Any, false),
+        Queue::MyOpen => (open_statuses(), AssigneeFilter::User(caller.sub), true),
+        Queue::Unassigned => (open_statuses(), AssigneeFilter::Unassigned, true),
+        Queue::AllOpen => (open_statuses(), AssigneeFilter::Any, true),
+        Queue::Pending => (vec![TicketStatus::Pending], AssigneeFilter::Any, true),
+        Queue::RecentlySolved => (
+            vec![TicketStatus::Resolved, TicketStatus::Closed],
+            AssigneeFilter::Any,
+            false,
+        ),
+    };
+    let filter = ListFilter {
+        organization_id: caller.org,
+        requester_id: None,
+        statuses,
+        priority: None,
+        assignee,
+        tag: None,
+        text: None,
+        oldest_first,
+        after: None,
+        limit: 100,
+    };
+    respond(tickets::list(&state, &caller, filter).await)
+}
+
+#[server(prefix = "/api", endpoint = "create_ticket")]
+pub async fn create_ticket(
+    subject: String,
+    description: String,
+    priority: Option<String>,
+) -> Result<(), ApiError> {
+    use super::context::{require_session, respond, state};
+    use crate::server::db::tickets::Source;
+    use crate::server::tickets::{self, CreateTicket};
+
+    let state = state()?;
+    let caller = require_session()?.claims;
+    let input = CreateTicket {
+        subject,
+        description,
+        priority,
+        channel: None,
+        requester_id: None,
+        assignee_id: None,
+        tags: Vec::new(),
+    };
+    let ticket = respond(tickets::create(&state, &caller, input, Source::Ui).await)?;
+    leptos_axum::redirect(&ticket_path(caller.role.is_staff(), &ticket.id.to_string()));
+    Ok(())
+}
+
+/// Where a ticket lives in the caller's area.
+pub fn ticket_path(staff: bool, id: &str) -> String {
+    if staff {
+        format!("/desk/tickets/{id}")
+    } else {
+        format!("/portal/tickets/{id}")
+    }
+}
+
+#[server(prefix = "/api", endpoint = "load_ticket")]
+pub async fn load_ticket(id: String) -> Result<TicketDetail, ApiError> {
+    use super::context::{require_session, respond, state};
+    use crate::server::db::users;
+    use crate::server::tickets;
+
+    let state = state()?;
+    let caller = require_session()?.claims;
+    let id = ticket_id(&id)?;
+    let ticket = respond(tickets::get(&state, &caller, id).await)?;
+    let comments = respond(tickets::comments(&state, &caller, id).await)?;
+    let name_of = async |user: uuid::Uuid| {
+        respond(
+            users::find_in_org(&state.db, caller.org, user)
+                .await
+                .map_err(Into::into),
+        )
+        .map(|u| u.map(|u| u.name))
+    };
+    let requester_name = name_of(ticket.requester_id).await?.unwrap_or_default();
+    let assignee_name = match ticket.assignee_id {
+        Some(a) => name_of(a).await?,
+        None => None,
+    };
+    Ok(TicketDetail {
+        ticket,
+        requester_name,
+        assignee_name,
+        comments,
+    })
+}
+
+/// A reply (public) or, for staff with `internal` ticked, an internal note.
+#[server(prefix = "/api", endpoint = "reply_to_ticket")]
+pub async fn reply_to_ticket(
+    ticket_id: String,
+    body: String,
+    internal: Option<String>,
+) -> Result<(), ApiError> {
+    use super::context::{require_session, respond, state};
+    use crate::server::db::tickets::Source;
+    use crate::server::tickets;
+
+    let state = state()?;
+    let caller = require_session()?.claims;
+    let id = self::ticket_id(&ticket_id)?;
+    respond(
+        tickets::add_comment(&state, &caller, id, &body, internal.is_none(), Source::Ui).await,
+    )?;
+    Ok(())
+}
+
+/// Staff triage from the ticket page: status, priority, and "assign to me".
+#[server(prefix = "/api", endpoint = "update_ticket")]
+pub async fn update_ticket(
+    ticket_id: String,
+    status: Option<String>,
+    priority: Option<String>,
+    assign_to_me: Option<String>,
+) -> Result<(), ApiError> {
+    use super::context::{require_session, respond, state};
+    use crate::domain::FieldErrors;
+    use crate::domain::ticket::{Priority, TicketStatus};
+    use crate::engine::ticket_change::TicketPatch;
+    use crate::server::db::tickets::Source;
+    use crate::server::tickets;
+
+    let state = state()?;
+    let caller = require_session()?.claims;
+    let id = self::ticket_id(&ticket_id)?;
+    let mut errs = FieldErrors::new();
+    let patch = TicketPatch {
+        status: errs.parse("status", status.as_deref(), TicketStatus::parse),
+        priority: errs.parse("priority", priority.as_deref(), Priority::parse),
+        assignee_id: assign_to_me.map(|_| Some(caller.sub)),
+        ..Default::default()
+    };
+    respond(errs.into_result().map_err(Into::into))?;
+    respond(tickets::update(&state, &caller, id, patch, Source::Ui).await)?;
+    Ok(())
+}

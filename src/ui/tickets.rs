@@ -1,0 +1,333 @@
+//! Ticket screens: the customer's requests, the desk queues, the new-request
+//! form and the ticket page with its conversation.
+
+use super::forms::{Field, FormAlert, last_error, reset_on_success};
+use super::frame::CurrentUser;
+use super::status_pages::ErrorNotice;
+use crate::api::tickets::{
+    CreateTicket, Queue, ReplyToTicket, UpdateTicket, list_tickets, load_ticket, ticket_path,
+};
+use crate::domain::ticket::{Comment, Priority, Ticket, TicketStatus};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::A;
+use leptos_router::hooks::{use_params_map, use_query_map};
+
+fn when(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.format("%Y-%m-%d %H:%M UTC").to_string()
+}
+
+#[component]
+fn StatusBadge(status: TicketStatus) -> impl IntoView {
+    view! { <span class=format!("badge status-{}", status.as_str())>{status.label()}</span> }
+}
+
+#[component]
+fn TicketTable(tickets: Vec<Ticket>, staff: bool, caption: &'static str) -> impl IntoView {
+    if tickets.is_empty() {
+        return view! { <p class="empty">"No tickets here."</p> }.into_any();
+    }
+    let rows = tickets
+        .into_iter()
+        .map(|t| {
+            let href = ticket_path(staff, &t.id.to_string());
+            view! {
+                <tr>
+                    <td class="nowrap">{t.display_number.clone()}</td>
+                    <td><a href=href>{t.subject.clone()}</a></td>
+                    <td><StatusBadge status=t.status /></td>
+                    <td>{t.priority.label()}</td>
+                    <td class="nowrap">{when(t.created_at)}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <table class="table">
+            <caption>{caption}</caption>
+            <thead>
+                <tr>
+                    <th scope="col">"Number"</th>
+                    <th scope="col">"Subject"</th>
+                    <th scope="col">"Status"</th>
+                    <th scope="col">"Priority"</th>
+                    <th scope="col">"Created"</th>
+                </tr>
+            </thead>
+            <tbody>{rows}</tbody>
+        </table>
+    }
+    .into_any()
+}
+
+/// A list of tickets loaded from a queue.
+#[component]
+fn QueueList(#[prop(into)] queue: Signal<Queue>, staff: bool) -> impl IntoView {
+    let tickets = Resource::new(move || queue.get(), list_tickets);
+    view! {
+        <Suspense fallback=|| view! { <p class="loading" role="status">"Loading tickets…"</p> }>
+            {move || Suspend::new(async move {
+                match tickets.await {
+                    Ok(list) => view! { <TicketTable tickets=list staff caption=queue.get_untracked().label() /> }.into_any(),
+                    Err(error) => view! { <ErrorNotice error /> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// The customer's requests (the portal home).
+#[component]
+pub fn MyRequests() -> impl IntoView {
+    view! {
+        <div class="toolbar">
+            <h2>"My requests"</h2>
+            <a class="btn btn-primary" href="/portal/new">"New request"</a>
+        </div>
+        <QueueList queue=Queue::Mine staff=false />
+    }
+}
+
+/// The desk's queue views, picked with `?queue=`.
+#[component]
+pub fn DeskQueues() -> impl IntoView {
+    let query = use_query_map();
+    let queue = Signal::derive(move || {
+        query
+            .read()
+            .get("queue")
+            .and_then(|q| Queue::from_slug(&q))
+            .unwrap_or(Queue::Unassigned)
+    });
+    let tabs = Queue::DESK
+        .into_iter()
+        .map(|q| {
+            view! {
+                <li>
+                    <a
+                        href=format!("/desk?queue={}", q.slug())
+                        aria-current=move || (queue.get() == q).then_some("page")
+                    >
+                        {q.label()}
+                    </a>
+                </li>
+            }
+        })
+        .collect_view();
+    view! {
+        <div class="toolbar">
+            <nav aria-label="Queues" class="tabs"><ul>{tabs}</ul></nav>
+            <a class="btn btn-primary" href="/desk/new">"New ticket"</a>
+        </div>
+        <QueueList queue staff=true />
+    }
+}
+
+#[component]
+pub fn NewTicketPage() -> impl IntoView {
+    let CurrentUser(user) = expect_context::<CurrentUser>();
+    let create = ServerAction::<CreateTicket>::new();
+    let error = last_error(create.value());
+    let heading = if user.role.is_staff() {
+        "New ticket"
+    } else {
+        "New request"
+    };
+    let priorities = Priority::ALL
+        .iter()
+        .map(|p| view! { <option value=p.as_str() selected=*p == Priority::Medium>{p.label()}</option> })
+        .collect_view();
+    view! {
+        <Title text=heading />
+        <h1>{heading}</h1>
+        <section class="card narrow">
+            <ActionForm action=create>
+                <div class="stack">
+                    <FormAlert error />
+                    <Field name="subject" label="Subject" error />
+                    <div class="field">
+                        <label for="description">"Description"</label>
+                        <textarea id="description" name="description" rows="8" required></textarea>
+                        <p class="field-hint">"What happened, what you expected, and any error messages."</p>
+                    </div>
+                    <div class="field">
+                        <label for="priority">"Priority"</label>
+                        <select id="priority" name="priority">{priorities}</select>
+                    </div>
+                    <button type="submit" class="btn btn-primary" disabled=move || create.pending().get()>
+                        "Submit"
+                    </button>
+                </div>
+            </ActionForm>
+        </section>
+    }
+}
+
+#[component]
+fn Conversation(
+    description: String,
+    requester: String,
+    created: String,
+    comments: Vec<Comment>,
+) -> impl IntoView {
+    let items = comments
+        .into_iter()
+        .map(|c| {
+            let kind = if c.public { "message" } else { "message message-internal" };
+            view! {
+                <li class=kind>
+                    <header class="message-meta">
+                        <strong>{c.author_name}</strong>
+                        {(!c.public).then(|| view! { <span class="badge badge-internal">"Internal note"</span> })}
+                        <span class="muted">{when(c.created_at)}</span>
+                    </header>
+                    <div class="message-body">{c.body}</div>
+                </li>
+            }
+        })
+        .collect_view();
+    view! {
+        <ol class="conversation" aria-label="Conversation">
+            <li class="message">
+                <header class="message-meta">
+                    <strong>{requester}</strong>
+                    <span class="muted">{created}</span>
+                </header>
+                <div class="message-body">{description}</div>
+            </li>
+            {items}
+        </ol>
+    }
+}
+
+#[component]
+pub fn TicketPage() -> impl IntoView {
+    let CurrentUser(user) = expect_context::<CurrentUser>();
+    let staff = user.role.is_staff();
+    let params = use_params_map();
+    let reply = ServerAction::<ReplyToTicket>::new();
+    let update = ServerAction::<UpdateTicket>::new();
+    let id = move || params.read().get("id").unwrap_or_default();
+    let detail = Resource::new(
+        move || (id(), reply.version().get(), update.version().get()),
+        |(id, _, _)| load_ticket(id),
+    );
+    let reply_error = last_error(reply.value());
+    let update_error = last_error(update.value());
+    view! {
+        <Suspense fallback=|| view! { <p class="loading" role="status">"Loading ticket…"</p> }>
+            {move || Suspend::new(async move {
+                let detail = match detail.await {
+                    Ok(detail) => detail,
+                    Err(error) => return view! { <ErrorNotice error /> }.into_any(),
+                };
+                let t = detail.ticket.clone();
+                let id = t.id.to_string();
+                view! {
+                    <Title text=format!("{} {}", t.display_number, t.subject) />
+                    <header class="page-header">
+                        <p class="muted">{t.display_number.clone()}</p>
+                        <h1>{t.subject.clone()}</h1>
+                        <p class="ticket-facts">
+                            <StatusBadge status=t.status />
+                            <span>{format!("Priority: {}", t.priority.label())}</span>
+                            <span>{format!("Requester: {}", detail.requester_name)}</span>
+                            <span>{format!("Assignee: {}", detail.assignee_name.clone().unwrap_or_else(|| "Unassigned".into()))}</span>
+                        </p>
+                    </header>
+                    <div class=if staff { "ticket-layout with-panel" } else { "ticket-layout" }>
+                        <section aria-label="Messages">
+                            <Conversation
+                                description=t.description.clone()
+                                requester=detail.requester_name.clone()
+                                created=when(t.created_at)
+                                comments=detail.comments.clone()
+                            />
+                            <ReplyForm action=reply error=reply_error ticket_id=id.clone() staff closed=t.status == TicketStatus::Closed />
+                        </section>
+                        {staff.then(|| view! { <TriagePanel action=update error=update_error ticket=t.clone() /> })}
+                    </div>
+                }
+                .into_any()
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn ReplyForm(
+    action: ServerAction<ReplyToTicket>,
+    error: Signal<Option<crate::domain::ApiError>>,
+    ticket_id: String,
+    staff: bool,
+    closed: bool,
+) -> impl IntoView {
+    if closed {
+        return view! { <p class="muted">"This ticket is closed. Open a new request for anything further."</p> }.into_any();
+    }
+    let form = reset_on_success(action.value());
+    view! {
+        <ActionForm action node_ref=form>
+            <div class="stack reply-form">
+                <FormAlert error />
+                <input type="hidden" name="ticket_id" value=ticket_id />
+                <div class="field">
+                    <label for="body">{if staff { "Reply or note" } else { "Your reply" }}</label>
+                    <textarea id="body" name="body" rows="5" required></textarea>
+                </div>
+                {staff.then(|| view! {
+                    <label class="checkbox">
+                        <input type="checkbox" name="internal" value="on" />
+                        " Internal note (only staff can see it)"
+                    </label>
+                })}
+                <button type="submit" class="btn btn-primary" disabled=move || action.pending().get()>"Send"</button>
+            </div>
+        </ActionForm>
+    }
+    .into_any()
+}
+
+#[component]
+fn TriagePanel(
+    action: ServerAction<UpdateTicket>,
+    error: Signal<Option<crate::domain::ApiError>>,
+    ticket: Ticket,
+) -> impl IntoView {
+    let id = ticket.id.to_string();
+    let assign_id = id.clone();
+    let statuses = TicketStatus::ALL
+        .iter()
+        .map(|s| view! { <option value=s.as_str() selected=*s == ticket.status>{s.label()}</option> })
+        .collect_view();
+    let priorities = Priority::ALL
+        .iter()
+        .map(|p| view! { <option value=p.as_str() selected=*p == ticket.priority>{p.label()}</option> })
+        .collect_view();
+    view! {
+        <aside class="card triage" aria-label="Ticket fields">
+            <h2>"Fields"</h2>
+            <ActionForm action>
+                <div class="stack">
+                    <FormAlert error />
+                    <input type="hidden" name="ticket_id" value=id />
+                    <div class="field">
+                        <label for="status">"Status"</label>
+                        <select id="status" name="status">{statuses}</select>
+                    </div>
+                    <div class="field">
+                        <label for="priority">"Priority"</label>
+                        <select id="priority" name="priority">{priorities}</select>
+                    </div>
+                    <button type="submit" class="btn btn-primary">"Update"</button>
+                </div>
+            </ActionForm>
+            <ActionForm action>
+                <input type="hidden" name="ticket_id" value=assign_id />
+                <input type="hidden" name="assign_to_me" value="on" />
+                <button type="submit" class="btn btn-quiet">"Assign to me"</button>
+            </ActionForm>
+            <A href="/desk">"Back to the queues"</A>
+        </aside>
+    }
+}
