@@ -2,9 +2,14 @@
 //! try every audience and tenant isolation right away.
 
 use super::auth::password::hash_password_blocking;
+use super::db::tickets::{self, Actor, Change, NewComment, NewTicket, Source};
 use super::db::users::{self, NewUser};
 use super::db::{Db, orgs};
 use crate::domain::Role;
+use crate::domain::ticket::{Channel, Priority, TicketStatus};
+use crate::engine::ticket_change::{TicketPatch, plan_comment, plan_update};
+use chrono::{TimeDelta, Utc};
+use uuid::Uuid;
 
 pub struct DemoUser {
     pub org: &'static str,
@@ -91,8 +96,15 @@ pub const DEMO_USERS: [DemoUser; 11] = [
 #[error("the database already has data; demo seeding only runs on an empty database")]
 pub struct NotEmpty;
 
-/// Creates the demo organizations and users. Refuses a non-empty database.
+/// Creates the demo organizations, users and a handful of tickets. Refuses
+/// a non-empty database.
 pub async fn demo(db: &Db, password: &str) -> anyhow::Result<()> {
+    demo_users(db, password).await?;
+    demo_tickets(db).await
+}
+
+/// The demo organizations and users only (tests start from these).
+pub async fn demo_users(db: &Db, password: &str) -> anyhow::Result<()> {
     if orgs::any_exist(db).await? {
         return Err(NotEmpty.into());
     }
@@ -119,6 +131,192 @@ pub async fn demo(db: &Db, password: &str) -> anyhow::Result<()> {
             },
         )
         .await?;
+    }
+    Ok(())
+}
+
+/// A demo conversation: who asked what, and how the desk answered.
+struct DemoTicket {
+    subject: &'static str,
+    description: &'static str,
+    requester: &'static str,
+    priority: Priority,
+    channel: Channel,
+    hours_ago: i64,
+    /// (author email, body, public)
+    messages: &'static [(&'static str, &'static str, bool)],
+    assignee: Option<&'static str>,
+    status: Option<TicketStatus>,
+}
+
+const DEMO_TICKETS: &[DemoTicket] = &[
+    DemoTicket {
+        subject: "Cannot sign in to the billing portal",
+        description: "Since this morning the billing portal says my password is wrong, but it works everywhere else.",
+        requester: "customer@acme.test",
+        priority: Priority::High,
+        channel: Channel::Portal,
+        hours_ago: 30,
+        messages: &[
+            (
+                "agent@acme.test",
+                "Account was migrated to SSO last night; password login is disabled.",
+                false,
+            ),
+            (
+                "agent@acme.test",
+                "Sorry for the trouble! Please use \"Sign in with your company account\" from now on.",
+                true,
+            ),
+            ("customer@acme.test", "That worked, thank you.", true),
+        ],
+        assignee: Some("agent@acme.test"),
+        status: Some(TicketStatus::Resolved),
+    },
+    DemoTicket {
+        subject: "Invoice 2024-118 charged twice",
+        description: "My card was charged twice for invoice 2024-118. Please refund one of the payments.",
+        requester: "customer@acme.test",
+        priority: Priority::Urgent,
+        channel: Channel::Email,
+        hours_ago: 5,
+        messages: &[(
+            "agent2@acme.test",
+            "Refund requested from the payment provider; waiting for confirmation.",
+            false,
+        )],
+        assignee: Some("agent2@acme.test"),
+        status: Some(TicketStatus::Pending),
+    },
+    DemoTicket {
+        subject: "Air conditioner in server room leaking",
+        description: "Water is dripping from the indoor unit above rack 3. Can someone come today?",
+        requester: "customer2@acme.test",
+        priority: Priority::Urgent,
+        channel: Channel::Phone,
+        hours_ago: 2,
+        messages: &[],
+        assignee: None,
+        status: None,
+    },
+    DemoTicket {
+        subject: "How do I export my reports to Excel?",
+        description: "I would like to get the monthly usage report as a spreadsheet.",
+        requester: "customer2@acme.test",
+        priority: Priority::Low,
+        channel: Channel::Portal,
+        hours_ago: 1,
+        messages: &[],
+        assignee: None,
+        status: None,
+    },
+    DemoTicket {
+        subject: "Printer on floor 2 shows error E-42",
+        description: "The big printer near the kitchen shows E-42 and will not print.",
+        requester: "customer@globex.test",
+        priority: Priority::Medium,
+        channel: Channel::Portal,
+        hours_ago: 4,
+        messages: &[(
+            "agent@globex.test",
+            "E-42 is a fuser fault; a technician visit is needed.",
+            true,
+        )],
+        assignee: Some("agent@globex.test"),
+        status: None,
+    },
+];
+
+async fn demo_tickets(db: &Db) -> anyhow::Result<()> {
+    for demo in DEMO_TICKETS {
+        let user = async |email: &str| {
+            users::find_by_email(db, email)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("demo user {email} missing"))
+        };
+        let requester = user(demo.requester).await?;
+        let mut at = Utc::now() - TimeDelta::hours(demo.hours_ago);
+        let actor = |user_id: Uuid| Actor {
+            user_id: Some(user_id),
+            source: Source::Import,
+        };
+        let ticket = tickets::insert(
+            db,
+            &NewTicket {
+                organization_id: requester.organization_id,
+                subject: demo.subject,
+                description: demo.description,
+                priority: demo.priority,
+                channel: demo.channel,
+                requester_id: requester.id,
+                assignee_id: None,
+                tags: &[],
+            },
+            actor(requester.id),
+            at,
+        )
+        .await?;
+        // Each step goes through the same planning and storage as a live change.
+        let steps = demo
+            .assignee
+            .iter()
+            .map(|a| (*a, None))
+            .chain(demo.messages.iter().map(|m| (m.0, Some(m))));
+        for (email, message) in steps {
+            at += TimeDelta::minutes(20);
+            let author = user(email).await?;
+            let row = tickets::find(db, requester.organization_id, ticket.id)
+                .await?
+                .expect("just created");
+            let plan = match message {
+                Some((_, _, public)) => plan_comment(&row.state(), author.role(), *public, at)?,
+                None => {
+                    let patch = TicketPatch {
+                        assignee_id: Some(Some(author.id)),
+                        ..Default::default()
+                    };
+                    plan_update(&row.state(), &patch, author.role(), at)?
+                }
+            };
+            let change = Change {
+                ticket: &row,
+                next: &plan.next,
+                changes: &plan.changes,
+                actor: actor(author.id),
+                topic: if message.is_some() {
+                    "ticket.commented"
+                } else {
+                    "ticket.updated"
+                },
+                comment: message.map(|(_, body, public)| NewComment {
+                    author_id: author.id,
+                    body,
+                    public: *public,
+                }),
+            };
+            tickets::apply(db, &change, at).await?;
+        }
+        if let (Some(status), Some(assignee)) = (demo.status, demo.assignee) {
+            at += TimeDelta::minutes(20);
+            let agent = user(assignee).await?;
+            let row = tickets::find(db, requester.organization_id, ticket.id)
+                .await?
+                .expect("just created");
+            let patch = TicketPatch {
+                status: Some(status),
+                ..Default::default()
+            };
+            let plan = plan_update(&row.state(), &patch, agent.role(), at)?;
+            let change = Change {
+                ticket: &row,
+                next: &plan.next,
+                changes: &plan.changes,
+                actor: actor(agent.id),
+                topic: "ticket.updated",
+                comment: None,
+            };
+            tickets::apply(db, &change, at).await?;
+        }
     }
     Ok(())
 }

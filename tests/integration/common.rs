@@ -86,6 +86,19 @@ impl TestApp {
     }
 
     pub async fn start_with(backend: Backend, adjust: impl FnOnce(&mut Config)) -> TestApp {
+        Self::launch(backend, adjust, false).await
+    }
+
+    /// With the full demo data `fieldesk serve` creates, tickets included.
+    pub async fn start_with_full_demo(backend: Backend) -> TestApp {
+        Self::launch(backend, |_| {}, true).await
+    }
+
+    async fn launch(
+        backend: Backend,
+        adjust: impl FnOnce(&mut Config),
+        full_demo: bool,
+    ) -> TestApp {
         let data_dir = tempfile::tempdir().expect("temp dir");
         let mut config = Config::for_data_dir(data_dir.path());
         config.demo_password = Some(DEMO_PASSWORD.into());
@@ -109,7 +122,15 @@ impl TestApp {
         };
         adjust(&mut config);
         let state = server::init(config).await.expect("server init");
-        server::seed_demo_if_empty(&state).await.expect("demo seed");
+        if full_demo {
+            let banner = server::seed_demo_if_empty(&state).await.expect("demo seed");
+            assert!(banner.is_some_and(|b| b.contains(DEMO_PASSWORD)));
+        } else {
+            // Users only: tests create the tickets they look at.
+            server::seed::demo_users(&state.db, DEMO_PASSWORD)
+                .await
+                .expect("demo seed");
+        }
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr: SocketAddr = listener.local_addr().unwrap();
         tokio::spawn(server::http::serve(state.clone(), listener));

@@ -459,3 +459,81 @@ async fn demo_seed_never_runs_on_a_database_with_data() {
             .is_none()
     );
 }
+
+/// The full demo (as `fieldesk serve` seeds it) has conversations that went
+/// through the same change path as live ones, and respects visibility.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn full_demo_has_realistic_tickets_sqlite() {
+    full_demo_has_realistic_tickets(TestApp::start_with_full_demo(Backend::Sqlite).await).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn full_demo_has_realistic_tickets_postgres() {
+    full_demo_has_realistic_tickets(TestApp::start_with_full_demo(Backend::Postgres).await).await
+}
+
+async fn full_demo_has_realistic_tickets(demo: TestApp) {
+    let agent = demo.bearer("agent@acme.test").await;
+    let all = expect_json(
+        demo.get("/api/v1/tickets?status=all", &agent).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(
+        all["items"].as_array().unwrap().len(),
+        4,
+        "acme's demo tickets: {all}"
+    );
+    let customer = demo.bearer("customer@acme.test").await;
+    let mine = expect_json(
+        demo.get("/api/v1/tickets?status=all", &customer).await,
+        StatusCode::OK,
+    )
+    .await;
+    let mine = mine["items"].as_array().unwrap();
+    assert_eq!(mine.len(), 2);
+    let resolved = mine
+        .iter()
+        .find(|t| t["status"] == "resolved")
+        .expect("a resolved demo ticket");
+    assert!(resolved["first_response_at"].is_string());
+    let id = resolved["id"].as_str().unwrap();
+    let seen = expect_json(
+        demo.get(&format!("/api/v1/tickets/{id}/comments"), &customer)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert!(
+        seen["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["public"] == true)
+    );
+    let staff = expect_json(
+        demo.get(&format!("/api/v1/tickets/{id}/comments"), &agent)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert!(
+        staff["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["public"] == false)
+    );
+    let history = expect_json(
+        demo.get(&format!("/api/v1/tickets/{id}/history"), &agent)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    let history = history["items"].as_array().unwrap();
+    assert!(
+        history.len() >= 4,
+        "created, assigned, opened, resolved: {history:?}"
+    );
+    assert!(history.iter().all(|e| e["source"] == "import"));
+}
