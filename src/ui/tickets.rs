@@ -44,7 +44,7 @@ fn TicketTable(tickets: Vec<Ticket>, staff: bool, caption: &'static str) -> impl
         .collect_view();
     view! {
         <table class="table">
-            <caption>{caption}</caption>
+            <caption class="sr-only">{caption}</caption>
             <thead>
                 <tr>
                     <th scope="col">"Number"</th>
