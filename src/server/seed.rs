@@ -227,6 +227,14 @@ const DEMO_TICKETS: &[DemoTicket] = &[
     },
 ];
 
+/// One thing that happens to a demo ticket, done by the named user.
+#[derive(Clone, Copy)]
+enum Step {
+    Assign,
+    Message(&'static str, bool),
+    Status(TicketStatus),
+}
+
 async fn demo_tickets(db: &Db) -> anyhow::Result<()> {
     for demo in DEMO_TICKETS {
         let user = async |email: &str| {
@@ -257,25 +265,47 @@ async fn demo_tickets(db: &Db) -> anyhow::Result<()> {
         )
         .await?;
         // Each step goes through the same planning and storage as a live change.
-        let steps = demo
-            .assignee
+        let assign = demo.assignee.map(|a| (a, Step::Assign));
+        let messages = demo
+            .messages
             .iter()
-            .map(|a| (*a, None))
-            .chain(demo.messages.iter().map(|m| (m.0, Some(m))));
-        for (email, message) in steps {
+            .map(|(author, body, public)| (*author, Step::Message(body, *public)));
+        let settle = demo
+            .status
+            .zip(demo.assignee)
+            .map(|(status, agent)| (agent, Step::Status(status)));
+        for (email, step) in assign.into_iter().chain(messages).chain(settle) {
             at += TimeDelta::minutes(20);
             let author = user(email).await?;
             let row = tickets::find(db, requester.organization_id, ticket.id)
                 .await?
                 .expect("just created");
-            let plan = match message {
-                Some((_, _, public)) => plan_comment(&row.state(), author.role(), *public, at)?,
-                None => {
-                    let patch = TicketPatch {
-                        assignee_id: Some(Some(author.id)),
-                        ..Default::default()
+            let (plan, topic, comment) = match step {
+                Step::Message(body, public) => (
+                    plan_comment(&row.state(), author.role(), public, at)?,
+                    "ticket.commented",
+                    Some(NewComment {
+                        author_id: author.id,
+                        body,
+                        public,
+                    }),
+                ),
+                Step::Assign | Step::Status(_) => {
+                    let patch = match step {
+                        Step::Status(status) => TicketPatch {
+                            status: Some(status),
+                            ..Default::default()
+                        },
+                        _ => TicketPatch {
+                            assignee_id: Some(Some(author.id)),
+                            ..Default::default()
+                        },
                     };
-                    plan_update(&row.state(), &patch, author.role(), at)?
+                    (
+                        plan_update(&row.state(), &patch, author.role(), at)?,
+                        "ticket.updated",
+                        None,
+                    )
                 }
             };
             let change = Change {
@@ -283,37 +313,8 @@ async fn demo_tickets(db: &Db) -> anyhow::Result<()> {
                 next: &plan.next,
                 changes: &plan.changes,
                 actor: actor(author.id),
-                topic: if message.is_some() {
-                    "ticket.commented"
-                } else {
-                    "ticket.updated"
-                },
-                comment: message.map(|(_, body, public)| NewComment {
-                    author_id: author.id,
-                    body,
-                    public: *public,
-                }),
-            };
-            tickets::apply(db, &change, at).await?;
-        }
-        if let (Some(status), Some(assignee)) = (demo.status, demo.assignee) {
-            at += TimeDelta::minutes(20);
-            let agent = user(assignee).await?;
-            let row = tickets::find(db, requester.organization_id, ticket.id)
-                .await?
-                .expect("just created");
-            let patch = TicketPatch {
-                status: Some(status),
-                ..Default::default()
-            };
-            let plan = plan_update(&row.state(), &patch, agent.role(), at)?;
-            let change = Change {
-                ticket: &row,
-                next: &plan.next,
-                changes: &plan.changes,
-                actor: actor(agent.id),
-                topic: "ticket.updated",
-                comment: None,
+                topic,
+                comment,
             };
             tickets::apply(db, &change, at).await?;
         }
