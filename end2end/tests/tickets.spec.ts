@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { test, expect, signIn } from './fixtures';
+import { test, expect, signIn, waitForHydration } from './fixtures';
 
 // The help desk loop: a customer asks, an agent triages and answers, the
 // customer sees the answer but never the internal note.
@@ -16,8 +16,14 @@ test('customer request → agent note and reply → customer sees only the reply
   await page.getByLabel('Subject').fill(subject);
   await page.getByLabel('Description').fill('The PDF attached to invoice 42 opens as an empty page.\n<script>alert(1)</script>');
   await page.getByLabel('Priority').selectOption('high');
+  await page.getByLabel('Attachments').setInputFiles({
+    name: 'invoice-42.pdf',
+    mimeType: 'application/pdf',
+    buffer: Buffer.from('%PDF-1.4\n% a blank invoice\n'),
+  });
   await page.getByRole('button', { name: 'Submit' }).click();
   await expect(page.getByRole('heading', { level: 1, name: subject })).toBeVisible();
+  await expect(page.getByRole('link', { name: 'invoice-42.pdf' })).toBeVisible();
   // Hostile text is shown as text, never run.
   await expect(page.getByText('<script>alert(1)</script>')).toBeVisible();
   const ticketUrl = page.url();
@@ -35,7 +41,15 @@ test('customer request → agent note and reply → customer sees only the reply
   await agent.getByRole('button', { name: 'Assign to me' }).click();
   await expect(agent.getByText('Assignee: Alex Agent')).toBeVisible();
 
+  // The customer's file is on the ticket for the agent too.
+  await expect(agent.getByRole('link', { name: 'invoice-42.pdf' })).toBeVisible();
+
+  // A note being written survives a reload (kept as a local draft).
+  await waitForHydration(agent);
   await agent.getByLabel('Reply or note').fill('Customer is on the legacy billing plan.');
+  await agent.reload();
+  await waitForHydration(agent);
+  await expect(agent.getByLabel('Reply or note')).toHaveValue('Customer is on the legacy billing plan.');
   await agent.getByLabel(/Internal note/).check();
   await agent.getByRole('button', { name: 'Send' }).click();
   await expect(agent.getByText('Customer is on the legacy billing plan.')).toBeVisible();
@@ -44,6 +58,13 @@ test('customer request → agent note and reply → customer sees only the reply
   await agent.getByRole('button', { name: 'Send' }).click();
   await expect(agent.getByText('Thanks! A corrected PDF is on its way.')).toBeVisible();
   await expect(agent.getByText('Internal note', { exact: true })).toBeVisible();
+  // Sent replies leave no draft behind.
+  await agent.reload();
+  await waitForHydration(agent);
+  await expect(agent.getByLabel('Reply or note')).toHaveValue('');
+  await agent.getByLabel('Status').selectOption('resolved');
+  await agent.getByRole('button', { name: 'Update' }).click();
+  await expect(agent.getByText('Resolved', { exact: true }).first()).toBeVisible();
   await agent.screenshot({ path: path.join(SCREENSHOT_DIR, 'desk-ticket.png'), fullPage: true });
   await agentContext.close();
 
@@ -52,11 +73,17 @@ test('customer request → agent note and reply → customer sees only the reply
   await expect(page.getByText('Thanks! A corrected PDF is on its way.')).toBeVisible();
   await expect(page.getByText('legacy billing plan')).toHaveCount(0);
   await expect(page.getByText('Internal note')).toHaveCount(0);
+
+  // The customer rates the help.
+  await page.getByLabel('Rating').selectOption('5');
+  await page.getByLabel('Comment (optional)').fill('Fast and clear, thank you!');
+  await page.getByRole('button', { name: 'Send rating' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'You rated this 5 out of 5' })).toBeVisible();
   await page.screenshot({ path: path.join(SCREENSHOT_DIR, 'portal-ticket.png'), fullPage: true });
 
   // And the request is listed on the portal home with its new status.
   await page.getByRole('link', { name: 'My tickets' }).click();
   const row = page.getByRole('row').filter({ hasText: subject });
-  await expect(row).toContainText('Open');
+  await expect(row).toContainText('Resolved');
   pageErrors.allow(/status of 4\d\d/); // nothing expected; keeps a stray 4xx from hiding the real failure
 });

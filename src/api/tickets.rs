@@ -1,8 +1,10 @@
 //! Tickets for the portal and the desk.
 
 use crate::domain::ApiError;
+use crate::domain::attachment::Attachment;
 use crate::domain::ticket::{Comment, Ticket};
 use leptos::prelude::*;
+use leptos::server_fn::codec::{MultipartData, MultipartFormData};
 use serde::{Deserialize, Serialize};
 
 /// A queue a page can show. Customers only ever get `Mine`.
@@ -14,15 +16,18 @@ pub enum Queue {
     Unassigned,
     AllOpen,
     Pending,
+    /// Escalated to the managers and still open.
+    Escalated,
     RecentlySolved,
 }
 
 impl Queue {
-    pub const DESK: [Queue; 5] = [
+    pub const DESK: [Queue; 6] = [
         Queue::MyOpen,
         Queue::Unassigned,
         Queue::AllOpen,
         Queue::Pending,
+        Queue::Escalated,
         Queue::RecentlySolved,
     ];
 
@@ -33,6 +38,7 @@ impl Queue {
             Queue::Unassigned => "Unassigned",
             Queue::AllOpen => "All open",
             Queue::Pending => "Pending",
+            Queue::Escalated => "Escalated",
             Queue::RecentlySolved => "Recently solved",
         }
     }
@@ -44,6 +50,7 @@ impl Queue {
             Queue::Unassigned => "unassigned",
             Queue::AllOpen => "all-open",
             Queue::Pending => "pending",
+            Queue::Escalated => "escalated",
             Queue::RecentlySolved => "solved",
         }
     }
@@ -64,6 +71,7 @@ pub struct TicketDetail {
     pub requester_name: String,
     pub assignee_name: Option<String>,
     pub comments: Vec<Comment>,
+    pub attachments: Vec<Attachment>,
 }
 
 #[cfg(feature = "ssr")]
@@ -88,7 +96,13 @@ pub async fn list_tickets(queue: Queue) -> Result<Vec<Ticket>, ApiError> {
         Queue::MyOpen => (open_statuses(), AssigneeFilter::User(caller.sub), true),
         Queue::Unassigned => (open_statuses(), AssigneeFilter::Unassigned, true),
         Queue::AllOpen => (open_statuses(), AssigneeFilter::Any, true),
-        Queue::Pending => (vec![TicketStatus::Pending], AssigneeFilter::Any, true),
+        Queue::Pending | Queue::Escalated => {
+            let statuses = match queue {
+                Queue::Pending => vec![TicketStatus::Pending],
+                _ => open_statuses(),
+            };
+            (statuses, AssigneeFilter::Any, true)
+        }
         Queue::RecentlySolved => (
             vec![TicketStatus::Resolved, TicketStatus::Closed],
             AssigneeFilter::Any,
@@ -102,6 +116,7 @@ pub async fn list_tickets(queue: Queue) -> Result<Vec<Ticket>, ApiError> {
         priority: None,
         assignee,
         tag: None,
+        escalated: queue == Queue::Escalated,
         text: None,
         oldest_first,
         after: None,
@@ -110,29 +125,61 @@ pub async fn list_tickets(queue: Queue) -> Result<Vec<Ticket>, ApiError> {
     respond(tickets::list(&state, &caller, filter).await)
 }
 
-#[server(prefix = "/api", endpoint = "create_ticket")]
-pub async fn create_ticket(
-    subject: String,
-    description: String,
-    priority: Option<String>,
-) -> Result<(), ApiError> {
+/// Reads a multipart server-function body with the configured file limit.
+#[cfg(feature = "ssr")]
+async fn read_form(
+    state: &crate::server::AppState,
+    data: MultipartData,
+) -> Result<crate::server::uploads::MultipartForm, ApiError> {
+    use super::context::respond;
+    let multipart = data
+        .into_inner()
+        .ok_or_else(|| super::context::reject(ApiError::internal()))?;
+    respond(crate::server::uploads::read_multipart(multipart, state.config.max_upload_bytes).await)
+}
+
+/// A new ticket from the portal or the desk, with any files chosen in the
+/// form's `files` input. Multipart, so it is sent from the browser with
+/// FormData (see `forms::on_multipart_submit`).
+#[server(prefix = "/api", endpoint = "create_ticket", input = MultipartFormData)]
+pub async fn create_ticket(data: MultipartData) -> Result<(), ApiError> {
     use super::context::{require_session, respond, state};
     use crate::server::db::tickets::Source;
     use crate::server::tickets::{self, CreateTicket};
 
     let state = state()?;
     let caller = require_session()?.claims;
+    let mut form = read_form(&state, data).await?;
+    let text = |name: &str| form.text(name).unwrap_or_default().to_owned();
     let input = CreateTicket {
-        subject,
-        description,
-        priority,
+        subject: text("subject"),
+        description: text("description"),
+        priority: form.text("priority").map(str::to_owned),
         channel: None,
         requester_id: None,
         assignee_id: None,
         tags: Vec::new(),
+        attachments: form.take_files("files"),
     };
     let ticket = respond(tickets::create(&state, &caller, input, Source::Ui).await)?;
     leptos_axum::redirect(&ticket_path(caller.role.is_staff(), &ticket.id.to_string()));
+    Ok(())
+}
+
+/// Files added from the ticket page; staff may tick `internal`.
+#[server(prefix = "/api", endpoint = "attach_files", input = MultipartFormData)]
+pub async fn attach_files(data: MultipartData) -> Result<(), ApiError> {
+    use super::context::{require_session, respond, state};
+    use crate::server::db::tickets::Source;
+    use crate::server::tickets;
+
+    let state = state()?;
+    let caller = require_session()?.claims;
+    let mut form = read_form(&state, data).await?;
+    let id = ticket_id(form.text("ticket_id").unwrap_or_default())?;
+    let public = form.text("internal").is_none();
+    let files = form.take_files("files");
+    respond(tickets::add_attachments(&state, &caller, id, &files, public, Source::Ui).await)?;
     Ok(())
 }
 
@@ -156,6 +203,7 @@ pub async fn load_ticket(id: String) -> Result<TicketDetail, ApiError> {
     let id = ticket_id(&id)?;
     let ticket = respond(tickets::get(&state, &caller, id).await)?;
     let comments = respond(tickets::comments(&state, &caller, id).await)?;
+    let attachments = respond(tickets::attachments(&state, &caller, id).await)?;
     let name_of = async |user: uuid::Uuid| {
         respond(
             users::find_in_org(&state.db, caller.org, user)
@@ -174,6 +222,7 @@ pub async fn load_ticket(id: String) -> Result<TicketDetail, ApiError> {
         requester_name,
         assignee_name,
         comments,
+        attachments,
     })
 }
 
@@ -194,6 +243,27 @@ pub async fn reply_to_ticket(
     respond(
         tickets::add_comment(&state, &caller, id, &body, internal.is_none(), Source::Ui).await,
     )?;
+    Ok(())
+}
+
+/// The customer's rating of a resolved ticket.
+#[server(prefix = "/api", endpoint = "rate_ticket")]
+pub async fn rate_ticket(
+    ticket_id: String,
+    score: Option<String>,
+    comment: String,
+) -> Result<(), ApiError> {
+    use super::context::{require_session, respond, state};
+    use crate::server::db::tickets::Source;
+    use crate::server::tickets;
+
+    let state = state()?;
+    let caller = require_session()?.claims;
+    let id = self::ticket_id(&ticket_id)?;
+    let score = score
+        .and_then(|s| s.trim().parse::<i64>().ok())
+        .unwrap_or(0);
+    respond(tickets::rate(&state, &caller, id, score, &comment, Source::Ui).await)?;
     Ok(())
 }
 

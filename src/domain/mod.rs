@@ -1,5 +1,6 @@
 //! Types and rules shared by the server and the browser.
 
+pub mod attachment;
 pub mod error;
 pub mod role;
 pub mod ticket;

@@ -112,9 +112,23 @@ pub struct Ticket {
     pub first_response_at: Option<DateTime<Utc>>,
     pub resolved_at: Option<DateTime<Utc>>,
     pub closed_at: Option<DateTime<Utc>>,
+    /// The requester's rating of how the ticket was handled, once given.
+    pub satisfaction: Option<Satisfaction>,
+    /// When and why the ticket was escalated to the managers.
+    pub escalated_at: Option<DateTime<Utc>>,
+    pub escalation_reason: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Satisfaction {
+    /// 1 (very unhappy) to 5 (very happy).
+    pub score: i32,
+    pub comment: Option<String>,
+}
+
+pub const MAX_RATING_COMMENT_LEN: usize = 2_000;
 
 /// A message on a ticket: a public reply, or an internal note staff only see.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -19,6 +19,12 @@ pub struct TicketState {
     pub first_response_at: Option<DateTime<Utc>>,
     pub resolved_at: Option<DateTime<Utc>>,
     pub closed_at: Option<DateTime<Utc>>,
+    pub satisfaction_score: Option<i32>,
+    pub satisfaction_comment: Option<String>,
+    pub escalated_at: Option<DateTime<Utc>>,
+    pub escalation_reason: Option<String>,
+    /// Set when an admin deletes the ticket (soft: kept for the audit trail).
+    pub deleted_at: Option<DateTime<Utc>>,
 }
 
 /// A partial update; `None` leaves a field alone. `assignee_id:
@@ -50,6 +56,16 @@ fn conflict(message: &str) -> ApiError {
     ApiError::new(ErrorKind::Conflict, message)
 }
 
+/// Closed tickets are final: a follow-up is a new ticket.
+fn refuse_if_closed(current: &TicketState) -> Result<(), ApiError> {
+    if current.status == TicketStatus::Closed {
+        return Err(conflict(
+            "This ticket is closed; open a follow-up ticket instead",
+        ));
+    }
+    Ok(())
+}
+
 /// Plans a field update by `actor`. Customers may only reopen or resolve
 /// their ticket; closed tickets are final (a follow-up is a new ticket).
 pub fn plan_update(
@@ -58,11 +74,7 @@ pub fn plan_update(
     actor: Role,
     now: DateTime<Utc>,
 ) -> Result<Plan, ApiError> {
-    if current.status == TicketStatus::Closed {
-        return Err(conflict(
-            "This ticket is closed; open a follow-up ticket instead",
-        ));
-    }
+    refuse_if_closed(current)?;
     let mut errs = FieldErrors::new();
     if actor == Role::Customer {
         let staff_only = patch.subject.is_some()
@@ -128,11 +140,7 @@ pub fn plan_comment(
     public: bool,
     now: DateTime<Utc>,
 ) -> Result<Plan, ApiError> {
-    if current.status == TicketStatus::Closed {
-        return Err(conflict(
-            "This ticket is closed; open a follow-up ticket instead",
-        ));
-    }
+    refuse_if_closed(current)?;
     if author == Role::Customer && !public {
         return Err(ApiError::forbidden());
     }
@@ -157,8 +165,127 @@ pub fn plan_comment(
     })
 }
 
+/// Plans adding files. Like messages, they need a ticket that is not
+/// closed, and customers cannot add internal ones. The ticket's fields do
+/// not change; the audit trail names each file.
+pub fn plan_attachments(
+    current: &TicketState,
+    author: Role,
+    public: bool,
+    filenames: &[String],
+) -> Result<Plan, ApiError> {
+    refuse_if_closed(current)?;
+    if author == Role::Customer && !public {
+        return Err(ApiError::forbidden());
+    }
+    Ok(Plan {
+        next: current.clone(),
+        changes: filenames
+            .iter()
+            .map(|name| FieldChange {
+                field: "attachment",
+                old: None,
+                new: Some(name.clone()),
+            })
+            .collect(),
+    })
+}
+
+/// Plans the requester's satisfaction rating: only the person who asked
+/// rates, only once the ticket is resolved (or closed), and may change
+/// their mind later.
+pub fn plan_rating(
+    current: &TicketState,
+    is_requester: bool,
+    score: i64,
+    comment: &str,
+) -> Result<Plan, ApiError> {
+    if !is_requester {
+        return Err(ApiError::forbidden());
+    }
+    if current.status.is_open() {
+        return Err(conflict(
+            "You can rate the help you got once the ticket is resolved",
+        ));
+    }
+    let mut errs = FieldErrors::new();
+    errs.check(
+        (1..=5).contains(&score),
+        "score",
+        "Choose a rating from 1 to 5",
+    );
+    errs.check(
+        comment.chars().count() <= crate::domain::ticket::MAX_RATING_COMMENT_LEN,
+        "comment",
+        "Keep the comment under 2,000 characters",
+    );
+    errs.into_result()?;
+    let mut next = current.clone();
+    next.satisfaction_score = Some(score as i32);
+    next.satisfaction_comment = Some(comment.trim().to_owned()).filter(|c| !c.is_empty());
+    Ok(Plan {
+        changes: diff(current, &next),
+        next,
+    })
+}
+
+pub const MAX_REASON_LEN: usize = 2_000;
+
+/// Plans an escalation to the managers: staff only, with a reason, once.
+pub fn plan_escalation(
+    current: &TicketState,
+    actor: Role,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<Plan, ApiError> {
+    if !actor.is_staff() {
+        return Err(ApiError::forbidden());
+    }
+    refuse_if_closed(current)?;
+    if current.escalated_at.is_some() {
+        return Err(conflict("This ticket is already escalated"));
+    }
+    let reason = reason.trim();
+    let mut errs = FieldErrors::new();
+    errs.check(!reason.is_empty(), "reason", "Say why this needs a manager");
+    errs.check(
+        reason.chars().count() <= MAX_REASON_LEN,
+        "reason",
+        "Keep the reason under 2,000 characters",
+    );
+    errs.into_result()?;
+    let mut next = current.clone();
+    next.escalated_at = Some(now);
+    next.escalation_reason = Some(reason.to_owned());
+    Ok(Plan {
+        changes: diff(current, &next),
+        next,
+    })
+}
+
+/// Plans a (soft) deletion: admins only.
+pub fn plan_deletion(
+    current: &TicketState,
+    actor: Role,
+    now: DateTime<Utc>,
+) -> Result<Plan, ApiError> {
+    if actor != Role::Admin {
+        return Err(ApiError::forbidden());
+    }
+    let mut next = current.clone();
+    next.deleted_at = Some(now);
+    Ok(Plan {
+        changes: diff(current, &next),
+        next,
+    })
+}
+
 fn text<T: ToString>(value: &Option<T>) -> Option<String> {
     value.as_ref().map(ToString::to_string)
+}
+
+fn time(value: &Option<DateTime<Utc>>) -> Option<String> {
+    value.map(|t| t.to_rfc3339())
 }
 
 /// The audited differences between two states (timestamps that follow from
@@ -191,6 +318,27 @@ pub fn diff(old: &TicketState, new: &TicketState) -> Vec<FieldChange> {
         text(&new.assignee_id),
     );
     push("tags", Some(old.tags.join(",")), Some(new.tags.join(",")));
+    push(
+        "satisfaction_score",
+        text(&old.satisfaction_score),
+        text(&new.satisfaction_score),
+    );
+    push(
+        "satisfaction_comment",
+        old.satisfaction_comment.clone(),
+        new.satisfaction_comment.clone(),
+    );
+    push(
+        "escalated_at",
+        time(&old.escalated_at),
+        time(&new.escalated_at),
+    );
+    push(
+        "escalation_reason",
+        old.escalation_reason.clone(),
+        new.escalation_reason.clone(),
+    );
+    push("deleted_at", time(&old.deleted_at), time(&new.deleted_at));
     changes
 }
 
@@ -209,7 +357,62 @@ mod tests {
             first_response_at: None,
             resolved_at: None,
             closed_at: None,
+            satisfaction_score: None,
+            satisfaction_comment: None,
+            escalated_at: None,
+            escalation_reason: None,
+            deleted_at: None,
         }
+    }
+
+    #[test]
+    fn escalation_needs_staff_a_reason_and_happens_once() {
+        let now = Utc::now();
+        let open = ticket(TicketStatus::Open);
+        assert_eq!(
+            plan_escalation(&open, Role::Customer, "help", now)
+                .unwrap_err()
+                .kind,
+            ErrorKind::Forbidden
+        );
+        assert!(
+            plan_escalation(&open, Role::Agent, "   ", now)
+                .unwrap_err()
+                .field("reason")
+                .is_some()
+        );
+        let plan = plan_escalation(&open, Role::Agent, " VIP is angry ", now).unwrap();
+        assert_eq!(plan.next.escalated_at, Some(now));
+        assert_eq!(plan.next.escalation_reason.as_deref(), Some("VIP is angry"));
+        let fields: Vec<_> = plan.changes.iter().map(|c| c.field).collect();
+        assert_eq!(fields, ["escalated_at", "escalation_reason"]);
+        assert_eq!(
+            plan_escalation(&plan.next, Role::Manager, "again", now)
+                .unwrap_err()
+                .kind,
+            ErrorKind::Conflict
+        );
+        assert_eq!(
+            plan_escalation(&ticket(TicketStatus::Closed), Role::Agent, "late", now)
+                .unwrap_err()
+                .kind,
+            ErrorKind::Conflict
+        );
+    }
+
+    #[test]
+    fn only_admins_delete() {
+        let now = Utc::now();
+        let open = ticket(TicketStatus::Open);
+        for role in [Role::Customer, Role::Agent, Role::Manager] {
+            assert_eq!(
+                plan_deletion(&open, role, now).unwrap_err().kind,
+                ErrorKind::Forbidden
+            );
+        }
+        let plan = plan_deletion(&open, Role::Admin, now).unwrap();
+        assert_eq!(plan.next.deleted_at, Some(now));
+        assert_eq!(plan.changes[0].field, "deleted_at");
     }
 
     #[test]
@@ -370,6 +573,67 @@ mod tests {
             .kind,
             ErrorKind::Forbidden
         );
+    }
+
+    #[test]
+    fn attachments_are_audited_and_follow_the_message_rules() {
+        let open = ticket(TicketStatus::Open);
+        let names = ["a.pdf".to_owned(), "b.png".to_owned()];
+        let plan = plan_attachments(&open, Role::Customer, true, &names).unwrap();
+        assert_eq!(plan.next, open);
+        let audited: Vec<_> = plan.changes.iter().map(|c| c.new.as_deref()).collect();
+        assert_eq!(audited, [Some("a.pdf"), Some("b.png")]);
+        assert!(plan.changes.iter().all(|c| c.field == "attachment"));
+        assert_eq!(
+            plan_attachments(&open, Role::Customer, false, &names)
+                .unwrap_err()
+                .kind,
+            ErrorKind::Forbidden
+        );
+        assert!(plan_attachments(&open, Role::Agent, false, &names).is_ok());
+        let closed = ticket(TicketStatus::Closed);
+        assert_eq!(
+            plan_attachments(&closed, Role::Agent, true, &names)
+                .unwrap_err()
+                .kind,
+            ErrorKind::Conflict
+        );
+    }
+
+    #[test]
+    fn only_the_requester_rates_and_only_after_resolution() {
+        let open = ticket(TicketStatus::Open);
+        assert_eq!(
+            plan_rating(&open, true, 5, "").unwrap_err().kind,
+            ErrorKind::Conflict
+        );
+        let resolved = ticket(TicketStatus::Resolved);
+        assert_eq!(
+            plan_rating(&resolved, false, 5, "").unwrap_err().kind,
+            ErrorKind::Forbidden
+        );
+        for bad in [0, 6, -1] {
+            assert!(
+                plan_rating(&resolved, true, bad, "")
+                    .unwrap_err()
+                    .field("score")
+                    .is_some()
+            );
+        }
+        let rated = plan_rating(&resolved, true, 4, "  Quick and friendly ").unwrap();
+        assert_eq!(rated.next.satisfaction_score, Some(4));
+        assert_eq!(
+            rated.next.satisfaction_comment.as_deref(),
+            Some("Quick and friendly")
+        );
+        let fields: Vec<_> = rated.changes.iter().map(|c| c.field).collect();
+        assert_eq!(fields, ["satisfaction_score", "satisfaction_comment"]);
+        // Closed tickets can still be rated, and a rating can be revised.
+        let mut closed = rated.next.clone();
+        closed.status = TicketStatus::Closed;
+        let revised = plan_rating(&closed, true, 2, "").unwrap();
+        assert_eq!(revised.next.satisfaction_score, Some(2));
+        assert_eq!(revised.next.satisfaction_comment, None);
     }
 
     proptest::proptest! {

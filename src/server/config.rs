@@ -74,6 +74,10 @@ pub struct Config {
     #[arg(long, env = "FIELDESK_LOGIN_RATE_PER_MINUTE", default_value_t = 60)]
     pub login_rate_per_minute: u32,
 
+    /// Largest file accepted as an attachment, in bytes (larger ones get 413).
+    #[arg(long, env = "FIELDESK_MAX_UPLOAD_BYTES", default_value_t = 25 * 1024 * 1024)]
+    pub max_upload_bytes: u64,
+
     /// Mark cookies `Secure` (set this when serving over HTTPS).
     #[arg(long, env = "FIELDESK_SECURE_COOKIES", default_value_t = false)]
     pub secure_cookies: bool,

@@ -7,7 +7,9 @@ pub mod error;
 pub mod http;
 pub mod seed;
 pub mod state;
+pub mod storage;
 pub mod tickets;
+pub mod uploads;
 
 pub use error::{AppError, AppResult};
 pub use state::AppState;

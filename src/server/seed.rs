@@ -259,6 +259,7 @@ async fn demo_tickets(db: &Db) -> anyhow::Result<()> {
                 requester_id: requester.id,
                 assignee_id: None,
                 tags: &[],
+                attachments: &[],
             },
             actor(requester.id),
             at,
@@ -315,6 +316,7 @@ async fn demo_tickets(db: &Db) -> anyhow::Result<()> {
                 actor: actor(author.id),
                 topic,
                 comment,
+                attachments: &[],
             };
             tickets::apply(db, &change, at).await?;
         }

@@ -4,6 +4,7 @@
 use super::auth::JwtKeys;
 use super::config::Config;
 use super::db::Db;
+use super::storage::Storage;
 use anyhow::Context;
 use axum::extract::FromRef;
 use base64::Engine;
@@ -25,6 +26,7 @@ pub struct Inner {
     pub db: Db,
     pub config: Config,
     pub keys: JwtKeys,
+    pub storage: Storage,
     pub login_limiter: DefaultKeyedRateLimiter<IpAddr>,
 }
 
@@ -58,9 +60,11 @@ impl AppState {
             .env(Env::PROD)
             .site_addr(config.addr)
             .build();
+        let storage = Storage::local(&config.data_dir.join("files"))?;
         Ok(AppState(Arc::new(Inner {
             leptos_options,
             db,
+            storage,
             keys: JwtKeys::new(&secret),
             login_limiter: RateLimiter::keyed(Quota::per_minute(per_minute)),
             config,

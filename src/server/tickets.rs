@@ -3,19 +3,26 @@
 //! domain event in one transaction. REST handlers and server functions are
 //! thin shells over these functions.
 
+use crate::domain::attachment::Attachment;
 use crate::domain::ticket::{
     Channel, Comment, HistoryEntry, Priority, Ticket, TicketStatus, normalize_tags,
     validate_comment_body, validate_new_ticket,
 };
 use crate::domain::{ApiError, ErrorKind, FieldErrors, Role};
-use crate::engine::ticket_change::{Plan, TicketPatch, plan_comment, plan_update};
+use crate::engine::ticket_change::{
+    Plan, TicketPatch, plan_attachments, plan_comment, plan_deletion, plan_escalation, plan_rating,
+    plan_update,
+};
 use crate::server::auth::Claims;
+use crate::server::db::attachments::{self, NewAttachment};
 use crate::server::db::tickets::{
     self, Actor, Change, ListFilter, NewComment, NewTicket, Source, TicketRow,
 };
 use crate::server::db::users;
 use crate::server::error::AppResult;
 use crate::server::state::AppState;
+use crate::server::uploads::{Upload, sniff_content_type};
+use bytes::Bytes;
 use chrono::Utc;
 use uuid::Uuid;
 
@@ -31,6 +38,7 @@ pub struct CreateTicket {
     pub requester_id: Option<Uuid>,
     pub assignee_id: Option<Uuid>,
     pub tags: Vec<String>,
+    pub attachments: Vec<Upload>,
 }
 
 fn actor(caller: &Claims, source: Source) -> Actor {
@@ -97,6 +105,7 @@ pub async fn create(
         check_assignee(state, caller.org, assignee, &mut errs).await?;
     }
     errs.into_result()?;
+    let staged = stage(state, caller, &input.attachments, true).await?;
     let channel = match (customer, channel, source) {
         (true, _, _) => Channel::Portal,
         (false, Some(channel), _) => channel,
@@ -114,12 +123,55 @@ pub async fn create(
             requester_id,
             assignee_id: input.assignee_id,
             tags: &tags,
+            attachments: &staged,
         },
         actor(caller, source),
         Utc::now(),
     )
-    .await?;
-    Ok(ticket)
+    .await;
+    if ticket.is_err() {
+        discard(state, &staged).await;
+    }
+    Ok(ticket?)
+}
+
+/// Sniffs and stores uploaded files ahead of the transaction that records
+/// them; `discard` removes them again if that transaction fails.
+async fn stage(
+    state: &AppState,
+    caller: &Claims,
+    uploads: &[Upload],
+    public: bool,
+) -> AppResult<Vec<NewAttachment>> {
+    let mut staged = Vec::with_capacity(uploads.len());
+    for upload in uploads {
+        let id = Uuid::now_v7();
+        let file = NewAttachment {
+            id,
+            uploader_id: Some(caller.sub),
+            filename: upload.filename.clone(),
+            content_type: sniff_content_type(&upload.bytes),
+            size: upload.bytes.len() as i64,
+            public,
+            storage_key: format!("attachments/{}/{id}", caller.org),
+        };
+        if let Err(e) = state
+            .storage
+            .put(&file.storage_key, upload.bytes.clone())
+            .await
+        {
+            discard(state, &staged).await;
+            return Err(e.into());
+        }
+        staged.push(file);
+    }
+    Ok(staged)
+}
+
+async fn discard(state: &AppState, staged: &[NewAttachment]) {
+    for file in staged {
+        state.storage.delete(&file.storage_key).await;
+    }
 }
 
 /// A ticket the caller may see: their own for customers, any of the
@@ -142,6 +194,13 @@ fn lost_race() -> ApiError {
     )
 }
 
+/// What a change carries besides field updates.
+#[derive(Default, Clone, Copy)]
+struct Extras<'a> {
+    comment: Option<NewComment<'a>>,
+    attachments: &'a [NewAttachment],
+}
+
 /// Loads, plans and stores a change, re-planning if another writer got there
 /// first. Returns the stored ticket and, for replies, the stored message.
 async fn change(
@@ -150,13 +209,13 @@ async fn change(
     id: Uuid,
     source: Source,
     topic: &str,
-    comment: Option<NewComment<'_>>,
+    extras: Extras<'_>,
     plan: impl Fn(&TicketRow) -> Result<Plan, ApiError>,
 ) -> AppResult<(Ticket, Option<Comment>)> {
     for _ in 0..MAX_ATTEMPTS {
         let row = load_visible(state, caller, id).await?;
         let planned = plan(&row)?;
-        if planned.changes.is_empty() && comment.is_none() {
+        if planned.changes.is_empty() && extras.comment.is_none() {
             return Ok((row.into_ticket(), None));
         }
         let stored = tickets::apply(
@@ -167,22 +226,18 @@ async fn change(
                 changes: &planned.changes,
                 actor: actor(caller, source),
                 topic,
-                comment: comment.as_ref().map(|c| NewComment {
-                    author_id: c.author_id,
-                    body: c.body,
-                    public: c.public,
-                }),
+                comment: extras.comment,
+                attachments: extras.attachments,
             },
             Utc::now(),
         )
         .await?;
-        if let Some(stored_comment) = stored {
-            let ticket = load_visible(state, caller, id).await?.into_ticket();
-            let stored_comment = stored_comment.map(|c| Comment {
+        if let Some(applied) = stored {
+            let stored_comment = applied.comment.map(|c| Comment {
                 author_name: caller.name.clone(),
                 ..c
             });
-            return Ok((ticket, stored_comment));
+            return Ok((applied.ticket, stored_comment));
         }
     }
     Err(lost_race().into())
@@ -201,9 +256,15 @@ pub async fn update(
         errs.into_result()?;
     }
     let now = Utc::now();
-    let (ticket, _) = change(state, caller, id, source, "ticket.updated", None, |row| {
-        plan_update(&row.state(), &patch, caller.role, now)
-    })
+    let (ticket, _) = change(
+        state,
+        caller,
+        id,
+        source,
+        "ticket.updated",
+        Extras::default(),
+        |row| plan_update(&row.state(), &patch, caller.role, now),
+    )
     .await?;
     Ok(ticket)
 }
@@ -229,11 +290,138 @@ pub async fn add_comment(
         id,
         source,
         "ticket.commented",
-        Some(comment),
+        Extras {
+            comment: Some(comment),
+            ..Extras::default()
+        },
         |row| plan_comment(&row.state(), caller.role, public, now),
     )
     .await?;
     stored.ok_or_else(|| ApiError::internal().into())
+}
+
+/// The requester rates how their resolved ticket was handled (1–5).
+pub async fn rate(
+    state: &AppState,
+    caller: &Claims,
+    id: Uuid,
+    score: i64,
+    comment: &str,
+    source: Source,
+) -> AppResult<Ticket> {
+    let (ticket, _) = change(
+        state,
+        caller,
+        id,
+        source,
+        "ticket.rated",
+        Extras::default(),
+        |row| plan_rating(&row.state(), row.requester_id == caller.sub, score, comment),
+    )
+    .await?;
+    Ok(ticket)
+}
+
+/// Hands a ticket to the managers with the reason; it shows in their
+/// Escalated queue.
+pub async fn escalate(
+    state: &AppState,
+    caller: &Claims,
+    id: Uuid,
+    reason: &str,
+    source: Source,
+) -> AppResult<Ticket> {
+    let now = Utc::now();
+    let topic = "ticket.escalated";
+    let (ticket, _) = change(state, caller, id, source, topic, Extras::default(), |row| {
+        plan_escalation(&row.state(), caller.role, reason, now)
+    })
+    .await?;
+    Ok(ticket)
+}
+
+/// Soft-deletes a ticket (admins only).
+pub async fn delete(state: &AppState, caller: &Claims, id: Uuid, source: Source) -> AppResult<()> {
+    let now = Utc::now();
+    let topic = "ticket.deleted";
+    change(state, caller, id, source, topic, Extras::default(), |row| {
+        plan_deletion(&row.state(), caller.role, now)
+    })
+    .await?;
+    Ok(())
+}
+
+/// Adds files to a ticket. Customers' files are always public; staff may
+/// attach internal ones (`public: false`), which customers never see.
+pub async fn add_attachments(
+    state: &AppState,
+    caller: &Claims,
+    id: Uuid,
+    uploads: &[Upload],
+    public: bool,
+    source: Source,
+) -> AppResult<Vec<Attachment>> {
+    if uploads.is_empty() {
+        let mut errs = FieldErrors::new();
+        errs.add("file", "Choose a file to attach");
+        errs.into_result()?;
+    }
+    // Check access before writing any bytes.
+    let row = load_visible(state, caller, id).await?;
+    plan_attachments(&row.state(), caller.role, public, &[])?;
+    let staged = stage(state, caller, uploads, public).await?;
+    let names: Vec<String> = staged.iter().map(|f| f.filename.clone()).collect();
+    let extras = Extras {
+        attachments: &staged,
+        ..Extras::default()
+    };
+    let stored = change(
+        state,
+        caller,
+        id,
+        source,
+        "ticket.attachment_added",
+        extras,
+        |row| plan_attachments(&row.state(), caller.role, public, &names),
+    )
+    .await;
+    if let Err(e) = stored {
+        discard(state, &staged).await;
+        return Err(e);
+    }
+    let all = attachments::for_ticket(&state.db, caller.org, id, true).await?;
+    Ok(all
+        .into_iter()
+        .filter(|a| staged.iter().any(|f| f.id == a.id))
+        .collect())
+}
+
+/// A ticket's files as the caller may see them.
+pub async fn attachments(
+    state: &AppState,
+    caller: &Claims,
+    id: Uuid,
+) -> AppResult<Vec<Attachment>> {
+    let row = load_visible(state, caller, id).await?;
+    Ok(attachments::for_ticket(&state.db, caller.org, row.id, caller.role.is_staff()).await?)
+}
+
+/// A file and its bytes, if the caller may see the ticket it is on (and,
+/// for customers, it is not internal).
+pub async fn download(
+    state: &AppState,
+    caller: &Claims,
+    attachment_id: Uuid,
+) -> AppResult<(Attachment, Bytes)> {
+    let Some((file, key)) = attachments::find(&state.db, caller.org, attachment_id).await? else {
+        return Err(ApiError::not_found().into());
+    };
+    load_visible(state, caller, file.ticket_id).await?;
+    if !file.public && !caller.role.is_staff() {
+        return Err(ApiError::not_found().into());
+    }
+    let bytes = state.storage.get(&key).await?;
+    Ok((file, bytes))
 }
 
 /// The conversation as the caller may see it: customers never see internal notes.

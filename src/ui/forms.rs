@@ -73,3 +73,27 @@ pub fn Field(
         </div>
     }
 }
+
+/// A form submission that carries files: sent as multipart FormData.
+pub type UploadAction = Action<leptos::web_sys::FormData, Result<(), ApiError>>;
+
+/// Runs a multipart server function with the submitted form's fields and files.
+pub fn upload_action<F, Fut>(server_fn: F) -> UploadAction
+where
+    F: Fn(leptos::server_fn::codec::MultipartData) -> Fut + 'static,
+    Fut: Future<Output = Result<(), ApiError>> + 'static,
+{
+    Action::new_local(move |data: &leptos::web_sys::FormData| server_fn(data.clone().into()))
+}
+
+/// `on:submit` for a form with file inputs: sends it through `action`
+/// instead of a page load.
+pub fn on_multipart_submit(action: UploadAction) -> impl Fn(leptos::ev::SubmitEvent) + 'static {
+    move |ev| {
+        ev.prevent_default();
+        let form = event_target::<leptos::web_sys::HtmlFormElement>(&ev);
+        if let Ok(data) = leptos::web_sys::FormData::new_with_form(&form) {
+            action.dispatch_local(data);
+        }
+    }
+}

@@ -1,12 +1,18 @@
 //! Ticket screens: the customer's requests, the desk queues, the new-request
 //! form and the ticket page with its conversation.
 
-use super::forms::{Field, FormAlert, last_error, reset_on_success};
+use super::forms::{
+    Field, FormAlert, UploadAction, last_error, on_multipart_submit, reset_on_success,
+    upload_action,
+};
 use super::frame::CurrentUser;
 use super::status_pages::ErrorNotice;
 use crate::api::tickets::{
-    CreateTicket, Queue, ReplyToTicket, UpdateTicket, list_tickets, load_ticket, ticket_path,
+    Queue, RateTicket, ReplyToTicket, UpdateTicket, attach_files, create_ticket, list_tickets,
+    load_ticket, ticket_path,
 };
+use crate::domain::ApiError;
+use crate::domain::attachment::{Attachment, MAX_FILES_PER_REQUEST, download_path, human_size};
 use crate::domain::ticket::{Comment, Priority, Ticket, TicketStatus};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -126,7 +132,7 @@ pub fn DeskQueues() -> impl IntoView {
 #[component]
 pub fn NewTicketPage() -> impl IntoView {
     let CurrentUser(user) = expect_context::<CurrentUser>();
-    let create = ServerAction::<CreateTicket>::new();
+    let create = upload_action(create_ticket);
     let error = last_error(create.value());
     let heading = if user.role.is_staff() {
         "New ticket"
@@ -141,7 +147,13 @@ pub fn NewTicketPage() -> impl IntoView {
         <Title text=heading />
         <h1>{heading}</h1>
         <section class="card narrow">
-            <ActionForm action=create>
+            // Without JavaScript the browser posts the same multipart form itself.
+            <form
+                method="post"
+                action="/api/create_ticket"
+                enctype="multipart/form-data"
+                on:submit=on_multipart_submit(create)
+            >
                 <div class="stack">
                     <FormAlert error />
                     <Field name="subject" label="Subject" error />
@@ -154,11 +166,94 @@ pub fn NewTicketPage() -> impl IntoView {
                         <label for="priority">"Priority"</label>
                         <select id="priority" name="priority">{priorities}</select>
                     </div>
+                    <FileInput label="Attachments" error />
                     <button type="submit" class="btn btn-primary" disabled=move || create.pending().get()>
                         "Submit"
                     </button>
                 </div>
-            </ActionForm>
+            </form>
+        </section>
+    }
+}
+
+/// A multi-file picker with its server message.
+#[component]
+fn FileInput(label: &'static str, error: Signal<Option<ApiError>>) -> impl IntoView {
+    let message = move || {
+        error
+            .get()
+            .and_then(|e| e.field("file").or(e.field("files")).map(str::to_owned))
+    };
+    view! {
+        <div class="field">
+            <label for="files">{label}</label>
+            <input id="files" name="files" type="file" multiple aria-describedby="files-message" />
+            {move || match message() {
+                Some(text) => view! { <p id="files-message" class="field-error" role="alert">{text}</p> }.into_any(),
+                None => view! {
+                    <p id="files-message" class="field-hint">
+                        {format!("Optional. Up to {MAX_FILES_PER_REQUEST} files; screenshots, PDFs, logs.")}
+                    </p>
+                }.into_any(),
+            }}
+        </div>
+    }
+}
+
+/// The ticket's files, with a way to add more while it is not closed.
+#[component]
+fn Attachments(
+    files: Vec<Attachment>,
+    action: UploadAction,
+    ticket_id: String,
+    staff: bool,
+    closed: bool,
+) -> impl IntoView {
+    let error = last_error(action.value());
+    let items = files
+        .into_iter()
+        .map(|f| {
+            view! {
+                <li>
+                    <a href=download_path(f.id)>{f.filename}</a>
+                    <span class="muted">{format!(" {}", human_size(f.size))}</span>
+                    {(!f.public).then(|| view! { <span class="badge badge-internal">"Internal"</span> })}
+                </li>
+            }
+        })
+        .collect::<Vec<_>>();
+    let empty = items.is_empty();
+    view! {
+        <section class="card attachments" aria-labelledby="attachments-title">
+            <h2 id="attachments-title">"Attachments"</h2>
+            {if empty {
+                view! { <p class="muted">"No files yet."</p> }.into_any()
+            } else {
+                view! { <ul class="file-list">{items}</ul> }.into_any()
+            }}
+            {(!closed).then(|| view! {
+                <form
+                    method="post"
+                    action="/api/attach_files"
+                    enctype="multipart/form-data"
+                    on:submit=on_multipart_submit(action)
+                >
+                    <div class="stack">
+                        <FormAlert error />
+                        <input type="hidden" name="ticket_id" value=ticket_id />
+                        <FileInput label="Add files" error />
+                        {staff.then(|| view! {
+                            <label class="checkbox">
+                                <input type="checkbox" name="internal" value="on" />
+                                " Internal (only staff can see these files)"
+                            </label>
+                        })}
+                        <button type="submit" class="btn btn-quiet" disabled=move || action.pending().get()>
+                            "Upload"
+                        </button>
+                    </div>
+                </form>
+            })}
         </section>
     }
 }
@@ -207,11 +302,22 @@ pub fn TicketPage() -> impl IntoView {
     let params = use_params_map();
     let reply = ServerAction::<ReplyToTicket>::new();
     let update = ServerAction::<UpdateTicket>::new();
+    let rate = ServerAction::<RateTicket>::new();
+    let attach = upload_action(attach_files);
     let id = move || params.read().get("id").unwrap_or_default();
     let detail = Resource::new(
-        move || (id(), reply.version().get(), update.version().get()),
-        |(id, _, _)| load_ticket(id),
+        move || {
+            (
+                id(),
+                reply.version().get(),
+                update.version().get(),
+                rate.version().get(),
+                attach.version().get(),
+            )
+        },
+        |(id, ..)| load_ticket(id),
     );
+    let rate_error = last_error(rate.value());
     let reply_error = last_error(reply.value());
     let update_error = last_error(update.value());
     view! {
@@ -244,6 +350,16 @@ pub fn TicketPage() -> impl IntoView {
                                 comments=detail.comments.clone()
                             />
                             <ReplyForm action=reply error=reply_error ticket_id=id.clone() staff closed=t.status == TicketStatus::Closed />
+                            <Attachments
+                                files=detail.attachments.clone()
+                                action=attach
+                                ticket_id=id.clone()
+                                staff
+                                closed=t.status == TicketStatus::Closed
+                            />
+                            {(!staff && !t.status.is_open()).then(|| view! {
+                                <RatingForm action=rate error=rate_error ticket=t.clone() />
+                            })}
                         </section>
                         {staff.then(|| view! { <TriagePanel action=update error=update_error ticket=t.clone() /> })}
                     </div>
@@ -266,6 +382,26 @@ fn ReplyForm(
         return view! { <p class="muted">"This ticket is closed. Open a new request for anything further."</p> }.into_any();
     }
     let form = reset_on_success(action.value());
+    let draft = Draft::for_ticket(&ticket_id);
+    let body = NodeRef::<leptos::html::Textarea>::new();
+    // Restore a reply that was being written before a reload...
+    Effect::new({
+        let draft = draft.clone();
+        move |_| {
+            if let (Some(text), Some(el)) = (draft.load(), body.get()) {
+                el.set_value(&text);
+            }
+        }
+    });
+    // ...and forget it once it is sent.
+    Effect::new({
+        let draft = draft.clone();
+        move |_| {
+            if matches!(action.value().get(), Some(Ok(_))) {
+                draft.clear();
+            }
+        }
+    });
     view! {
         <ActionForm action node_ref=form>
             <div class="stack reply-form">
@@ -273,7 +409,15 @@ fn ReplyForm(
                 <input type="hidden" name="ticket_id" value=ticket_id />
                 <div class="field">
                     <label for="body">{if staff { "Reply or note" } else { "Your reply" }}</label>
-                    <textarea id="body" name="body" rows="5" required></textarea>
+                    <textarea
+                        id="body"
+                        name="body"
+                        rows="5"
+                        required
+                        node_ref=body
+                        on:input=move |ev| draft.save(&event_target_value(&ev))
+                    ></textarea>
+                    <p class="field-hint">"Drafts are kept in this browser until you send them."</p>
                 </div>
                 {staff.then(|| view! {
                     <label class="checkbox">
@@ -286,6 +430,95 @@ fn ReplyForm(
         </ActionForm>
     }
     .into_any()
+}
+
+/// A reply being written, kept in the browser's local storage so a reload
+/// or a crash does not lose it.
+#[derive(Clone)]
+struct Draft {
+    key: String,
+}
+
+impl Draft {
+    fn for_ticket(ticket_id: &str) -> Draft {
+        Draft {
+            key: format!("fieldesk.draft.{ticket_id}"),
+        }
+    }
+
+    fn storage() -> Option<leptos::web_sys::Storage> {
+        window().local_storage().ok().flatten()
+    }
+
+    fn load(&self) -> Option<String> {
+        Self::storage()?
+            .get_item(&self.key)
+            .ok()
+            .flatten()
+            .filter(|text| !text.is_empty())
+    }
+
+    fn save(&self, text: &str) {
+        if let Some(storage) = Self::storage() {
+            let _ = if text.is_empty() {
+                storage.remove_item(&self.key)
+            } else {
+                storage.set_item(&self.key, text)
+            };
+        }
+    }
+
+    fn clear(&self) {
+        self.save("");
+    }
+}
+
+/// How was the help? Shown to the requester once the ticket is resolved.
+#[component]
+fn RatingForm(
+    action: ServerAction<RateTicket>,
+    error: Signal<Option<crate::domain::ApiError>>,
+    ticket: Ticket,
+) -> impl IntoView {
+    let current = ticket.satisfaction.as_ref().map(|s| s.score);
+    let scores = (1..=5)
+        .rev()
+        .map(|n| {
+            let label = match n {
+                5 => "5 — Excellent",
+                4 => "4 — Good",
+                3 => "3 — Okay",
+                2 => "2 — Poor",
+                _ => "1 — Very poor",
+            };
+            view! { <option value=n.to_string() selected=current == Some(n)>{label}</option> }
+        })
+        .collect_view();
+    view! {
+        <section class="card rating" aria-labelledby="rating-title">
+            <h2 id="rating-title">"Rate the help you got"</h2>
+            {ticket.satisfaction.clone().map(|s| view! {
+                <p role="status" class="alert alert-success">{format!("Thank you! You rated this {} out of 5.", s.score)}</p>
+            })}
+            <ActionForm action>
+                <div class="stack">
+                    <FormAlert error />
+                    <input type="hidden" name="ticket_id" value=ticket.id.to_string() />
+                    <div class="field">
+                        <label for="score">"Rating"</label>
+                        <select id="score" name="score">{scores}</select>
+                    </div>
+                    <div class="field">
+                        <label for="comment">"Comment (optional)"</label>
+                        <textarea id="comment" name="comment" rows="3">
+                            {ticket.satisfaction.and_then(|s| s.comment).unwrap_or_default()}
+                        </textarea>
+                    </div>
+                    <button type="submit" class="btn btn-primary">"Send rating"</button>
+                </div>
+            </ActionForm>
+        </section>
+    }
 }
 
 #[component]

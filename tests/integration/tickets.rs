@@ -13,6 +13,9 @@ on_both_backends!(
     bad_ticket_input_gets_field_messages,
     another_organizations_ticket_is_not_found,
     closed_tickets_are_final_and_customers_cannot_triage,
+    the_requester_rates_a_resolved_ticket,
+    staff_escalate_with_a_reason_once,
+    only_admins_delete_and_deleted_tickets_are_gone,
 );
 
 impl TestApp {
@@ -270,18 +273,6 @@ async fn every_change_is_audited_with_its_source(app: TestApp) {
         .await;
     expect_json(same, StatusCode::OK).await;
     assert_eq!(outbox_topics(&app, id).await.len(), 5);
-}
-
-async fn outbox_topics(app: &TestApp, ticket_id: &str) -> Vec<String> {
-    use fieldesk::server::db::Db;
-    let id = uuid::Uuid::parse_str(ticket_id).unwrap();
-    let sql = "SELECT topic FROM outbox WHERE aggregate_id = $1 ORDER BY created_at, id";
-    let rows: Vec<(String,)> = match &app.state.db {
-        Db::Sqlite(pool) => sqlx::query_as(sql).bind(id).fetch_all(pool).await,
-        Db::Postgres(pool) => sqlx::query_as(sql).bind(id).fetch_all(pool).await,
-    }
-    .unwrap();
-    rows.into_iter().map(|(t,)| t).collect()
 }
 
 async fn queues_filter_and_page_with_a_cursor(app: TestApp) {
@@ -558,4 +549,161 @@ async fn closed_tickets_are_final_and_customers_cannot_triage(app: TestApp) {
         )
         .await;
     expect_json(reply, StatusCode::CONFLICT).await;
+}
+
+async fn the_requester_rates_a_resolved_ticket(app: TestApp) {
+    let customer = app.bearer("customer@acme.test").await;
+    let other = app.bearer("customer2@acme.test").await;
+    let agent = app.bearer("agent@acme.test").await;
+    let ticket = app.new_ticket(&customer, "Rate me").await;
+    let id = ticket["id"].as_str().unwrap();
+    let rating = format!("/api/v1/tickets/{id}/rating");
+
+    let early = app.post_json(&rating, &customer, json!({"score": 5})).await;
+    expect_json(early, StatusCode::CONFLICT).await;
+    app.patch_json(
+        &format!("/api/v1/tickets/{id}"),
+        &agent,
+        json!({"status": "resolved"}),
+    )
+    .await;
+
+    let bad = app.post_json(&rating, &customer, json!({"score": 9})).await;
+    assert!(
+        expect_json(bad, StatusCode::UNPROCESSABLE_ENTITY).await["fields"]["score"].is_string()
+    );
+    let missing = app.post_json(&rating, &customer, json!({})).await;
+    expect_json(missing, StatusCode::UNPROCESSABLE_ENTITY).await;
+    // Only the requester rates: staff are refused, other customers do not even see it.
+    expect_json(
+        app.post_json(&rating, &agent, json!({"score": 1})).await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    expect_json(
+        app.post_json(&rating, &other, json!({"score": 1})).await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+
+    let rated = app
+        .post_json(
+            &rating,
+            &customer,
+            json!({"score": 4, "comment": "Quick and friendly"}),
+        )
+        .await;
+    let rated = expect_json(rated, StatusCode::OK).await;
+    assert_eq!(
+        rated["satisfaction"],
+        json!({"score": 4, "comment": "Quick and friendly"})
+    );
+    let history = expect_json(
+        app.get(&format!("/api/v1/tickets/{id}/history"), &agent)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert!(
+        history["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["field"] == "satisfaction_score" && e["new"] == "4")
+    );
+    assert_eq!(
+        outbox_topics(&app, id).await.last().unwrap(),
+        "ticket.rated"
+    );
+}
+
+async fn staff_escalate_with_a_reason_once(app: TestApp) {
+    let customer = app.bearer("customer@acme.test").await;
+    let agent = app.bearer("agent@acme.test").await;
+    let manager = app.bearer("manager@acme.test").await;
+    let globex = app.bearer("agent@globex.test").await;
+    let ticket = app.new_ticket(&customer, "Outage at the main office").await;
+    let id = ticket["id"].as_str().unwrap();
+    let url = format!("/api/v1/tickets/{id}/escalate");
+
+    let err = app.post_json(&url, &agent, json!({})).await;
+    let err = expect_json(err, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert!(err["fields"]["reason"].is_string());
+    expect_json(
+        app.post_json(&url, &customer, json!({"reason": "hurry"}))
+            .await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    expect_json(
+        app.post_json(&url, &globex, json!({"reason": "x"})).await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+
+    let escalated = app
+        .post_json(&url, &agent, json!({"reason": "Whole office is down"}))
+        .await;
+    let escalated = expect_json(escalated, StatusCode::OK).await;
+    assert_eq!(escalated["escalation_reason"], "Whole office is down");
+    assert!(escalated["escalated_at"].is_string());
+    expect_json(
+        app.post_json(&url, &manager, json!({"reason": "again"}))
+            .await,
+        StatusCode::CONFLICT,
+    )
+    .await;
+
+    // The managers' Escalated view lists it; others do not.
+    let other = app.new_ticket(&customer, "Not urgent").await;
+    let page = expect_json(
+        app.get("/api/v1/tickets?escalated=true", &manager).await,
+        StatusCode::OK,
+    )
+    .await;
+    let listed = ids(&page);
+    assert_eq!(listed, [id.to_owned()]);
+    assert!(!listed.contains(&other["id"].as_str().unwrap().to_owned()));
+    let bad = app.get("/api/v1/tickets?escalated=maybe", &manager).await;
+    expect_json(bad, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert_eq!(
+        outbox_topics(&app, id).await.last().unwrap(),
+        "ticket.escalated"
+    );
+}
+
+async fn only_admins_delete_and_deleted_tickets_are_gone(app: TestApp) {
+    let customer = app.bearer("customer@acme.test").await;
+    let agent = app.bearer("agent@acme.test").await;
+    let admin = app.bearer("admin@acme.test").await;
+    let globex_admin = app.bearer("admin@globex.test").await;
+    let ticket = app.new_ticket(&customer, "Delete me").await;
+    let id = ticket["id"].as_str().unwrap();
+    let url = format!("/api/v1/tickets/{id}");
+    let delete = |token: String| {
+        let req = app.client.delete(app.url(&url)).bearer_auth(token);
+        async move { req.send().await.unwrap() }
+    };
+
+    expect_json(delete(customer.clone()).await, StatusCode::FORBIDDEN).await;
+    expect_json(delete(agent.clone()).await, StatusCode::FORBIDDEN).await;
+    expect_json(delete(globex_admin).await, StatusCode::NOT_FOUND).await;
+    assert_eq!(delete(admin.clone()).await.status(), StatusCode::NO_CONTENT);
+
+    // Gone from every view, for everyone; a second delete finds nothing.
+    for token in [&customer, &agent, &admin] {
+        expect_json(app.get(&url, token).await, StatusCode::NOT_FOUND).await;
+        let page = expect_json(
+            app.get("/api/v1/tickets?status=all", token).await,
+            StatusCode::OK,
+        )
+        .await;
+        assert!(!ids(&page).contains(&id.to_owned()));
+    }
+    expect_json(delete(admin).await, StatusCode::NOT_FOUND).await;
+    // The audit trail keeps the deletion.
+    assert_eq!(
+        outbox_topics(&app, id).await.last().unwrap(),
+        "ticket.deleted"
+    );
 }

@@ -4,6 +4,7 @@
 //! instantiates the body for the concrete pool type, so each backend gets
 //! fully typed sqlx code without a lowest-common-denominator driver.
 
+pub mod attachments;
 pub mod orgs;
 pub mod sessions;
 pub mod tickets;

@@ -2,8 +2,11 @@
 //! through `insert` or `apply`, which record the audit rows and the domain
 //! event in the same transaction as the change itself.
 
+use super::attachments::{INSERT_ATTACHMENT, NewAttachment};
 use super::{Db, on_db};
-use crate::domain::ticket::{Channel, Comment, Priority, Ticket, TicketStatus, display_number};
+use crate::domain::ticket::{
+    Channel, Comment, Priority, Satisfaction, Ticket, TicketStatus, display_number,
+};
 use crate::engine::ticket_change::{FieldChange, TicketState};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
@@ -49,10 +52,15 @@ pub struct TicketRow {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub version: i64,
+    pub satisfaction_score: Option<i32>,
+    pub satisfaction_comment: Option<String>,
+    pub escalated_at: Option<DateTime<Utc>>,
+    pub escalation_reason: Option<String>,
 }
 
 const TICKET_COLUMNS: &str = "id, organization_id, number, subject, description, status, priority, channel, \
-     requester_id, assignee_id, tags, first_response_at, resolved_at, closed_at, created_at, updated_at, version";
+     requester_id, assignee_id, tags, first_response_at, resolved_at, closed_at, created_at, updated_at, version, \
+     satisfaction_score, satisfaction_comment, escalated_at, escalation_reason";
 
 fn split_tags(tags: &str) -> Vec<String> {
     tags.split(',')
@@ -81,6 +89,12 @@ impl TicketRow {
             first_response_at: self.first_response_at,
             resolved_at: self.resolved_at,
             closed_at: self.closed_at,
+            satisfaction_score: self.satisfaction_score,
+            satisfaction_comment: self.satisfaction_comment.clone(),
+            escalated_at: self.escalated_at,
+            escalation_reason: self.escalation_reason.clone(),
+            // Only live tickets are ever loaded.
+            deleted_at: None,
         }
     }
 
@@ -100,6 +114,12 @@ impl TicketRow {
             first_response_at: self.first_response_at,
             resolved_at: self.resolved_at,
             closed_at: self.closed_at,
+            satisfaction: self.satisfaction_score.map(|score| Satisfaction {
+                score,
+                comment: self.satisfaction_comment,
+            }),
+            escalated_at: self.escalated_at,
+            escalation_reason: self.escalation_reason,
             created_at: self.created_at,
             updated_at: self.updated_at,
         }
@@ -115,6 +135,8 @@ pub struct NewTicket<'a> {
     pub requester_id: Uuid,
     pub assignee_id: Option<Uuid>,
     pub tags: &'a [String],
+    /// Files sent with the request; their bytes are already stored.
+    pub attachments: &'a [NewAttachment],
 }
 
 /// Who did it and through what, for audit rows and events.
@@ -127,6 +149,27 @@ pub struct Actor {
 const INSERT_EVENT: &str = "INSERT INTO ticket_events (id, organization_id, ticket_id, actor_id, source, field, old_value, new_value, created_at) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
 const INSERT_OUTBOX: &str = "INSERT INTO outbox (id, organization_id, topic, aggregate_id, payload, created_at) VALUES ($1, $2, $3, $4, $5, $6)";
+/// Records `$files` on ticket `$ticket` inside the open transaction `$tx`.
+macro_rules! insert_attachments {
+    ($tx:ident, $org:expr, $ticket:expr, $files:expr, $now:expr) => {
+        for file in $files {
+            sqlx::query(INSERT_ATTACHMENT)
+                .bind(file.id)
+                .bind($org)
+                .bind($ticket)
+                .bind(file.uploader_id)
+                .bind(&file.filename)
+                .bind(&file.content_type)
+                .bind(file.size)
+                .bind(file.public)
+                .bind(&file.storage_key)
+                .bind($now)
+                .execute(&mut *$tx)
+                .await?;
+        }
+    };
+}
+
 const INSERT_COMMENT: &str = "INSERT INTO ticket_comments (id, organization_id, ticket_id, author_id, body, public, created_at) \
      VALUES ($1, $2, $3, $4, $5, $6, $7)";
 
@@ -180,8 +223,29 @@ pub async fn insert(
             .bind(now)
             .execute(&mut *tx)
             .await?;
+        insert_attachments!(tx, new.organization_id, id, new.attachments, now);
+        for file in new.attachments {
+            sqlx::query(INSERT_EVENT)
+                .bind(Uuid::now_v7())
+                .bind(new.organization_id)
+                .bind(id)
+                .bind(actor.user_id)
+                .bind(actor.source.as_str())
+                .bind("attachment")
+                .bind(None::<String>)
+                .bind(Some(&file.filename))
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+        }
         let ticket = row.into_ticket();
-        let payload = serde_json::json!({"ticket": &ticket, "actor_id": actor.user_id, "source": actor.source.as_str()});
+        let attachment_ids: Vec<Uuid> = new.attachments.iter().map(|a| a.id).collect();
+        let payload = serde_json::json!({
+            "ticket": &ticket,
+            "attachment_ids": attachment_ids,
+            "actor_id": actor.user_id,
+            "source": actor.source.as_str(),
+        });
         sqlx::query(INSERT_OUTBOX)
             .bind(Uuid::now_v7())
             .bind(new.organization_id)
@@ -204,6 +268,7 @@ pub async fn find(db: &Db, org: Uuid, id: Uuid) -> Result<Option<TicketRow>, sql
     on_db!(db, pool => sqlx::query_as(&sql).bind(id).bind(org).fetch_optional(pool).await)
 }
 
+#[derive(Clone, Copy)]
 pub struct NewComment<'a> {
     pub author_id: Uuid,
     pub body: &'a str,
@@ -219,6 +284,14 @@ pub struct Change<'a> {
     pub actor: Actor,
     pub topic: &'a str,
     pub comment: Option<NewComment<'a>>,
+    pub attachments: &'a [NewAttachment],
+}
+
+/// What a stored change produced: the ticket as it now is, and the stored
+/// message if the change carried one.
+pub struct Applied {
+    pub ticket: Ticket,
+    pub comment: Option<Comment>,
 }
 
 /// Stores a change if the ticket is still as it was read (optimistic
@@ -228,17 +301,20 @@ pub async fn apply(
     db: &Db,
     change: &Change<'_>,
     now: DateTime<Utc>,
-) -> Result<Option<Option<Comment>>, sqlx::Error> {
+) -> Result<Option<Applied>, sqlx::Error> {
     let t = change.ticket;
     let next = change.next;
     let tags = next.tags.join(",");
+    let update_sql = format!(
+        "UPDATE tickets SET subject = $1, status = $2, priority = $3, assignee_id = $4, tags = $5, \
+             first_response_at = $6, resolved_at = $7, closed_at = $8, updated_at = $9, version = version + 1, \
+             satisfaction_score = $13, satisfaction_comment = $14, escalated_at = $15, escalation_reason = $16, \
+             deleted_at = $17 \
+             WHERE id = $10 AND organization_id = $11 AND version = $12 RETURNING {TICKET_COLUMNS}"
+    );
     on_db!(db, pool => {
         let mut tx = pool.begin().await?;
-        let updated = sqlx::query(
-            "UPDATE tickets SET subject = $1, status = $2, priority = $3, assignee_id = $4, tags = $5, \
-             first_response_at = $6, resolved_at = $7, closed_at = $8, updated_at = $9, version = version + 1 \
-             WHERE id = $10 AND organization_id = $11 AND version = $12",
-        )
+        let updated: Option<TicketRow> = sqlx::query_as(&update_sql)
         .bind(&next.subject)
         .bind(next.status.as_str())
         .bind(next.priority.as_str())
@@ -251,12 +327,16 @@ pub async fn apply(
         .bind(t.id)
         .bind(t.organization_id)
         .bind(t.version)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if updated != 1 {
+        .bind(next.satisfaction_score)
+        .bind(next.satisfaction_comment.as_deref())
+        .bind(next.escalated_at)
+        .bind(next.escalation_reason.as_deref())
+        .bind(next.deleted_at)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(updated) = updated else {
             return Ok(None);
-        }
+        };
         let mut stored_comment = None;
         if let Some(comment) = &change.comment {
             let id = Uuid::now_v7();
@@ -272,6 +352,7 @@ pub async fn apply(
                 .await?;
             stored_comment = Some(id);
         }
+        insert_attachments!(tx, t.organization_id, t.id, change.attachments, now);
         for line in change.changes {
             sqlx::query(INSERT_EVENT)
                 .bind(Uuid::now_v7())
@@ -291,6 +372,7 @@ pub async fn apply(
             "actor_id": change.actor.user_id,
             "source": change.actor.source.as_str(),
             "comment_id": stored_comment,
+            "attachment_ids": change.attachments.iter().map(|a| a.id).collect::<Vec<_>>(),
             "changes": change.changes.iter().map(|c| serde_json::json!({"field": c.field, "old": c.old, "new": c.new})).collect::<Vec<_>>(),
         });
         sqlx::query(INSERT_OUTBOX)
@@ -315,7 +397,7 @@ pub async fn apply(
             }),
             _ => None,
         };
-        Ok(Some(comment))
+        Ok(Some(Applied { ticket: updated.into_ticket(), comment }))
     })
 }
 
@@ -337,6 +419,8 @@ pub struct ListFilter {
     pub priority: Option<Priority>,
     pub assignee: AssigneeFilter,
     pub tag: Option<String>,
+    /// Only tickets escalated to the managers.
+    pub escalated: bool,
     /// Case-insensitive substring of the subject.
     pub text: Option<String>,
     pub oldest_first: bool,
@@ -384,6 +468,9 @@ pub async fn list(db: &Db, f: &ListFilter) -> Result<Vec<Ticket>, sqlx::Error> {
             }
             if let Some(tag) = &f.tag {
                 $qb.push(" AND (',' || tags || ',') LIKE ").push_bind(format!("%,{},%", like_escape(tag))).push(" ESCAPE '\\'");
+            }
+            if f.escalated {
+                $qb.push(" AND escalated_at IS NOT NULL");
             }
             if let Some(text) = &f.text {
                 $qb.push(" AND LOWER(subject) LIKE ").push_bind(format!("%{}%", like_escape(&text.to_lowercase()))).push(" ESCAPE '\\'");

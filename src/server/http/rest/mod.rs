@@ -1,6 +1,7 @@
 //! The REST API under `/api/v1`: thin handlers over the same services the
 //! browser's server functions use.
 
+mod attachments;
 mod auth;
 mod tickets;
 mod users;
@@ -18,11 +19,17 @@ pub fn router() -> Router<AppState> {
         .merge(auth::router())
         .merge(users::router())
         .merge(tickets::router())
+        .merge(attachments::router())
         .fallback(not_found)
 }
 
 async fn not_found() -> AppError {
     AppError::Api(ApiError::not_found())
+}
+
+/// A path id that does not parse names nothing: 404, like another tenant's id.
+pub fn path_id(raw: &str) -> Result<uuid::Uuid, ApiError> {
+    uuid::Uuid::parse_str(raw).map_err(|_| ApiError::not_found())
 }
 
 /// A page of a list; `next_cursor` continues it (None on the last page).

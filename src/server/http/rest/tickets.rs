@@ -1,8 +1,8 @@
 //! `/tickets…`: create, read, list, update, status, assign, comments, history.
 
-use super::{ApiJson, Page};
+use super::{ApiJson, Page, path_id};
+use crate::domain::FieldErrors;
 use crate::domain::ticket::{Comment, HistoryEntry, Priority, Ticket, TicketStatus};
-use crate::domain::{ApiError, FieldErrors};
 use crate::engine::ticket_change::TicketPatch;
 use crate::server::auth::Caller;
 use crate::server::db::tickets::{AssigneeFilter, ListFilter, Source};
@@ -22,16 +22,16 @@ use uuid::Uuid;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/tickets", post(create).get(list))
-        .route("/tickets/{id}", get(show).patch(update).put(update))
+        .route(
+            "/tickets/{id}",
+            get(show).patch(update).put(update).delete(delete),
+        )
+        .route("/tickets/{id}/escalate", post(escalate))
         .route("/tickets/{id}/status", put(set_status))
         .route("/tickets/{id}/assign", post(assign))
         .route("/tickets/{id}/comments", get(comments).post(add_comment))
         .route("/tickets/{id}/history", get(history))
-}
-
-/// A path id that does not parse names nothing: 404, like another tenant's id.
-fn ticket_id(raw: &str) -> Result<Uuid, ApiError> {
-    Uuid::parse_str(raw).map_err(|_| ApiError::not_found())
+        .route("/tickets/{id}/rating", post(rate))
 }
 
 #[derive(Deserialize)]
@@ -61,6 +61,7 @@ async fn create(
         requester_id: body.requester_id,
         assignee_id: body.assignee_id,
         tags: body.tags,
+        attachments: Vec::new(),
     };
     let ticket = tickets::create(&state, &session.claims, input, Source::Api).await?;
     Ok((StatusCode::CREATED, Json(ticket)))
@@ -72,7 +73,7 @@ async fn show(
     Path(id): Path<String>,
 ) -> AppResult<Json<Ticket>> {
     Ok(Json(
-        tickets::get(&state, &session.claims, ticket_id(&id)?).await?,
+        tickets::get(&state, &session.claims, path_id(&id)?).await?,
     ))
 }
 
@@ -100,7 +101,7 @@ async fn update(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<PatchBody>,
 ) -> AppResult<Json<Ticket>> {
-    let id = ticket_id(&id)?;
+    let id = path_id(&id)?;
     let mut errs = FieldErrors::new();
     let patch = TicketPatch {
         subject: body.subject,
@@ -127,7 +128,7 @@ async fn set_status(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<StatusBody>,
 ) -> AppResult<Json<Ticket>> {
-    let id = ticket_id(&id)?;
+    let id = path_id(&id)?;
     let mut errs = FieldErrors::new();
     let status = errs.parse("status", Some(&body.status), TicketStatus::parse);
     errs.check(!body.status.is_empty(), "status", "Choose a status");
@@ -154,7 +155,7 @@ async fn assign(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<AssignBody>,
 ) -> AppResult<Json<Ticket>> {
-    let id = ticket_id(&id)?;
+    let id = path_id(&id)?;
     session.require_staff()?;
     let Some(assignee) = body.assignee_id else {
         let mut errs = FieldErrors::new();
@@ -191,7 +192,7 @@ async fn add_comment(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<CommentBody>,
 ) -> AppResult<(StatusCode, Json<Comment>)> {
-    let id = ticket_id(&id)?;
+    let id = path_id(&id)?;
     let comment = tickets::add_comment(
         &state,
         &session.claims,
@@ -204,12 +205,70 @@ async fn add_comment(
     Ok((StatusCode::CREATED, Json(comment)))
 }
 
+/// Soft delete (admins): the ticket disappears from every view and answers
+/// 404, while its audit trail is kept.
+async fn delete(
+    State(state): State<AppState>,
+    Caller(session): Caller,
+    Path(id): Path<String>,
+) -> AppResult<StatusCode> {
+    tickets::delete(&state, &session.claims, path_id(&id)?, Source::Api).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+struct EscalateBody {
+    #[serde(default)]
+    reason: String,
+}
+
+async fn escalate(
+    State(state): State<AppState>,
+    Caller(session): Caller,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<EscalateBody>,
+) -> AppResult<Json<Ticket>> {
+    let id = path_id(&id)?;
+    Ok(Json(
+        tickets::escalate(&state, &session.claims, id, &body.reason, Source::Api).await?,
+    ))
+}
+
+#[derive(Deserialize)]
+struct RatingBody {
+    score: Option<i64>,
+    #[serde(default)]
+    comment: String,
+}
+
+async fn rate(
+    State(state): State<AppState>,
+    Caller(session): Caller,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<RatingBody>,
+) -> AppResult<Json<Ticket>> {
+    let id = path_id(&id)?;
+    // A missing score is reported like an out-of-range one.
+    let score = body.score.unwrap_or(0);
+    Ok(Json(
+        tickets::rate(
+            &state,
+            &session.claims,
+            id,
+            score,
+            &body.comment,
+            Source::Api,
+        )
+        .await?,
+    ))
+}
+
 async fn comments(
     State(state): State<AppState>,
     Caller(session): Caller,
     Path(id): Path<String>,
 ) -> AppResult<Json<Page<Comment>>> {
-    let items = tickets::comments(&state, &session.claims, ticket_id(&id)?).await?;
+    let items = tickets::comments(&state, &session.claims, path_id(&id)?).await?;
     Ok(Json(Page {
         items,
         next_cursor: None,
@@ -221,7 +280,7 @@ async fn history(
     Caller(session): Caller,
     Path(id): Path<String>,
 ) -> AppResult<Json<Page<HistoryEntry>>> {
-    let items = tickets::history(&state, &session.claims, ticket_id(&id)?).await?;
+    let items = tickets::history(&state, &session.claims, path_id(&id)?).await?;
     Ok(Json(Page {
         items,
         next_cursor: None,
@@ -234,6 +293,7 @@ struct ListQuery {
     priority: Option<String>,
     assignee: Option<String>,
     tag: Option<String>,
+    escalated: Option<String>,
     q: Option<String>,
     sort: Option<String>,
     limit: Option<String>,
@@ -302,6 +362,14 @@ async fn list(
             }
         },
     };
+    let escalated = match query.escalated.as_deref() {
+        None | Some("") | Some("false") => false,
+        Some("true") => true,
+        Some(_) => {
+            errs.add("escalated", "Use true or false");
+            false
+        }
+    };
     let after = match query.cursor.as_deref().filter(|c| !c.is_empty()) {
         None => None,
         Some(raw) => {
@@ -325,6 +393,7 @@ async fn list(
             .tag
             .map(|t| t.trim().to_lowercase())
             .filter(|t| !t.is_empty()),
+        escalated,
         text: query
             .q
             .map(|q| q.trim().to_owned())

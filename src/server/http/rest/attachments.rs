@@ -1,0 +1,139 @@
+//! Files on tickets: `POST/GET /tickets/{id}/attachments`, `GET /attachments/{id}`.
+
+use super::{Page, path_id};
+use crate::domain::attachment::{Attachment, shows_inline};
+use crate::domain::{ApiError, ErrorKind, FieldErrors};
+use crate::server::auth::Caller;
+use crate::server::db::tickets::Source;
+use crate::server::error::AppResult;
+use crate::server::state::AppState;
+use crate::server::tickets;
+use crate::server::uploads::{read_multipart, too_large};
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::header::{
+    CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_LENGTH, CONTENT_SECURITY_POLICY, CONTENT_TYPE,
+};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/tickets/{id}/attachments", get(list).post(upload))
+        .route("/attachments/{id}", get(download))
+}
+
+/// Room for multipart boundaries and the small text fields around the file.
+const MULTIPART_OVERHEAD: u64 = 64 * 1024;
+
+/// One file per request, in the multipart field `file`; staff may send
+/// `public=false` to attach it internally.
+async fn upload(
+    State(state): State<AppState>,
+    Caller(session): Caller,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> AppResult<(StatusCode, Json<Attachment>)> {
+    let id = path_id(&id)?;
+    let max = state.config.max_upload_bytes;
+    // Refuse an obviously oversized body before reading any of it.
+    let declared = headers
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|len| len > max + MULTIPART_OVERHEAD) {
+        return Err(too_large(max).into());
+    }
+    let boundary = headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| multer::parse_boundary(v).ok())
+        .ok_or_else(|| {
+            ApiError::new(
+                ErrorKind::BadRequest,
+                "Send the file as multipart/form-data in a field named `file`",
+            )
+        })?;
+    let multipart = multer::Multipart::new(body.into_data_stream(), boundary);
+    let mut form = read_multipart(multipart, max).await?;
+    let files = form.take_files("file");
+    let mut errs = FieldErrors::new();
+    errs.check(!files.is_empty(), "file", "Choose a file to attach");
+    errs.check(files.len() <= 1, "file", "Send one file per request");
+    let public = match form.text("public").map(str::trim) {
+        None | Some("true") => true,
+        Some("false") => false,
+        Some(_) => {
+            errs.add("public", "Use true or false");
+            true
+        }
+    };
+    errs.into_result()?;
+    let stored =
+        tickets::add_attachments(&state, &session.claims, id, &files, public, Source::Api).await?;
+    let attachment = stored.into_iter().next().ok_or_else(ApiError::internal)?;
+    Ok((StatusCode::CREATED, Json(attachment)))
+}
+
+async fn list(
+    State(state): State<AppState>,
+    Caller(session): Caller,
+    Path(id): Path<String>,
+) -> AppResult<Json<Page<Attachment>>> {
+    let items = tickets::attachments(&state, &session.claims, path_id(&id)?).await?;
+    Ok(Json(Page {
+        items,
+        next_cursor: None,
+    }))
+}
+
+/// The bytes, under the type we sniffed. Only raster images are shown
+/// inline; everything else (SVG and HTML included) is a download, and the
+/// sandbox CSP keeps a file opened directly from running script.
+async fn download(
+    State(state): State<AppState>,
+    Caller(session): Caller,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    let (file, bytes) = tickets::download(&state, &session.claims, path_id(&id)?).await?;
+    let disposition = if shows_inline(&file.content_type) {
+        "inline"
+    } else {
+        "attachment"
+    };
+    let ascii_name: String = file
+        .filename
+        .chars()
+        .map(|c| {
+            if c.is_ascii_graphic() || c == ' ' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let encoded = utf8_percent_encode(&file.filename, NON_ALPHANUMERIC);
+    let header = |value: String| HeaderValue::from_str(&value).map_err(anyhow::Error::from);
+    Ok((
+        [
+            (CONTENT_TYPE, header(file.content_type.clone())?),
+            (
+                CONTENT_DISPOSITION,
+                header(format!(
+                    "{disposition}; filename=\"{ascii_name}\"; filename*=UTF-8''{encoded}"
+                ))?,
+            ),
+            (CACHE_CONTROL, HeaderValue::from_static("private, no-cache")),
+            (
+                CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static("default-src 'none'; sandbox; frame-ancestors 'none'"),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}
