@@ -159,6 +159,29 @@ pub struct HistoryEntry {
     pub at: DateTime<Utc>,
 }
 
+/// Counts and averages over the tickets a caller may see (`GET /tickets/stats`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TicketStats {
+    /// Live (not deleted) tickets.
+    pub total: i64,
+    /// Every status, zeros included.
+    pub by_status: std::collections::BTreeMap<String, i64>,
+    /// Open (not resolved or closed) tickets by priority, zeros included.
+    pub open_by_priority: std::collections::BTreeMap<String, i64>,
+    pub open: i64,
+    pub unassigned_open: i64,
+    pub escalated_open: i64,
+    /// Over the last `window_days` days.
+    pub window_days: i64,
+    pub created_in_window: i64,
+    pub resolved_in_window: i64,
+    /// Averages over tickets created in the window that got there.
+    pub avg_first_response_minutes: Option<f64>,
+    pub avg_resolution_minutes: Option<f64>,
+    pub rated: i64,
+    pub avg_satisfaction: Option<f64>,
+}
+
 pub const MAX_SUBJECT_LEN: usize = 250;
 pub const MAX_BODY_LEN: usize = 100_000;
 pub const MAX_TAGS: usize = 20;

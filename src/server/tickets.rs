@@ -5,7 +5,7 @@
 
 use crate::domain::attachment::Attachment;
 use crate::domain::ticket::{
-    Channel, Comment, HistoryEntry, Priority, Ticket, TicketStatus, normalize_tags,
+    Channel, Comment, HistoryEntry, Priority, Ticket, TicketStats, TicketStatus, normalize_tags,
     validate_comment_body, validate_new_ticket,
 };
 use crate::domain::{ApiError, ErrorKind, FieldErrors, Role};
@@ -450,6 +450,14 @@ pub async fn list(
         filter.requester_id = Some(caller.sub);
     }
     Ok(tickets::list(&state.db, &filter).await?)
+}
+
+/// Ticket counts and averages: the organization's for staff, their own for customers.
+pub async fn stats(state: &AppState, caller: &Claims) -> AppResult<TicketStats> {
+    const WINDOW_DAYS: i64 = 7;
+    let requester = (!caller.role.is_staff()).then_some(caller.sub);
+    let since = Utc::now() - chrono::TimeDelta::days(WINDOW_DAYS);
+    Ok(tickets::stats(&state.db, caller.org, requester, since, WINDOW_DAYS).await?)
 }
 
 /// Statuses a queue shows when none are asked for explicitly.

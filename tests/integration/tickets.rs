@@ -16,6 +16,7 @@ on_both_backends!(
     the_requester_rates_a_resolved_ticket,
     staff_escalate_with_a_reason_once,
     only_admins_delete_and_deleted_tickets_are_gone,
+    stats_count_what_the_caller_may_see,
 );
 
 impl TestApp {
@@ -706,4 +707,92 @@ async fn only_admins_delete_and_deleted_tickets_are_gone(app: TestApp) {
         outbox_topics(&app, id).await.last().unwrap(),
         "ticket.deleted"
     );
+}
+
+async fn stats_count_what_the_caller_may_see(app: TestApp) {
+    let customer = app.bearer("customer@acme.test").await;
+    let customer2 = app.bearer("customer2@acme.test").await;
+    let agent = app.bearer("agent@acme.test").await;
+    let globex = app.bearer("agent@globex.test").await;
+    let a = app.new_ticket(&customer, "One").await;
+    let b = app.new_ticket(&customer, "Two").await;
+    app.new_ticket(&customer2, "Three").await;
+    let (a, b) = (a["id"].as_str().unwrap(), b["id"].as_str().unwrap());
+    // A public reply is the first response; resolving then rating completes one.
+    let reply = app
+        .post_json(
+            &format!("/api/v1/tickets/{a}/comments"),
+            &agent,
+            json!({"body": "On it"}),
+        )
+        .await;
+    expect_json(reply, StatusCode::CREATED).await;
+    let resolve = app
+        .patch_json(
+            &format!("/api/v1/tickets/{a}"),
+            &agent,
+            json!({"status": "resolved"}),
+        )
+        .await;
+    expect_json(resolve, StatusCode::OK).await;
+    let rate = app
+        .post_json(
+            &format!("/api/v1/tickets/{a}/rating"),
+            &customer,
+            json!({"score": 4}),
+        )
+        .await;
+    expect_json(rate, StatusCode::OK).await;
+    let escalate = app
+        .post_json(
+            &format!("/api/v1/tickets/{b}/escalate"),
+            &agent,
+            json!({"reason": "VIP"}),
+        )
+        .await;
+    expect_json(escalate, StatusCode::OK).await;
+
+    let staff = expect_json(
+        app.get("/api/v1/tickets/stats", &agent).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(staff["total"], 3);
+    assert_eq!(staff["by_status"]["new"], 2);
+    assert_eq!(staff["by_status"]["resolved"], 1);
+    assert_eq!(staff["by_status"]["closed"], 0);
+    assert_eq!(staff["open"], 2);
+    assert_eq!(staff["unassigned_open"], 2);
+    assert_eq!(staff["escalated_open"], 1);
+    assert_eq!(staff["open_by_priority"]["medium"], 2);
+    assert_eq!(staff["open_by_priority"]["urgent"], 0);
+    assert_eq!(staff["created_in_window"], 3);
+    assert_eq!(staff["resolved_in_window"], 1);
+    assert_eq!(staff["rated"], 1);
+    assert_eq!(staff["avg_satisfaction"], 4.0);
+    let first_response = staff["avg_first_response_minutes"].as_f64().unwrap();
+    assert!((0.0..1.0).contains(&first_response), "{first_response}");
+    assert!(staff["avg_resolution_minutes"].as_f64().is_some());
+
+    // A customer's figures cover only their own tickets; another tenant sees none.
+    let mine = expect_json(
+        app.get("/api/v1/tickets/stats", &customer).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(mine["total"], 2);
+    let theirs = expect_json(
+        app.get("/api/v1/tickets/stats", &customer2).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(theirs["total"], 1);
+    assert_eq!(theirs["rated"], 0);
+    assert!(theirs["avg_satisfaction"].is_null());
+    let other = expect_json(
+        app.get("/api/v1/tickets/stats", &globex).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(other["total"], 0);
 }

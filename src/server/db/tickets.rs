@@ -5,7 +5,7 @@
 use super::attachments::{INSERT_ATTACHMENT, NewAttachment};
 use super::{Db, on_db};
 use crate::domain::ticket::{
-    Channel, Comment, Priority, Satisfaction, Ticket, TicketStatus, display_number,
+    Channel, Comment, Priority, Satisfaction, Ticket, TicketStats, TicketStatus, display_number,
 };
 use crate::engine::ticket_change::{FieldChange, TicketState};
 use chrono::{DateTime, Utc};
@@ -553,3 +553,96 @@ pub async fn history(db: &Db, org: Uuid, ticket: Uuid) -> Result<Vec<HistoryEntr
 }
 
 pub use crate::domain::ticket::HistoryEntry;
+
+/// Counts by status and priority, then the window's activity and averages,
+/// in two aggregate queries. `requester` limits it to one customer's tickets.
+pub async fn stats(
+    db: &Db,
+    org: Uuid,
+    requester: Option<Uuid>,
+    since: DateTime<Utc>,
+    window_days: i64,
+) -> Result<TicketStats, sqlx::Error> {
+    let scope = "organization_id = $1 AND deleted_at IS NULL AND ($2 IS NULL OR requester_id = $2)";
+    let counts_sql = format!(
+        "SELECT status, priority, COUNT(*), \
+         SUM(CASE WHEN assignee_id IS NULL THEN 1 ELSE 0 END), \
+         SUM(CASE WHEN escalated_at IS NOT NULL THEN 1 ELSE 0 END) \
+         FROM tickets WHERE {scope} GROUP BY status, priority"
+    );
+    // Seconds between two timestamps: each backend's own date arithmetic.
+    let (first_response, resolution) = match db {
+        Db::Sqlite(_) => (
+            "(julianday(first_response_at) - julianday(created_at)) * 86400.0",
+            "(julianday(resolved_at) - julianday(created_at)) * 86400.0",
+        ),
+        Db::Postgres(_) => (
+            "EXTRACT(EPOCH FROM (first_response_at - created_at))::float8",
+            "EXTRACT(EPOCH FROM (resolved_at - created_at))::float8",
+        ),
+    };
+    let window_sql = format!(
+        "SELECT \
+         SUM(CASE WHEN created_at >= $3 THEN 1 ELSE 0 END), \
+         SUM(CASE WHEN resolved_at >= $3 THEN 1 ELSE 0 END), \
+         AVG(CASE WHEN created_at >= $3 THEN {first_response} END), \
+         AVG(CASE WHEN created_at >= $3 THEN {resolution} END), \
+         COUNT(satisfaction_score), \
+         AVG(CAST(satisfaction_score AS DOUBLE PRECISION)) \
+         FROM tickets WHERE {scope}"
+    );
+    type Window = (
+        Option<i64>,
+        Option<i64>,
+        Option<f64>,
+        Option<f64>,
+        i64,
+        Option<f64>,
+    );
+    let (counts, window): (Vec<(String, String, i64, i64, i64)>, Window) = on_db!(db, pool => {
+        let counts = sqlx::query_as(&counts_sql)
+            .bind(org)
+            .bind(requester)
+            .fetch_all(pool)
+            .await?;
+        let window = sqlx::query_as(&window_sql)
+            .bind(org)
+            .bind(requester)
+            .bind(since)
+            .fetch_one(pool)
+            .await?;
+        (counts, window)
+    });
+    let mut stats = TicketStats {
+        total: 0,
+        by_status: TicketStatus::ALL
+            .iter()
+            .map(|s| (s.as_str().to_owned(), 0))
+            .collect(),
+        open_by_priority: Priority::ALL
+            .iter()
+            .map(|p| (p.as_str().to_owned(), 0))
+            .collect(),
+        open: 0,
+        unassigned_open: 0,
+        escalated_open: 0,
+        window_days,
+        created_in_window: window.0.unwrap_or(0),
+        resolved_in_window: window.1.unwrap_or(0),
+        avg_first_response_minutes: window.2.map(|s| (s / 60.0 * 10.0).round() / 10.0),
+        avg_resolution_minutes: window.3.map(|s| (s / 60.0 * 10.0).round() / 10.0),
+        rated: window.4,
+        avg_satisfaction: window.5.map(|a| (a * 100.0).round() / 100.0),
+    };
+    for (status, priority, count, unassigned, escalated) in counts {
+        stats.total += count;
+        *stats.by_status.entry(status.clone()).or_default() += count;
+        if TicketStatus::parse(&status).is_some_and(TicketStatus::is_open) {
+            stats.open += count;
+            stats.unassigned_open += unassigned;
+            stats.escalated_open += escalated;
+            *stats.open_by_priority.entry(priority).or_default() += count;
+        }
+    }
+    Ok(stats)
+}

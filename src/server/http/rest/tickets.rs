@@ -2,7 +2,7 @@
 
 use super::{ApiJson, Page, path_id};
 use crate::domain::FieldErrors;
-use crate::domain::ticket::{Comment, HistoryEntry, Priority, Ticket, TicketStatus};
+use crate::domain::ticket::{Comment, HistoryEntry, Priority, Ticket, TicketStats, TicketStatus};
 use crate::engine::ticket_change::TicketPatch;
 use crate::server::auth::Caller;
 use crate::server::db::tickets::{AssigneeFilter, ListFilter, Source};
@@ -22,6 +22,7 @@ use uuid::Uuid;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/tickets", post(create).get(list))
+        .route("/tickets/stats", get(stats))
         .route(
             "/tickets/{id}",
             get(show).patch(update).put(update).delete(delete),
@@ -203,6 +204,13 @@ async fn add_comment(
     )
     .await?;
     Ok((StatusCode::CREATED, Json(comment)))
+}
+
+async fn stats(
+    State(state): State<AppState>,
+    Caller(session): Caller,
+) -> AppResult<Json<TicketStats>> {
+    Ok(Json(tickets::stats(&state, &session.claims).await?))
 }
 
 /// Soft delete (admins): the ticket disappears from every view and answers
