@@ -117,6 +117,10 @@ pub struct Ticket {
     /// When and why the ticket was escalated to the managers.
     pub escalated_at: Option<DateTime<Utc>>,
     pub escalation_reason: Option<String>,
+    /// Set on a ticket that was merged into another (it is then closed).
+    pub merged_into_id: Option<Uuid>,
+    /// Set on a ticket split off another.
+    pub parent_id: Option<Uuid>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }

@@ -25,6 +25,7 @@ pub struct TicketState {
     pub escalation_reason: Option<String>,
     /// Set when an admin deletes the ticket (soft: kept for the audit trail).
     pub deleted_at: Option<DateTime<Utc>>,
+    pub merged_into_id: Option<Uuid>,
 }
 
 /// A partial update; `None` leaves a field alone. `assignee_id:
@@ -280,6 +281,94 @@ pub fn plan_deletion(
     })
 }
 
+/// The two halves of a merge: the source closes and points at the target;
+/// the target's trail records what was merged into it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MergePlan {
+    pub source: Plan,
+    pub target: Plan,
+}
+
+/// What a merge needs to know about the pair besides their states.
+pub struct MergePair<'a> {
+    pub target_id: Uuid,
+    pub source_number: &'a str,
+    /// Merging tickets of different requesters would show one customer's
+    /// conversation to another, so it is refused.
+    pub same_requester: bool,
+}
+
+/// Plans merging `source` into `target`: staff only, both still open to
+/// change, same requester.
+pub fn plan_merge(
+    source: &TicketState,
+    target: &TicketState,
+    pair: &MergePair<'_>,
+    actor: Role,
+    now: DateTime<Utc>,
+) -> Result<MergePlan, ApiError> {
+    if !actor.is_staff() {
+        return Err(ApiError::forbidden());
+    }
+    refuse_if_closed(source)?;
+    if target.status == TicketStatus::Closed {
+        return Err(conflict("The ticket to merge into is closed"));
+    }
+    let mut errs = FieldErrors::new();
+    errs.check(
+        pair.same_requester,
+        "target_id",
+        "Only tickets from the same requester can be merged",
+    );
+    errs.into_result()?;
+    let mut next = source.clone();
+    next.merged_into_id = Some(pair.target_id);
+    apply_status(&mut next, TicketStatus::Closed, now);
+    Ok(MergePlan {
+        source: Plan {
+            changes: diff(source, &next),
+            next,
+        },
+        target: Plan {
+            next: target.clone(),
+            changes: vec![FieldChange {
+                field: "merged_from",
+                old: None,
+                new: Some(pair.source_number.to_owned()),
+            }],
+        },
+    })
+}
+
+/// Plans the parent's side of a split: staff only, not closed, at least one
+/// message chosen. The new ticket's id goes into the parent's trail.
+pub fn plan_split(
+    parent: &TicketState,
+    actor: Role,
+    chosen_messages: usize,
+    child_id: Uuid,
+) -> Result<Plan, ApiError> {
+    if !actor.is_staff() {
+        return Err(ApiError::forbidden());
+    }
+    refuse_if_closed(parent)?;
+    let mut errs = FieldErrors::new();
+    errs.check(
+        chosen_messages > 0,
+        "comment_ids",
+        "Choose the messages that become the new ticket",
+    );
+    errs.into_result()?;
+    Ok(Plan {
+        next: parent.clone(),
+        changes: vec![FieldChange {
+            field: "split_to",
+            old: None,
+            new: Some(child_id.to_string()),
+        }],
+    })
+}
+
 fn text<T: ToString>(value: &Option<T>) -> Option<String> {
     value.as_ref().map(ToString::to_string)
 }
@@ -339,6 +428,11 @@ pub fn diff(old: &TicketState, new: &TicketState) -> Vec<FieldChange> {
         new.escalation_reason.clone(),
     );
     push("deleted_at", time(&old.deleted_at), time(&new.deleted_at));
+    push(
+        "merged_into_id",
+        text(&old.merged_into_id),
+        text(&new.merged_into_id),
+    );
     changes
 }
 
@@ -362,7 +456,81 @@ mod tests {
             escalated_at: None,
             escalation_reason: None,
             deleted_at: None,
+            merged_into_id: None,
         }
+    }
+
+    #[test]
+    fn merging_closes_the_source_and_records_both_sides() {
+        let now = Utc::now();
+        let target_id = Uuid::now_v7();
+        let pair = MergePair {
+            target_id,
+            source_number: "TCK-000007",
+            same_requester: true,
+        };
+        let (source, target) = (ticket(TicketStatus::Open), ticket(TicketStatus::Pending));
+        let plan = plan_merge(&source, &target, &pair, Role::Agent, now).unwrap();
+        assert_eq!(plan.source.next.status, TicketStatus::Closed);
+        assert_eq!(plan.source.next.closed_at, Some(now));
+        assert_eq!(plan.source.next.merged_into_id, Some(target_id));
+        let fields: Vec<_> = plan.source.changes.iter().map(|c| c.field).collect();
+        assert!(fields.contains(&"merged_into_id") && fields.contains(&"status"));
+        assert_eq!(plan.target.next, target);
+        assert_eq!(plan.target.changes[0].field, "merged_from");
+        assert_eq!(plan.target.changes[0].new.as_deref(), Some("TCK-000007"));
+
+        let err = |r: Result<MergePlan, ApiError>| r.unwrap_err();
+        assert_eq!(
+            err(plan_merge(&source, &target, &pair, Role::Customer, now)).kind,
+            ErrorKind::Forbidden
+        );
+        let closed = ticket(TicketStatus::Closed);
+        assert_eq!(
+            err(plan_merge(&closed, &target, &pair, Role::Agent, now)).kind,
+            ErrorKind::Conflict
+        );
+        assert_eq!(
+            err(plan_merge(&source, &closed, &pair, Role::Agent, now)).kind,
+            ErrorKind::Conflict
+        );
+        let strangers = MergePair {
+            same_requester: false,
+            ..pair
+        };
+        assert!(
+            err(plan_merge(&source, &target, &strangers, Role::Agent, now))
+                .field("target_id")
+                .is_some()
+        );
+    }
+
+    #[test]
+    fn splitting_needs_staff_an_open_ticket_and_messages() {
+        let child = Uuid::now_v7();
+        let open = ticket(TicketStatus::Open);
+        let plan = plan_split(&open, Role::Agent, 2, child).unwrap();
+        assert_eq!(plan.next, open);
+        assert_eq!(plan.changes[0].field, "split_to");
+        assert_eq!(plan.changes[0].new, Some(child.to_string()));
+        assert!(
+            plan_split(&open, Role::Agent, 0, child)
+                .unwrap_err()
+                .field("comment_ids")
+                .is_some()
+        );
+        assert_eq!(
+            plan_split(&open, Role::Customer, 1, child)
+                .unwrap_err()
+                .kind,
+            ErrorKind::Forbidden
+        );
+        assert_eq!(
+            plan_split(&ticket(TicketStatus::Closed), Role::Agent, 1, child)
+                .unwrap_err()
+                .kind,
+            ErrorKind::Conflict
+        );
     }
 
     #[test]

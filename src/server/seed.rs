@@ -251,6 +251,7 @@ async fn demo_tickets(db: &Db) -> anyhow::Result<()> {
         let ticket = tickets::insert(
             db,
             &NewTicket {
+                id: Uuid::now_v7(),
                 organization_id: requester.organization_id,
                 subject: demo.subject,
                 description: demo.description,
@@ -260,6 +261,7 @@ async fn demo_tickets(db: &Db) -> anyhow::Result<()> {
                 assignee_id: None,
                 tags: &[],
                 attachments: &[],
+                parent_id: None,
             },
             actor(requester.id),
             at,

@@ -10,8 +10,8 @@ use crate::domain::ticket::{
 };
 use crate::domain::{ApiError, ErrorKind, FieldErrors, Role};
 use crate::engine::ticket_change::{
-    Plan, TicketPatch, plan_attachments, plan_comment, plan_deletion, plan_escalation, plan_rating,
-    plan_update,
+    MergePair, Plan, TicketPatch, plan_attachments, plan_comment, plan_deletion, plan_escalation,
+    plan_merge, plan_rating, plan_split, plan_update,
 };
 use crate::server::auth::Claims;
 use crate::server::db::attachments::{self, NewAttachment};
@@ -115,6 +115,7 @@ pub async fn create(
     let ticket = tickets::insert(
         &state.db,
         &NewTicket {
+            id: Uuid::now_v7(),
             organization_id: caller.org,
             subject: input.subject.trim(),
             description: &input.description,
@@ -124,6 +125,7 @@ pub async fn create(
             assignee_id: input.assignee_id,
             tags: &tags,
             attachments: &staged,
+            parent_id: None,
         },
         actor(caller, source),
         Utc::now(),
@@ -338,6 +340,139 @@ pub async fn escalate(
     })
     .await?;
     Ok(ticket)
+}
+
+/// Merges ticket `id` into `target_id`: its conversation and files move to
+/// the target, it closes and points there. Returns the target.
+pub async fn merge(
+    state: &AppState,
+    caller: &Claims,
+    id: Uuid,
+    target_id: Uuid,
+    source: Source,
+) -> AppResult<Ticket> {
+    if id == target_id {
+        let mut errs = FieldErrors::new();
+        errs.add("target_id", "Choose another ticket to merge into");
+        errs.into_result()?;
+    }
+    let now = Utc::now();
+    for _ in 0..MAX_ATTEMPTS {
+        let from = load_visible(state, caller, id).await?;
+        // The target is form input: an unknown one is a field error, not a 404.
+        let Some(into) = tickets::find(&state.db, caller.org, target_id).await? else {
+            let mut errs = FieldErrors::new();
+            errs.add("target_id", "No such ticket");
+            return Err(errs.into_result().unwrap_err().into());
+        };
+        let from_number = crate::domain::ticket::display_number(from.number);
+        let pair = MergePair {
+            target_id,
+            source_number: &from_number,
+            same_requester: from.requester_id == into.requester_id,
+        };
+        let plan = plan_merge(&from.state(), &into.state(), &pair, caller.role, now)?;
+        // The source's request text would vanish from view: keep it on the
+        // target as an internal note (same requester, so nothing leaks).
+        let note = format!(
+            "Merged {from_number} (“{}”) into this ticket. Its original request:\n\n{}",
+            from.subject, from.description
+        );
+        let source_change = Change {
+            ticket: &from,
+            next: &plan.source.next,
+            changes: &plan.source.changes,
+            actor: actor(caller, source),
+            topic: "ticket.merged",
+            comment: None,
+            attachments: &[],
+        };
+        let target_change = Change {
+            ticket: &into,
+            next: &plan.target.next,
+            changes: &plan.target.changes,
+            actor: actor(caller, source),
+            topic: "ticket.merged_into",
+            comment: Some(NewComment {
+                author_id: caller.sub,
+                body: &note,
+                public: false,
+            }),
+            attachments: &[],
+        };
+        if let Some((_, target)) =
+            tickets::merge(&state.db, &source_change, &target_change, now).await?
+        {
+            return Ok(target.ticket);
+        }
+    }
+    Err(lost_race().into())
+}
+
+/// Splits the chosen messages of ticket `id` off into a new ticket for the
+/// same requester, linked to it as its parent. Returns the new ticket.
+pub async fn split(
+    state: &AppState,
+    caller: &Claims,
+    id: Uuid,
+    comment_ids: &[Uuid],
+    subject: &str,
+    source: Source,
+) -> AppResult<Ticket> {
+    let mut errs = FieldErrors::new();
+    crate::domain::ticket::check_subject(&mut errs, subject);
+    let mut chosen = comment_ids.to_vec();
+    chosen.sort();
+    chosen.dedup();
+    errs.into_result()?;
+    let now = Utc::now();
+    for _ in 0..MAX_ATTEMPTS {
+        let parent = load_visible(state, caller, id).await?;
+        let conversation =
+            tickets::comments(&state.db, caller.org, parent.id, caller.role.is_staff()).await?;
+        let mut errs = FieldErrors::new();
+        errs.check(
+            chosen
+                .iter()
+                .all(|c| conversation.iter().any(|m| m.id == *c)),
+            "comment_ids",
+            "Choose messages of this ticket",
+        );
+        errs.into_result()?;
+        let child_id = Uuid::now_v7();
+        let plan = plan_split(&parent.state(), caller.role, chosen.len(), child_id)?;
+        let parent_number = crate::domain::ticket::display_number(parent.number);
+        let description = format!("Split from {parent_number} (“{}”).", parent.subject);
+        let parent_ticket = parent.clone().into_ticket();
+        let child = NewTicket {
+            id: child_id,
+            organization_id: caller.org,
+            subject: subject.trim(),
+            description: &description,
+            priority: parent_ticket.priority,
+            channel: parent_ticket.channel,
+            requester_id: parent.requester_id,
+            assignee_id: parent.assignee_id,
+            tags: &parent_ticket.tags,
+            attachments: &[],
+            parent_id: Some(parent.id),
+        };
+        let parent_change = Change {
+            ticket: &parent,
+            next: &plan.next,
+            changes: &plan.changes,
+            actor: actor(caller, source),
+            topic: "ticket.split",
+            comment: None,
+            attachments: &[],
+        };
+        if let Some((_, ticket)) =
+            tickets::split(&state.db, &parent_change, &child, &chosen, now).await?
+        {
+            return Ok(ticket);
+        }
+    }
+    Err(lost_race().into())
 }
 
 /// Soft-deletes a ticket (admins only).

@@ -17,6 +17,8 @@ on_both_backends!(
     staff_escalate_with_a_reason_once,
     only_admins_delete_and_deleted_tickets_are_gone,
     stats_count_what_the_caller_may_see,
+    merging_moves_the_conversation_and_closes_the_source,
+    splitting_moves_chosen_messages_to_a_linked_ticket,
 );
 
 impl TestApp {
@@ -795,4 +797,220 @@ async fn stats_count_what_the_caller_may_see(app: TestApp) {
     )
     .await;
     assert_eq!(other["total"], 0);
+}
+
+async fn comment(app: &TestApp, token: &str, ticket: &str, body: &str, public: bool) -> Value {
+    let res = app
+        .post_json(
+            &format!("/api/v1/tickets/{ticket}/comments"),
+            token,
+            json!({"body": body, "public": public}),
+        )
+        .await;
+    expect_json(res, StatusCode::CREATED).await
+}
+
+fn bodies(page: &Value) -> Vec<String> {
+    page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["body"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+async fn merging_moves_the_conversation_and_closes_the_source(app: TestApp) {
+    let customer = app.bearer("customer@acme.test").await;
+    let customer2 = app.bearer("customer2@acme.test").await;
+    let agent = app.bearer("agent@acme.test").await;
+    let globex = app.bearer("agent@globex.test").await;
+    let source = app.new_ticket(&customer, "VPN down (duplicate)").await;
+    let target = app.new_ticket(&customer, "VPN down").await;
+    let stranger = app.new_ticket(&customer2, "Someone else's VPN").await;
+    let (s, t) = (
+        source["id"].as_str().unwrap(),
+        target["id"].as_str().unwrap(),
+    );
+    comment(&app, &customer, s, "Still down after reboot", true).await;
+    comment(&app, &agent, s, "Router firmware is old", false).await;
+    let url = format!("/api/v1/tickets/{s}/merge");
+
+    // Bad input and foreign ids first: nothing changes.
+    let missing = expect_json(
+        app.post_json(&url, &agent, json!({})).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert!(missing["fields"]["target_id"].is_string());
+    let itself = app.post_json(&url, &agent, json!({"target_id": s})).await;
+    expect_json(itself, StatusCode::UNPROCESSABLE_ENTITY).await;
+    let other_requester = app
+        .post_json(&url, &agent, json!({"target_id": stranger["id"]}))
+        .await;
+    let err = expect_json(other_requester, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert!(
+        err["fields"]["target_id"]
+            .as_str()
+            .unwrap()
+            .contains("same requester")
+    );
+    let unknown = app
+        .post_json(&url, &agent, json!({"target_id": uuid::Uuid::now_v7()}))
+        .await;
+    expect_json(unknown, StatusCode::UNPROCESSABLE_ENTITY).await;
+    expect_json(
+        app.post_json(&url, &customer, json!({"target_id": t}))
+            .await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    expect_json(
+        app.post_json(&url, &globex, json!({"target_id": t})).await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+
+    let merged = expect_json(
+        app.post_json(&url, &agent, json!({"target_id": t})).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(merged["id"], t);
+
+    // The source is closed and points at the target.
+    let closed = expect_json(
+        app.get(&format!("/api/v1/tickets/{s}"), &agent).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(closed["status"], "closed");
+    assert_eq!(closed["merged_into_id"], t);
+    // The target carries the whole conversation; the customer still never sees the note.
+    let staff_view = expect_json(
+        app.get(&format!("/api/v1/tickets/{t}/comments"), &agent)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    let staff_bodies = bodies(&staff_view);
+    assert!(staff_bodies.contains(&"Still down after reboot".to_owned()));
+    assert!(staff_bodies.contains(&"Router firmware is old".to_owned()));
+    assert!(staff_bodies.iter().any(|b| b.starts_with("Merged TCK-")));
+    let customer_view = expect_json(
+        app.get(&format!("/api/v1/tickets/{t}/comments"), &customer)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(bodies(&customer_view), ["Still down after reboot"]);
+    let history = expect_json(
+        app.get(&format!("/api/v1/tickets/{t}/history"), &agent)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert!(
+        history["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["field"] == "merged_from")
+    );
+    assert_eq!(
+        outbox_topics(&app, s).await.last().unwrap(),
+        "ticket.merged"
+    );
+    // A closed (merged) ticket cannot be merged again.
+    let again = app.post_json(&url, &agent, json!({"target_id": t})).await;
+    expect_json(again, StatusCode::CONFLICT).await;
+}
+
+async fn splitting_moves_chosen_messages_to_a_linked_ticket(app: TestApp) {
+    let customer = app.bearer("customer@acme.test").await;
+    let agent = app.bearer("agent@acme.test").await;
+    let parent = app.new_ticket(&customer, "Laptop and printer").await;
+    let p = parent["id"].as_str().unwrap();
+    let keep = comment(&app, &customer, p, "Laptop battery drains fast", true).await;
+    let moved = comment(&app, &customer, p, "Also the printer jams", true).await;
+    let url = format!("/api/v1/tickets/{p}/split");
+
+    let empty = app
+        .post_json(
+            &url,
+            &agent,
+            json!({"comment_ids": [], "subject": "Printer jams"}),
+        )
+        .await;
+    let err = expect_json(empty, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert!(err["fields"]["comment_ids"].is_string());
+    let no_subject = app
+        .post_json(
+            &url,
+            &agent,
+            json!({"comment_ids": [moved["id"]], "subject": " "}),
+        )
+        .await;
+    expect_json(no_subject, StatusCode::UNPROCESSABLE_ENTITY).await;
+    let foreign = app
+        .post_json(
+            &url,
+            &agent,
+            json!({"comment_ids": [uuid::Uuid::now_v7()], "subject": "x"}),
+        )
+        .await;
+    expect_json(foreign, StatusCode::UNPROCESSABLE_ENTITY).await;
+    let by_customer = app
+        .post_json(
+            &url,
+            &customer,
+            json!({"comment_ids": [moved["id"]], "subject": "x"}),
+        )
+        .await;
+    expect_json(by_customer, StatusCode::FORBIDDEN).await;
+
+    let child = app
+        .post_json(
+            &url,
+            &agent,
+            json!({"comment_ids": [moved["id"]], "subject": "Printer jams"}),
+        )
+        .await;
+    let child = expect_json(child, StatusCode::CREATED).await;
+    assert_eq!(child["subject"], "Printer jams");
+    assert_eq!(child["parent_id"], p);
+    assert_eq!(child["requester_id"], parent["requester_id"]);
+    let c = child["id"].as_str().unwrap();
+
+    let parent_msgs = expect_json(
+        app.get(&format!("/api/v1/tickets/{p}/comments"), &customer)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(bodies(&parent_msgs), [keep["body"].as_str().unwrap()]);
+    let child_msgs = expect_json(
+        app.get(&format!("/api/v1/tickets/{c}/comments"), &customer)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(bodies(&child_msgs), ["Also the printer jams"]);
+    // The customer sees the new ticket in their list; both trails record it.
+    let mine = expect_json(app.get("/api/v1/tickets", &customer).await, StatusCode::OK).await;
+    assert!(ids(&mine).contains(&c.to_owned()));
+    let history = expect_json(
+        app.get(&format!("/api/v1/tickets/{p}/history"), &agent)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert!(
+        history["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["field"] == "split_to" && e["new"] == c)
+    );
+    assert_eq!(outbox_topics(&app, p).await.last().unwrap(), "ticket.split");
+    assert_eq!(outbox_topics(&app, c).await, ["ticket.created"]);
 }

@@ -56,11 +56,13 @@ pub struct TicketRow {
     pub satisfaction_comment: Option<String>,
     pub escalated_at: Option<DateTime<Utc>>,
     pub escalation_reason: Option<String>,
+    pub merged_into_id: Option<Uuid>,
+    pub parent_id: Option<Uuid>,
 }
 
 const TICKET_COLUMNS: &str = "id, organization_id, number, subject, description, status, priority, channel, \
      requester_id, assignee_id, tags, first_response_at, resolved_at, closed_at, created_at, updated_at, version, \
-     satisfaction_score, satisfaction_comment, escalated_at, escalation_reason";
+     satisfaction_score, satisfaction_comment, escalated_at, escalation_reason, merged_into_id, parent_id";
 
 fn split_tags(tags: &str) -> Vec<String> {
     tags.split(',')
@@ -93,6 +95,7 @@ impl TicketRow {
             satisfaction_comment: self.satisfaction_comment.clone(),
             escalated_at: self.escalated_at,
             escalation_reason: self.escalation_reason.clone(),
+            merged_into_id: self.merged_into_id,
             // Only live tickets are ever loaded.
             deleted_at: None,
         }
@@ -120,6 +123,8 @@ impl TicketRow {
             }),
             escalated_at: self.escalated_at,
             escalation_reason: self.escalation_reason,
+            merged_into_id: self.merged_into_id,
+            parent_id: self.parent_id,
             created_at: self.created_at,
             updated_at: self.updated_at,
         }
@@ -127,6 +132,9 @@ impl TicketRow {
 }
 
 pub struct NewTicket<'a> {
+    /// Chosen by the caller, so a split can name the new ticket in its
+    /// parent's trail before it exists.
+    pub id: Uuid,
     pub organization_id: Uuid,
     pub subject: &'a str,
     pub description: &'a str,
@@ -137,6 +145,8 @@ pub struct NewTicket<'a> {
     pub tags: &'a [String],
     /// Files sent with the request; their bytes are already stored.
     pub attachments: &'a [NewAttachment],
+    /// The ticket this one was split from.
+    pub parent_id: Option<Uuid>,
 }
 
 /// Who did it and through what, for audit rows and events.
@@ -173,30 +183,58 @@ macro_rules! insert_attachments {
 const INSERT_COMMENT: &str = "INSERT INTO ticket_comments (id, organization_id, ticket_id, author_id, body, public, created_at) \
      VALUES ($1, $2, $3, $4, $5, $6, $7)";
 
-/// Creates a ticket with the organization's next number, its audit row and
-/// its `ticket.created` event, atomically.
-pub async fn insert(
-    db: &Db,
-    new: &NewTicket<'_>,
-    actor: Actor,
-    now: DateTime<Utc>,
-) -> Result<Ticket, sqlx::Error> {
-    let id = Uuid::now_v7();
-    let tags = new.tags.join(",");
-    on_db!(db, pool => {
-        let mut tx = pool.begin().await?;
+/// Writes one audit row inside the open transaction `$tx`.
+macro_rules! audit {
+    ($tx:ident, $org:expr, $ticket:expr, $actor:expr, $field:expr, $old:expr, $new:expr, $now:expr) => {
+        sqlx::query(INSERT_EVENT)
+            .bind(Uuid::now_v7())
+            .bind($org)
+            .bind($ticket)
+            .bind($actor.user_id)
+            .bind($actor.source.as_str())
+            .bind($field)
+            .bind($old)
+            .bind($new)
+            .bind($now)
+            .execute(&mut *$tx)
+            .await?
+    };
+}
+
+/// Records a domain event inside the open transaction `$tx`.
+macro_rules! outbox {
+    ($tx:ident, $org:expr, $topic:expr, $ticket:expr, $payload:expr, $now:expr) => {
+        sqlx::query(INSERT_OUTBOX)
+            .bind(Uuid::now_v7())
+            .bind($org)
+            .bind($topic)
+            .bind($ticket)
+            .bind($payload.to_string())
+            .bind($now)
+            .execute(&mut *$tx)
+            .await?
+    };
+}
+
+/// Inserts `$new` (a `NewTicket`) with the organization's next number, its
+/// audit rows and its `ticket.created` event inside `$tx`; yields the row.
+macro_rules! insert_in_tx {
+    ($tx:ident, $new:expr, $actor:expr, $now:expr) => {{
+        let new: &NewTicket<'_> = $new;
+        let actor: Actor = $actor;
+        let id = new.id;
         let (number,): (i64,) = sqlx::query_as(
             "INSERT INTO ticket_counters (organization_id, last_number) VALUES ($1, 1) \
              ON CONFLICT (organization_id) DO UPDATE SET last_number = ticket_counters.last_number + 1 \
              RETURNING last_number",
         )
         .bind(new.organization_id)
-        .fetch_one(&mut *tx)
+        .fetch_one(&mut *$tx)
         .await?;
         let row: TicketRow = sqlx::query_as(&format!(
             "INSERT INTO tickets (id, organization_id, number, subject, description, status, priority, channel, \
-             requester_id, assignee_id, tags, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, 'new', $6, $7, $8, $9, $10, $11, $11) RETURNING {TICKET_COLUMNS}"
+             requester_id, assignee_id, tags, parent_id, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, 'new', $6, $7, $8, $9, $10, $11, $12, $12) RETURNING {TICKET_COLUMNS}"
         ))
         .bind(id)
         .bind(new.organization_id)
@@ -207,56 +245,40 @@ pub async fn insert(
         .bind(new.channel.as_str())
         .bind(new.requester_id)
         .bind(new.assignee_id)
-        .bind(&tags)
-        .bind(now)
-        .fetch_one(&mut *tx)
+        .bind(new.tags.join(","))
+        .bind(new.parent_id)
+        .bind($now)
+        .fetch_one(&mut *$tx)
         .await?;
-        sqlx::query(INSERT_EVENT)
-            .bind(Uuid::now_v7())
-            .bind(new.organization_id)
-            .bind(id)
-            .bind(actor.user_id)
-            .bind(actor.source.as_str())
-            .bind("ticket")
-            .bind(None::<String>)
-            .bind(Some("created"))
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-        insert_attachments!(tx, new.organization_id, id, new.attachments, now);
+        audit!($tx, new.organization_id, id, actor, "ticket", None::<String>, Some("created"), $now);
+        insert_attachments!($tx, new.organization_id, id, new.attachments, $now);
         for file in new.attachments {
-            sqlx::query(INSERT_EVENT)
-                .bind(Uuid::now_v7())
-                .bind(new.organization_id)
-                .bind(id)
-                .bind(actor.user_id)
-                .bind(actor.source.as_str())
-                .bind("attachment")
-                .bind(None::<String>)
-                .bind(Some(&file.filename))
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
+            audit!($tx, new.organization_id, id, actor, "attachment", None::<String>, Some(&file.filename), $now);
         }
-        let ticket = row.into_ticket();
         let attachment_ids: Vec<Uuid> = new.attachments.iter().map(|a| a.id).collect();
         let payload = serde_json::json!({
-            "ticket": &ticket,
+            "ticket": row.clone().into_ticket(),
             "attachment_ids": attachment_ids,
             "actor_id": actor.user_id,
             "source": actor.source.as_str(),
         });
-        sqlx::query(INSERT_OUTBOX)
-            .bind(Uuid::now_v7())
-            .bind(new.organization_id)
-            .bind("ticket.created")
-            .bind(id)
-            .bind(payload.to_string())
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
+        outbox!($tx, new.organization_id, "ticket.created", id, payload, $now);
+        row
+    }};
+}
+
+/// Creates a ticket, its audit rows and its event, atomically.
+pub async fn insert(
+    db: &Db,
+    new: &NewTicket<'_>,
+    actor: Actor,
+    now: DateTime<Utc>,
+) -> Result<Ticket, sqlx::Error> {
+    on_db!(db, pool => {
+        let mut tx = pool.begin().await?;
+        let row = insert_in_tx!(tx, new, actor, now);
         tx.commit().await?;
-        Ok(ticket)
+        Ok(row.into_ticket())
     })
 }
 
@@ -294,6 +316,85 @@ pub struct Applied {
     pub comment: Option<Comment>,
 }
 
+const UPDATE_TICKET: &str = "UPDATE tickets SET subject = $1, status = $2, priority = $3, assignee_id = $4, tags = $5, \
+     first_response_at = $6, resolved_at = $7, closed_at = $8, updated_at = $9, version = version + 1, \
+     satisfaction_score = $13, satisfaction_comment = $14, escalated_at = $15, escalation_reason = $16, \
+     deleted_at = $17, merged_into_id = $18 \
+     WHERE id = $10 AND organization_id = $11 AND version = $12 RETURNING ";
+
+/// Applies `$change` inside `$tx`: returns `Ok(None)` from the enclosing
+/// function (rolling back) if the ticket is no longer the version read;
+/// otherwise yields the `Applied` result.
+macro_rules! apply_in_tx {
+    ($tx:ident, $change:expr, $now:expr) => {{
+        let change: &Change<'_> = $change;
+        let (t, next) = (change.ticket, change.next);
+        let updated: Option<TicketRow> = sqlx::query_as(&format!("{UPDATE_TICKET}{TICKET_COLUMNS}"))
+            .bind(&next.subject)
+            .bind(next.status.as_str())
+            .bind(next.priority.as_str())
+            .bind(next.assignee_id)
+            .bind(next.tags.join(","))
+            .bind(next.first_response_at)
+            .bind(next.resolved_at)
+            .bind(next.closed_at)
+            .bind($now)
+            .bind(t.id)
+            .bind(t.organization_id)
+            .bind(t.version)
+            .bind(next.satisfaction_score)
+            .bind(next.satisfaction_comment.as_deref())
+            .bind(next.escalated_at)
+            .bind(next.escalation_reason.as_deref())
+            .bind(next.deleted_at)
+            .bind(next.merged_into_id)
+            .fetch_optional(&mut *$tx)
+            .await?;
+        let Some(updated) = updated else {
+            return Ok(None);
+        };
+        let comment = match change.comment {
+            Some(c) => {
+                let id = Uuid::now_v7();
+                sqlx::query(INSERT_COMMENT)
+                    .bind(id)
+                    .bind(t.organization_id)
+                    .bind(t.id)
+                    .bind(c.author_id)
+                    .bind(c.body)
+                    .bind(c.public)
+                    .bind($now)
+                    .execute(&mut *$tx)
+                    .await?;
+                Some(Comment {
+                    id,
+                    ticket_id: t.id,
+                    author_id: c.author_id,
+                    author_name: String::new(),
+                    body: c.body.to_owned(),
+                    public: c.public,
+                    created_at: $now,
+                })
+            }
+            None => None,
+        };
+        insert_attachments!($tx, t.organization_id, t.id, change.attachments, $now);
+        for line in change.changes {
+            audit!($tx, t.organization_id, t.id, change.actor, line.field, line.old.as_deref(), line.new.as_deref(), $now);
+        }
+        let payload = serde_json::json!({
+            "ticket_id": t.id,
+            "actor_id": change.actor.user_id,
+            "source": change.actor.source.as_str(),
+            "comment_id": comment.as_ref().map(|c| c.id),
+            "attachment_ids": change.attachments.iter().map(|a| a.id).collect::<Vec<_>>(),
+            "changes": change.changes.iter().map(|c| serde_json::json!({"field": c.field, "old": c.old, "new": c.new})).collect::<Vec<_>>(),
+        });
+        outbox!($tx, t.organization_id, change.topic, t.id, payload, $now);
+        Applied { ticket: updated.into_ticket(), comment }
+    }};
+}
+
 /// Stores a change if the ticket is still as it was read (optimistic
 /// concurrency on `version`). Returns None when someone else changed it
 /// first; the caller re-reads and re-plans.
@@ -302,102 +403,92 @@ pub async fn apply(
     change: &Change<'_>,
     now: DateTime<Utc>,
 ) -> Result<Option<Applied>, sqlx::Error> {
-    let t = change.ticket;
-    let next = change.next;
-    let tags = next.tags.join(",");
-    let update_sql = format!(
-        "UPDATE tickets SET subject = $1, status = $2, priority = $3, assignee_id = $4, tags = $5, \
-             first_response_at = $6, resolved_at = $7, closed_at = $8, updated_at = $9, version = version + 1, \
-             satisfaction_score = $13, satisfaction_comment = $14, escalated_at = $15, escalation_reason = $16, \
-             deleted_at = $17 \
-             WHERE id = $10 AND organization_id = $11 AND version = $12 RETURNING {TICKET_COLUMNS}"
+    on_db!(db, pool => {
+        let mut tx = pool.begin().await?;
+        let applied = apply_in_tx!(tx, change, now);
+        tx.commit().await?;
+        Ok(Some(applied))
+    })
+}
+
+/// Moves the given conversation (all of it when `comment_ids` is None) and,
+/// for merges, the files from one ticket to another inside `$tx`.
+macro_rules! move_conversation {
+    ($tx:ident, $org:expr, $from:expr, $to:expr, $comment_ids:expr, $with_files:expr) => {{
+        match $comment_ids {
+            None => {
+                sqlx::query("UPDATE ticket_comments SET ticket_id = $1 WHERE ticket_id = $2 AND organization_id = $3")
+                    .bind($to)
+                    .bind($from)
+                    .bind($org)
+                    .execute(&mut *$tx)
+                    .await?;
+            }
+            Some(ids) => {
+                for id in ids {
+                    sqlx::query("UPDATE ticket_comments SET ticket_id = $1 WHERE id = $2 AND ticket_id = $3 AND organization_id = $4")
+                        .bind($to)
+                        .bind(id)
+                        .bind($from)
+                        .bind($org)
+                        .execute(&mut *$tx)
+                        .await?;
+                }
+            }
+        }
+        if $with_files {
+            sqlx::query("UPDATE attachments SET ticket_id = $1 WHERE ticket_id = $2 AND organization_id = $3")
+                .bind($to)
+                .bind($from)
+                .bind($org)
+                .execute(&mut *$tx)
+                .await?;
+        }
+    }};
+}
+
+/// Merges: the source's conversation and files move to the target, and both
+/// tickets' changes are stored — all or nothing. None if either ticket
+/// changed since it was read.
+pub async fn merge(
+    db: &Db,
+    source: &Change<'_>,
+    target: &Change<'_>,
+    now: DateTime<Utc>,
+) -> Result<Option<(Applied, Applied)>, sqlx::Error> {
+    let org = source.ticket.organization_id;
+    let (from, to) = (source.ticket.id, target.ticket.id);
+    on_db!(db, pool => {
+        let mut tx = pool.begin().await?;
+        move_conversation!(tx, org, from, to, None::<&[Uuid]>, true);
+        let source = apply_in_tx!(tx, source, now);
+        let target = apply_in_tx!(tx, target, now);
+        tx.commit().await?;
+        Ok(Some((source, target)))
+    })
+}
+
+/// Splits: creates `new` (linked to its parent) and moves the chosen
+/// messages to it, storing the parent's change too — all or nothing.
+pub async fn split(
+    db: &Db,
+    parent: &Change<'_>,
+    new: &NewTicket<'_>,
+    comment_ids: &[Uuid],
+    now: DateTime<Utc>,
+) -> Result<Option<(Applied, Ticket)>, sqlx::Error> {
+    let (org, from, actor) = (
+        parent.ticket.organization_id,
+        parent.ticket.id,
+        parent.actor,
     );
     on_db!(db, pool => {
         let mut tx = pool.begin().await?;
-        let updated: Option<TicketRow> = sqlx::query_as(&update_sql)
-        .bind(&next.subject)
-        .bind(next.status.as_str())
-        .bind(next.priority.as_str())
-        .bind(next.assignee_id)
-        .bind(&tags)
-        .bind(next.first_response_at)
-        .bind(next.resolved_at)
-        .bind(next.closed_at)
-        .bind(now)
-        .bind(t.id)
-        .bind(t.organization_id)
-        .bind(t.version)
-        .bind(next.satisfaction_score)
-        .bind(next.satisfaction_comment.as_deref())
-        .bind(next.escalated_at)
-        .bind(next.escalation_reason.as_deref())
-        .bind(next.deleted_at)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some(updated) = updated else {
-            return Ok(None);
-        };
-        let mut stored_comment = None;
-        if let Some(comment) = &change.comment {
-            let id = Uuid::now_v7();
-            sqlx::query(INSERT_COMMENT)
-                .bind(id)
-                .bind(t.organization_id)
-                .bind(t.id)
-                .bind(comment.author_id)
-                .bind(comment.body)
-                .bind(comment.public)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-            stored_comment = Some(id);
-        }
-        insert_attachments!(tx, t.organization_id, t.id, change.attachments, now);
-        for line in change.changes {
-            sqlx::query(INSERT_EVENT)
-                .bind(Uuid::now_v7())
-                .bind(t.organization_id)
-                .bind(t.id)
-                .bind(change.actor.user_id)
-                .bind(change.actor.source.as_str())
-                .bind(line.field)
-                .bind(line.old.as_deref())
-                .bind(line.new.as_deref())
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-        }
-        let payload = serde_json::json!({
-            "ticket_id": t.id,
-            "actor_id": change.actor.user_id,
-            "source": change.actor.source.as_str(),
-            "comment_id": stored_comment,
-            "attachment_ids": change.attachments.iter().map(|a| a.id).collect::<Vec<_>>(),
-            "changes": change.changes.iter().map(|c| serde_json::json!({"field": c.field, "old": c.old, "new": c.new})).collect::<Vec<_>>(),
-        });
-        sqlx::query(INSERT_OUTBOX)
-            .bind(Uuid::now_v7())
-            .bind(t.organization_id)
-            .bind(change.topic)
-            .bind(t.id)
-            .bind(payload.to_string())
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
+        let parent = apply_in_tx!(tx, parent, now);
+        let child = insert_in_tx!(tx, new, actor, now);
+        move_conversation!(tx, org, from, child.id, Some(comment_ids), false);
         tx.commit().await?;
-        let comment = match (stored_comment, &change.comment) {
-            (Some(id), Some(c)) => Some(Comment {
-                id,
-                ticket_id: t.id,
-                author_id: c.author_id,
-                author_name: String::new(),
-                body: c.body.to_owned(),
-                public: c.public,
-                created_at: now,
-            }),
-            _ => None,
-        };
-        Ok(Some(Applied { ticket: updated.into_ticket(), comment }))
+        Ok(Some((parent, child.into_ticket())))
     })
 }
 

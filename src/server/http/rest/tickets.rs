@@ -28,6 +28,8 @@ pub fn router() -> Router<AppState> {
             get(show).patch(update).put(update).delete(delete),
         )
         .route("/tickets/{id}/escalate", post(escalate))
+        .route("/tickets/{id}/merge", post(merge))
+        .route("/tickets/{id}/split", post(split))
         .route("/tickets/{id}/status", put(set_status))
         .route("/tickets/{id}/assign", post(assign))
         .route("/tickets/{id}/comments", get(comments).post(add_comment))
@@ -240,6 +242,57 @@ async fn escalate(
     Ok(Json(
         tickets::escalate(&state, &session.claims, id, &body.reason, Source::Api).await?,
     ))
+}
+
+#[derive(Deserialize)]
+struct MergeBody {
+    target_id: Option<Uuid>,
+}
+
+/// Merges this ticket into `target_id`; answers with the target.
+async fn merge(
+    State(state): State<AppState>,
+    Caller(session): Caller,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<MergeBody>,
+) -> AppResult<Json<Ticket>> {
+    let id = path_id(&id)?;
+    let Some(target_id) = body.target_id else {
+        let mut errs = FieldErrors::new();
+        errs.add("target_id", "Choose the ticket to merge into");
+        return Err(errs.into_result().unwrap_err().into());
+    };
+    Ok(Json(
+        tickets::merge(&state, &session.claims, id, target_id, Source::Api).await?,
+    ))
+}
+
+#[derive(Deserialize)]
+struct SplitBody {
+    #[serde(default)]
+    comment_ids: Vec<Uuid>,
+    #[serde(default)]
+    subject: String,
+}
+
+/// Moves the chosen messages to a new linked ticket; 201 with it.
+async fn split(
+    State(state): State<AppState>,
+    Caller(session): Caller,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<SplitBody>,
+) -> AppResult<(StatusCode, Json<Ticket>)> {
+    let id = path_id(&id)?;
+    let ticket = tickets::split(
+        &state,
+        &session.claims,
+        id,
+        &body.comment_ids,
+        &body.subject,
+        Source::Api,
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(ticket)))
 }
 
 #[derive(Deserialize)]
