@@ -2,4 +2,5 @@
 //! is unit- and property-tested. Services load state, ask an engine what to
 //! do, and store the result.
 
+pub mod import;
 pub mod ticket_change;

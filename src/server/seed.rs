@@ -262,6 +262,7 @@ async fn demo_tickets(db: &Db) -> anyhow::Result<()> {
                 tags: &[],
                 attachments: &[],
                 parent_id: None,
+                external_id: None,
             },
             actor(requester.id),
             at,

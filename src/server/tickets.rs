@@ -126,6 +126,7 @@ pub async fn create(
             tags: &tags,
             attachments: &staged,
             parent_id: None,
+            external_id: None,
         },
         actor(caller, source),
         Utc::now(),
@@ -456,6 +457,7 @@ pub async fn split(
             tags: &parent_ticket.tags,
             attachments: &[],
             parent_id: Some(parent.id),
+            external_id: None,
         };
         let parent_change = Change {
             ticket: &parent,

@@ -5,6 +5,7 @@ mod common;
 
 mod attachments;
 mod auth;
+mod import;
 mod tickets;
 mod users;
 mod web;

@@ -7,7 +7,8 @@ use super::{Db, on_db};
 use crate::domain::ticket::{
     Channel, Comment, Priority, Satisfaction, Ticket, TicketStats, TicketStatus, display_number,
 };
-use crate::engine::ticket_change::{FieldChange, TicketState};
+use crate::engine::import::{ImportedDates, ValidTicket};
+use crate::engine::ticket_change::{FieldChange, TicketState, diff};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
@@ -147,6 +148,8 @@ pub struct NewTicket<'a> {
     pub attachments: &'a [NewAttachment],
     /// The ticket this one was split from.
     pub parent_id: Option<Uuid>,
+    /// The ticket's id in the help desk it was imported from.
+    pub external_id: Option<&'a str>,
 }
 
 /// Who did it and through what, for audit rows and events.
@@ -233,8 +236,8 @@ macro_rules! insert_in_tx {
         .await?;
         let row: TicketRow = sqlx::query_as(&format!(
             "INSERT INTO tickets (id, organization_id, number, subject, description, status, priority, channel, \
-             requester_id, assignee_id, tags, parent_id, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, 'new', $6, $7, $8, $9, $10, $11, $12, $12) RETURNING {TICKET_COLUMNS}"
+             requester_id, assignee_id, tags, parent_id, external_id, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, 'new', $6, $7, $8, $9, $10, $11, $13, $12, $12) RETURNING {TICKET_COLUMNS}"
         ))
         .bind(id)
         .bind(new.organization_id)
@@ -248,6 +251,7 @@ macro_rules! insert_in_tx {
         .bind(new.tags.join(","))
         .bind(new.parent_id)
         .bind($now)
+        .bind(new.external_id)
         .fetch_one(&mut *$tx)
         .await?;
         audit!($tx, new.organization_id, id, actor, "ticket", None::<String>, Some("created"), $now);
@@ -489,6 +493,170 @@ pub async fn split(
         move_conversation!(tx, org, from, child.id, Some(comment_ids), false);
         tx.commit().await?;
         Ok(Some((parent, child.into_ticket())))
+    })
+}
+
+/// A person an import refers to who has no account yet: becomes a
+/// customer contact (no password; they cannot sign in until given one).
+pub struct NewContact {
+    pub id: Uuid,
+    pub email: String,
+    pub name: String,
+}
+
+/// An imported ticket with its people resolved to ids.
+pub struct ImportItem<'a> {
+    pub ticket: &'a ValidTicket,
+    pub requester_id: Uuid,
+    /// One per message, in the ticket's message order.
+    pub author_ids: Vec<Uuid>,
+    pub dates: ImportedDates,
+}
+
+/// What an import did to one ticket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ImportResult {
+    Created,
+    Updated,
+    Unchanged,
+}
+
+/// Imports a batch in one transaction: contacts, then each ticket created or
+/// updated (found by external id) with its new messages, audit rows and
+/// events. Messages already present (same author, time and text) are not
+/// added twice, so importing the same batch again changes nothing. None if
+/// a ticket changed while the batch was being written.
+pub async fn import(
+    db: &Db,
+    org: Uuid,
+    actor: Actor,
+    contacts: &[NewContact],
+    items: &[ImportItem<'_>],
+    now: DateTime<Utc>,
+) -> Result<Option<Vec<(ImportResult, Ticket)>>, sqlx::Error> {
+    let find_sql = format!(
+        "SELECT {TICKET_COLUMNS} FROM tickets \
+         WHERE organization_id = $1 AND external_id = $2 AND deleted_at IS NULL"
+    );
+    on_db!(db, pool => {
+        let mut tx = pool.begin().await?;
+        for contact in contacts {
+            sqlx::query(
+                "INSERT INTO users (id, organization_id, email, name, role, password_hash, active, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, 'customer', '!', TRUE, $5, $5)",
+            )
+            .bind(contact.id)
+            .bind(org)
+            .bind(&contact.email)
+            .bind(&contact.name)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        let mut results = Vec::with_capacity(items.len());
+        for item in items {
+            let t = item.ticket;
+            let existing: Option<TicketRow> = sqlx::query_as(&find_sql)
+                .bind(org)
+                .bind(&t.external_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+            let mut changed = false;
+            let (row, created) = match existing {
+                Some(row) => (row, false),
+                None => {
+                    let new = NewTicket {
+                        id: Uuid::now_v7(),
+                        organization_id: org,
+                        subject: &t.subject,
+                        description: &t.description,
+                        priority: t.priority,
+                        channel: Channel::Api,
+                        requester_id: item.requester_id,
+                        assignee_id: None,
+                        tags: &[],
+                        attachments: &[],
+                        parent_id: None,
+                        external_id: Some(&t.external_id),
+                    };
+                    let row = insert_in_tx!(tx, &new, actor, now);
+                    // Keep the original creation time (the audit row says when it was imported).
+                    sqlx::query("UPDATE tickets SET created_at = $1 WHERE id = $2")
+                        .bind(t.created_at)
+                        .bind(row.id)
+                        .execute(&mut *tx)
+                        .await?;
+                    (TicketRow { created_at: t.created_at, ..row }, true)
+                }
+            };
+            if row.description != t.description {
+                sqlx::query("UPDATE tickets SET description = $1 WHERE id = $2")
+                    .bind(&t.description)
+                    .bind(row.id)
+                    .execute(&mut *tx)
+                    .await?;
+                audit!(tx, org, row.id, actor, "description", Some(&row.description), Some(&t.description), now);
+                changed = true;
+            }
+            for (comment, author) in t.comments.iter().zip(&item.author_ids) {
+                let (present,): (i64,) = sqlx::query_as(
+                    "SELECT COUNT(*) FROM ticket_comments \
+                     WHERE ticket_id = $1 AND author_id = $2 AND created_at = $3 AND body = $4",
+                )
+                .bind(row.id)
+                .bind(author)
+                .bind(comment.created_at)
+                .bind(&comment.body)
+                .fetch_one(&mut *tx)
+                .await?;
+                if present == 0 {
+                    sqlx::query(INSERT_COMMENT)
+                        .bind(Uuid::now_v7())
+                        .bind(org)
+                        .bind(row.id)
+                        .bind(author)
+                        .bind(&comment.body)
+                        .bind(comment.public)
+                        .bind(comment.created_at)
+                        .execute(&mut *tx)
+                        .await?;
+                    audit!(tx, org, row.id, actor, "comment", None::<String>, Some(if comment.public { "public" } else { "internal" }), now);
+                    changed = true;
+                }
+            }
+            let mut next = row.state();
+            next.subject = t.subject.clone();
+            next.status = t.status;
+            next.priority = t.priority;
+            next.first_response_at = item.dates.first_response_at;
+            next.resolved_at = item.dates.resolved_at;
+            next.closed_at = item.dates.closed_at;
+            let changes = diff(&row.state(), &next);
+            let ticket = if changes.is_empty() {
+                row.into_ticket()
+            } else {
+                let change = Change {
+                    ticket: &row,
+                    next: &next,
+                    changes: &changes,
+                    actor,
+                    topic: "ticket.imported",
+                    comment: None,
+                    attachments: &[],
+                };
+                changed = true;
+                apply_in_tx!(tx, &change, now).ticket
+            };
+            let result = match (created, changed) {
+                (true, _) => ImportResult::Created,
+                (false, true) => ImportResult::Updated,
+                (false, false) => ImportResult::Unchanged,
+            };
+            results.push((result, ticket));
+        }
+        tx.commit().await?;
+        Ok(Some(results))
     })
 }
 

@@ -3,6 +3,7 @@
 
 mod attachments;
 mod auth;
+mod import;
 mod tickets;
 mod users;
 
@@ -20,6 +21,7 @@ pub fn router() -> Router<AppState> {
         .merge(users::router())
         .merge(tickets::router())
         .merge(attachments::router())
+        .merge(import::router())
         .fallback(not_found)
 }
 

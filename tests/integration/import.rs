@@ -1,0 +1,210 @@
+//! `POST /import/tickets`: historical tickets, idempotent on external_id.
+
+use crate::common::*;
+use crate::on_both_backends;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+on_both_backends!(
+    an_import_keeps_history_and_is_idempotent,
+    only_admins_import_and_bad_batches_change_nothing,
+);
+
+impl TestApp {
+    async fn import(&self, token: &str, body: Value) -> reqwest::Response {
+        self.client
+            .post(self.url("/api/v1/import/tickets"))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+}
+
+fn batch() -> Value {
+    json!({"tickets": [
+        {
+            "external_id": "ZD-100", "subject": "Cannot print", "description": "Printer says offline",
+            "status": "closed", "priority": "high", "requester_email": "Dana.Old@Example.com",
+            "created_at": "2023-03-01T09:00:00Z", "closed_at": "2023-03-02T17:00:00Z",
+            "comments": [
+                {"body": "Have you tried turning it on?", "public": true,
+                 "author_email": "agent@acme.test", "created_at": "2023-03-01T10:30:00Z"},
+                {"body": "Customer's printer is ancient", "public": false,
+                 "author_email": "agent@acme.test", "created_at": "2023-03-01T10:31:00Z"},
+                {"body": "Works now, thanks", "author_email": "dana.old@example.com",
+                 "created_at": "2023-03-02T16:00:00Z"}
+            ]
+        },
+        {
+            "external_id": "ZD-101", "subject": "Password reset", "description": "Locked out",
+            "status": "open", "requester_email": "customer@acme.test",
+            "created_at": "2023-04-01T08:00:00Z"
+        }
+    ]})
+}
+
+async fn an_import_keeps_history_and_is_idempotent(app: TestApp) {
+    let admin = app.bearer("admin@acme.test").await;
+    let agent = app.bearer("agent@acme.test").await;
+    let report = expect_json(app.import(&admin, batch()).await, StatusCode::OK).await;
+    assert_eq!(report["created"], 2);
+    assert_eq!(report["updated"], 0);
+    assert_eq!(report["contacts_created"], 1, "{report}");
+    assert_eq!(report["items"][0]["external_id"], "ZD-100");
+    assert_eq!(report["items"][0]["result"], "created");
+    let id = report["items"][0]["id"].as_str().unwrap().to_owned();
+
+    // Original dates, status and first response survive.
+    let t = expect_json(
+        app.get(&format!("/api/v1/tickets/{id}"), &agent).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(t["status"], "closed");
+    assert_eq!(t["priority"], "high");
+    assert_eq!(t["created_at"], "2023-03-01T09:00:00Z");
+    assert_eq!(t["closed_at"], "2023-03-02T17:00:00Z");
+    assert_eq!(t["resolved_at"], "2023-03-02T17:00:00Z");
+    assert_eq!(t["first_response_at"], "2023-03-01T10:30:00Z");
+    let comments = expect_json(
+        app.get(&format!("/api/v1/tickets/{id}/comments"), &agent)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    let items = comments["items"].as_array().unwrap();
+    assert_eq!(items.len(), 3);
+    assert_eq!(items[0]["created_at"], "2023-03-01T10:30:00Z");
+    assert_eq!(items[1]["public"], false);
+    // The unknown requester became a customer contact of this organization.
+    let contacts = expect_json(
+        app.get("/api/v1/users?role=customer", &agent).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert!(
+        contacts["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|u| u["email"] == "dana.old@example.com")
+    );
+    let login = app.login("dana.old@example.com", "any-password-at-all").await;
+    assert_eq!(login.status(), StatusCode::UNAUTHORIZED);
+    // The audit trail says it came from an import.
+    let history = expect_json(
+        app.get(&format!("/api/v1/tickets/{id}/history"), &agent)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert!(
+        history["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["source"] == "import")
+    );
+
+    // The same batch again: nothing new.
+    let again = expect_json(app.import(&admin, batch()).await, StatusCode::OK).await;
+    assert_eq!(again["created"], 0);
+    assert_eq!(again["unchanged"], 2, "{again}");
+    assert_eq!(again["contacts_created"], 0);
+    assert_eq!(again["items"][0]["id"], id.as_str());
+    let all = expect_json(
+        app.get("/api/v1/tickets?status=all&limit=100", &agent)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(all["items"].as_array().unwrap().len(), 2);
+
+    // A changed batch updates in place and adds only the new message.
+    let mut changed = batch();
+    changed["tickets"][1]["status"] = json!("pending");
+    changed["tickets"][1]["comments"] = json!([{"body": "Any news?", "author_email": "customer@acme.test",
+        "created_at": "2023-04-02T08:00:00Z"}]);
+    let third = expect_json(app.import(&admin, changed).await, StatusCode::OK).await;
+    assert_eq!(third["updated"], 1);
+    assert_eq!(third["unchanged"], 1);
+    let second_id = third["items"][1]["id"].as_str().unwrap();
+    let t = expect_json(
+        app.get(&format!("/api/v1/tickets/{second_id}"), &agent)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(t["status"], "pending");
+    let comments = expect_json(
+        app.get(&format!("/api/v1/tickets/{second_id}/comments"), &agent)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(comments["items"].as_array().unwrap().len(), 1);
+}
+
+async fn only_admins_import_and_bad_batches_change_nothing(app: TestApp) {
+    let admin = app.bearer("admin@acme.test").await;
+    let agent = app.bearer("agent@acme.test").await;
+    expect_json(app.import(&agent, batch()).await, StatusCode::FORBIDDEN).await;
+
+    // One bad ticket refuses the whole batch, with the field that is wrong.
+    let mut bad = batch();
+    bad["tickets"][1]["status"] = json!("finished");
+    bad["tickets"][0]["comments"][0]["created_at"] = Value::Null;
+    let err = expect_json(
+        app.import(&admin, bad).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert!(err["fields"]["tickets[1].status"].is_string(), "{err}");
+    assert!(err["fields"]["tickets[0].comments[0].created_at"].is_string());
+
+    // Another organization's account cannot be a requester here.
+    let mut foreign = batch();
+    foreign["tickets"][1]["requester_email"] = json!("customer@globex.test");
+    let err = expect_json(
+        app.import(&admin, foreign).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert!(err["fields"]["tickets[1].requester_email"].is_string());
+
+    // Customers do not write internal notes.
+    let mut note = batch();
+    note["tickets"][0]["comments"][2]["public"] = json!(false);
+    let err = expect_json(
+        app.import(&admin, note).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert!(err["fields"]["tickets[0].comments[2].public"].is_string());
+
+    let malformed = app
+        .import(&admin, json!({"tickets": [{"created_at": "yesterday"}]}))
+        .await;
+    assert_eq!(malformed.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+    let all = expect_json(
+        app.get("/api/v1/tickets?status=all", &agent).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert!(all["items"].as_array().unwrap().is_empty());
+    let contacts = expect_json(
+        app.get("/api/v1/users?role=customer", &agent).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert!(
+        !contacts["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|u| u["email"] == "dana.old@example.com")
+    );
+}
