@@ -91,7 +91,9 @@ async fn an_import_keeps_history_and_is_idempotent(app: TestApp) {
             .iter()
             .any(|u| u["email"] == "dana.old@example.com")
     );
-    let login = app.login("dana.old@example.com", "any-password-at-all").await;
+    let login = app
+        .login("dana.old@example.com", "any-password-at-all")
+        .await;
     assert_eq!(login.status(), StatusCode::UNAUTHORIZED);
     // The audit trail says it came from an import.
     let history = expect_json(

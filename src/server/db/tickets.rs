@@ -858,7 +858,9 @@ pub async fn stats(
         i64,
         Option<f64>,
     );
-    let (counts, window): (Vec<(String, String, i64, i64, i64)>, Window) = on_db!(db, pool => {
+    /// status, priority, count, unassigned, escalated
+    type Count = (String, String, i64, i64, i64);
+    let (counts, window): (Vec<Count>, Window) = on_db!(db, pool => {
         let counts = sqlx::query_as(&counts_sql)
             .bind(org)
             .bind(requester)
