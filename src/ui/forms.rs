@@ -86,14 +86,25 @@ where
     Action::new_local(move |data: &leptos::web_sys::FormData| server_fn(data.clone().into()))
 }
 
-/// `on:submit` for a form with file inputs: sends it through `action`
-/// instead of a page load.
-pub fn on_multipart_submit(action: UploadAction) -> impl Fn(leptos::ev::SubmitEvent) + 'static {
-    move |ev| {
+/// A form with file inputs. With JavaScript it is sent through `action` as
+/// multipart FormData; without, the browser posts the same multipart form
+/// to the server function's `endpoint` itself.
+#[component]
+pub fn UploadForm(
+    action: UploadAction,
+    endpoint: &'static str,
+    children: Children,
+) -> impl IntoView {
+    let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let form = event_target::<leptos::web_sys::HtmlFormElement>(&ev);
         if let Ok(data) = leptos::web_sys::FormData::new_with_form(&form) {
             action.dispatch_local(data);
         }
+    };
+    view! {
+        <form method="post" action=endpoint enctype="multipart/form-data" on:submit=submit>
+            {children()}
+        </form>
     }
 }

@@ -2,8 +2,7 @@
 //! form and the ticket page with its conversation.
 
 use super::forms::{
-    Field, FormAlert, UploadAction, last_error, on_multipart_submit, reset_on_success,
-    upload_action,
+    Field, FormAlert, UploadAction, UploadForm, last_error, reset_on_success, upload_action,
 };
 use super::frame::CurrentUser;
 use super::status_pages::ErrorNotice;
@@ -147,13 +146,7 @@ pub fn NewTicketPage() -> impl IntoView {
         <Title text=heading />
         <h1>{heading}</h1>
         <section class="card narrow">
-            // Without JavaScript the browser posts the same multipart form itself.
-            <form
-                method="post"
-                action="/api/create_ticket"
-                enctype="multipart/form-data"
-                on:submit=on_multipart_submit(create)
-            >
+            <UploadForm action=create endpoint="/api/create_ticket">
                 <div class="stack">
                     <FormAlert error />
                     <Field name="subject" label="Subject" error />
@@ -171,7 +164,7 @@ pub fn NewTicketPage() -> impl IntoView {
                         "Submit"
                     </button>
                 </div>
-            </form>
+            </UploadForm>
         </section>
     }
 }
@@ -232,12 +225,7 @@ fn Attachments(
                 view! { <ul class="file-list">{items}</ul> }.into_any()
             }}
             {(!closed).then(|| view! {
-                <form
-                    method="post"
-                    action="/api/attach_files"
-                    enctype="multipart/form-data"
-                    on:submit=on_multipart_submit(action)
-                >
+                <UploadForm action endpoint="/api/attach_files">
                     <div class="stack">
                         <FormAlert error />
                         <input type="hidden" name="ticket_id" value=ticket_id />
@@ -252,7 +240,7 @@ fn Attachments(
                             "Upload"
                         </button>
                     </div>
-                </form>
+                </UploadForm>
             })}
         </section>
     }
