@@ -13,6 +13,9 @@ pub struct User {
     pub name: String,
     pub role: Role,
     pub organization_id: Uuid,
+    /// False once an administrator deactivated the account: it can no longer
+    /// sign in, and its sessions were ended.
+    pub active: bool,
 }
 
 /// The signed-in user as the UI needs it: who, what role, which organization.
@@ -28,6 +31,7 @@ pub struct SessionUser {
 
 pub const MIN_PASSWORD_LEN: usize = 10;
 pub const MAX_PASSWORD_LEN: usize = 256;
+pub const MAX_NAME_LEN: usize = 200;
 
 /// Lower-cases and trims an email so lookups and uniqueness ignore case.
 pub fn normalize_email(email: &str) -> String {
@@ -53,6 +57,43 @@ pub fn is_plausible_email(email: &str) -> bool {
     }
 }
 
+/// The password policy for any password being set (sign-up, an
+/// administrator's reset, a change), reported on `field`.
+pub fn check_password_policy(errs: &mut FieldErrors, field: &str, password: &str) {
+    errs.check(
+        password.chars().count() >= MIN_PASSWORD_LEN,
+        field,
+        &format!("Use at least {MIN_PASSWORD_LEN} characters"),
+    );
+    errs.check(
+        password.len() <= MAX_PASSWORD_LEN,
+        field,
+        &format!("Use at most {MAX_PASSWORD_LEN} characters"),
+    );
+}
+
+/// The email of a new account, normalized the way sign-in normalizes it.
+pub fn check_new_email(errs: &mut FieldErrors, field: &str, email: &str) -> String {
+    let email = normalize_email(email);
+    if email.is_empty() {
+        errs.add(field, "Enter an email address");
+    } else if !is_plausible_email(&email) {
+        errs.add(field, "Enter a valid email address, like name@example.com");
+    }
+    email
+}
+
+/// A person's name: required, trimmed, at most `MAX_NAME_LEN` characters.
+pub fn check_name(errs: &mut FieldErrors, field: &str, name: &str) -> String {
+    let name = name.trim();
+    if name.is_empty() {
+        errs.add(field, "Enter a name");
+    } else if name.chars().count() > MAX_NAME_LEN {
+        errs.add(field, format!("Use at most {MAX_NAME_LEN} characters"));
+    }
+    name.to_owned()
+}
+
 /// Rules for a new password, shared by the profile form and the server.
 pub fn validate_new_password(current: &str, new: &str, confirm: &str) -> Result<(), ApiError> {
     let mut errs = FieldErrors::new();
@@ -61,16 +102,7 @@ pub fn validate_new_password(current: &str, new: &str, confirm: &str) -> Result<
         "current_password",
         "Enter your current password",
     );
-    errs.check(
-        new.chars().count() >= MIN_PASSWORD_LEN,
-        "new_password",
-        &format!("Use at least {MIN_PASSWORD_LEN} characters"),
-    );
-    errs.check(
-        new.len() <= MAX_PASSWORD_LEN,
-        "new_password",
-        &format!("Use at most {MAX_PASSWORD_LEN} characters"),
-    );
+    check_password_policy(&mut errs, "new_password", new);
     errs.check(
         new != current || new.is_empty(),
         "new_password",
@@ -112,5 +144,36 @@ mod tests {
         );
         let same = validate_new_password("same-password", "same-password", "same-password");
         assert!(same.unwrap_err().field("new_password").is_some());
+    }
+
+    #[test]
+    fn new_account_fields() {
+        let mut errs = FieldErrors::new();
+        assert_eq!(
+            check_new_email(&mut errs, "email", " New@Example.COM "),
+            "new@example.com"
+        );
+        assert_eq!(check_name(&mut errs, "name", "  Pat Person "), "Pat Person");
+        check_password_policy(&mut errs, "password", "long-enough-1");
+        check_name(&mut errs, "name", &"é".repeat(MAX_NAME_LEN));
+        assert!(errs.into_result().is_ok());
+
+        let mut errs = FieldErrors::new();
+        check_new_email(&mut errs, "email", "not-an-email");
+        check_name(&mut errs, "name", "   ");
+        check_password_policy(&mut errs, "password", "short");
+        let err = errs.into_result().unwrap_err();
+        assert!(err.field("email").unwrap().contains("valid email"));
+        assert_eq!(err.field("name"), Some("Enter a name"));
+        assert!(err.field("password").unwrap().contains("at least"));
+
+        let mut errs = FieldErrors::new();
+        check_new_email(&mut errs, "email", "  ");
+        check_name(&mut errs, "name", &"x".repeat(MAX_NAME_LEN + 1));
+        check_password_policy(&mut errs, "password", &"p".repeat(MAX_PASSWORD_LEN + 1));
+        let err = errs.into_result().unwrap_err();
+        assert_eq!(err.field("email"), Some("Enter an email address"));
+        assert!(err.field("name").unwrap().contains("at most"));
+        assert!(err.field("password").unwrap().contains("at most"));
     }
 }

@@ -11,6 +11,7 @@ pub mod state;
 pub mod storage;
 pub mod tickets;
 pub mod uploads;
+pub mod users;
 
 pub use error::{AppError, AppResult};
 pub use state::AppState;

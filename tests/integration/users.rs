@@ -1,15 +1,23 @@
-//! User listing and lookup: staff only, scoped to the caller's organization.
+//! User listing and lookup (staff only) and user management (admins only),
+//! scoped to the caller's organization.
 
 use crate::common::*;
 use crate::on_both_backends;
 use reqwest::StatusCode;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 on_both_backends!(
     customers_may_not_list_users,
     staff_list_only_their_organization_with_pagination,
     another_organizations_user_is_not_found,
     list_parameters_are_validated,
+    admin_creates_a_user_in_their_own_organization,
+    create_user_validates_each_field_and_refuses_taken_emails,
+    only_admins_may_create_or_change_users,
+    another_organizations_user_cannot_be_changed,
+    deactivating_a_user_ends_their_sessions_and_blocks_sign_in,
+    admins_cannot_lock_themselves_out,
+    admin_renames_changes_role_and_resets_password,
 );
 
 async fn customers_may_not_list_users(app: TestApp) {
@@ -149,6 +157,556 @@ async fn list_parameters_are_validated(app: TestApp) {
     expect_json(
         app.get("/api/v1/no-such-route", &token).await,
         StatusCode::NOT_FOUND,
+    )
+    .await;
+}
+
+async fn post(app: &TestApp, path: &str, bearer: &str, body: Value) -> reqwest::Response {
+    app.client
+        .post(app.url(path))
+        .bearer_auth(bearer)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn patch(app: &TestApp, path: &str, bearer: &str, body: Value) -> reqwest::Response {
+    app.client
+        .patch(app.url(path))
+        .bearer_auth(bearer)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn refresh(app: &TestApp, token: &str) -> reqwest::Response {
+    app.client
+        .post(app.url("/api/v1/auth/refresh"))
+        .json(&json!({"refresh_token": token}))
+        .send()
+        .await
+        .unwrap()
+}
+
+/// The id of a user, from their own sign-in.
+async fn id_of(app: &TestApp, email: &str) -> String {
+    app.tokens(email).await["user"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+async fn admin_creates_a_user_in_their_own_organization(app: TestApp) {
+    let admin = app.tokens("admin@acme.test").await;
+    let token = admin["access_token"].as_str().unwrap();
+    let created = expect_json(
+        post(
+            &app,
+            "/api/v1/users",
+            token,
+            json!({
+                "email": " Dana@ACME.test ",
+                "name": " Dana Dispatcher ",
+                "role": "manager",
+                "password": "dana-password-1",
+            }),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    assert_eq!(created["email"], "dana@acme.test");
+    assert_eq!(created["name"], "Dana Dispatcher");
+    assert_eq!(created["role"], "manager");
+    assert_eq!(created["active"], true);
+    assert_eq!(created["organization_id"], admin["user"]["organization_id"]);
+    // Same shape as GET /users/{id}.
+    let id = created["id"].as_str().unwrap();
+    let shown = expect_json(
+        app.get(&format!("/api/v1/users/{id}"), token).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(shown, created);
+
+    // The new user signs in with the password the admin set, in that role.
+    let login = expect_json(
+        app.login("dana@acme.test", "dana-password-1").await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(login["user"], created);
+
+    // Any role may be created; another organization never sees them.
+    for role in ["customer", "agent", "executive", "admin", "technician"] {
+        let user = expect_json(
+            post(
+                &app,
+                "/api/v1/users",
+                token,
+                json!({
+                    "email": format!("new-{role}@acme.test"),
+                    "name": format!("New {role}"),
+                    "role": role,
+                    "password": "a-long-password",
+                }),
+            )
+            .await,
+            StatusCode::CREATED,
+        )
+        .await;
+        assert_eq!(user["role"], role);
+    }
+    let globex = app.bearer("admin@globex.test").await;
+    expect_json(
+        app.get(&format!("/api/v1/users/{id}"), &globex).await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    let theirs = expect_json(app.get("/api/v1/users", &globex).await, StatusCode::OK).await;
+    assert_eq!(emails(&theirs).len(), 3);
+    let ours = expect_json(app.get("/api/v1/users", token).await, StatusCode::OK).await;
+    assert_eq!(emails(&ours).len(), 8 + 6);
+}
+
+async fn create_user_validates_each_field_and_refuses_taken_emails(app: TestApp) {
+    let token = app.bearer("admin@acme.test").await;
+    let empty = expect_json(
+        post(&app, "/api/v1/users", &token, json!({})).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    for field in ["email", "name", "role", "password"] {
+        assert!(empty["fields"][field].is_string(), "{field}: {empty}");
+    }
+    let bad = expect_json(
+        post(
+            &app,
+            "/api/v1/users",
+            &token,
+            json!({
+                "email": "nobody-at-example",
+                "name": "x".repeat(201),
+                "role": "superuser",
+                "password": "123",
+            }),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert!(
+        bad["fields"]["email"]
+            .as_str()
+            .unwrap()
+            .contains("valid email")
+    );
+    assert!(
+        bad["fields"]["name"]
+            .as_str()
+            .unwrap()
+            .contains("at most 200")
+    );
+    assert_eq!(bad["fields"]["role"], "Unknown role `superuser`");
+    assert!(
+        bad["fields"]["password"]
+            .as_str()
+            .unwrap()
+            .contains("at least 10")
+    );
+
+    // Taken in the admin's organization or another one: 409, no tenant named.
+    for taken in ["agent@acme.test", "AGENT@globex.test"] {
+        let body = expect_json(
+            post(
+                &app,
+                "/api/v1/users",
+                &token,
+                json!({
+                    "email": taken,
+                    "name": "Duplicate",
+                    "role": "agent",
+                    "password": "duplicate-password",
+                }),
+            )
+            .await,
+            StatusCode::CONFLICT,
+        )
+        .await;
+        let text = body.to_string().to_lowercase();
+        assert!(text.contains("already exists"), "{body}");
+        assert!(!text.contains("globex") && !text.contains("acme"), "{body}");
+    }
+    // Nothing was created or changed.
+    let all = expect_json(app.get("/api/v1/users", &token).await, StatusCode::OK).await;
+    assert_eq!(emails(&all).len(), 8);
+    assert_eq!(
+        app.tokens("agent@globex.test").await["user"]["role"],
+        "agent"
+    );
+}
+
+async fn only_admins_may_create_or_change_users(app: TestApp) {
+    let target = id_of(&app, "agent2@acme.test").await;
+    for email in [
+        "agent@acme.test",
+        "manager@acme.test",
+        "ceo@acme.test",
+        "tech@acme.test",
+        "customer@acme.test",
+    ] {
+        let token = app.bearer(email).await;
+        let body = expect_json(
+            post(
+                &app,
+                "/api/v1/users",
+                &token,
+                json!({
+                    "email": "sneaky@acme.test",
+                    "name": "Sneaky",
+                    "role": "admin",
+                    "password": "sneaky-password",
+                }),
+            )
+            .await,
+            StatusCode::FORBIDDEN,
+        )
+        .await;
+        assert!(body["error"].is_string());
+        for path in [
+            format!("/api/v1/users/{target}"),
+            "/api/v1/users/not-a-uuid".into(),
+        ] {
+            expect_json(
+                patch(
+                    &app,
+                    &path,
+                    &token,
+                    json!({"role": "admin", "active": false}),
+                )
+                .await,
+                StatusCode::FORBIDDEN,
+            )
+            .await;
+        }
+        // Not even on themselves.
+        let own = id_of(&app, email).await;
+        expect_json(
+            patch(
+                &app,
+                &format!("/api/v1/users/{own}"),
+                &token,
+                json!({"role": "admin"}),
+            )
+            .await,
+            StatusCode::FORBIDDEN,
+        )
+        .await;
+        assert_ne!(app.tokens(email).await["user"]["role"], "admin");
+    }
+    // Without a token: 401.
+    let anonymous = app
+        .client
+        .post(app.url("/api/v1/users"))
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    expect_json(anonymous, StatusCode::UNAUTHORIZED).await;
+
+    // Nothing happened.
+    expect_json(
+        app.login("sneaky@acme.test", "sneaky-password").await,
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
+    let agent2 = app.tokens("agent2@acme.test").await;
+    assert_eq!(agent2["user"]["role"], "agent");
+    assert_eq!(agent2["user"]["active"], true);
+}
+
+async fn another_organizations_user_cannot_be_changed(app: TestApp) {
+    let acme = app.bearer("admin@acme.test").await;
+    let globex_agent = id_of(&app, "agent@globex.test").await;
+    for path in [
+        format!("/api/v1/users/{globex_agent}"),
+        format!("/api/v1/users/{}", uuid::Uuid::now_v7()),
+        "/api/v1/users/not-a-uuid".to_owned(),
+    ] {
+        let body = expect_json(
+            patch(
+                &app,
+                &path,
+                &acme,
+                json!({"name": "Hijacked", "active": false, "password": "hijacked-password"}),
+            )
+            .await,
+            StatusCode::NOT_FOUND,
+        )
+        .await;
+        assert_eq!(body["error"], "Not found");
+    }
+    // The Globex agent is untouched: same name, still signs in with the old password.
+    let tokens = app.tokens("agent@globex.test").await;
+    assert_ne!(tokens["user"]["name"], "Hijacked");
+    assert_eq!(tokens["user"]["active"], true);
+    expect_json(
+        app.login("agent@globex.test", "hijacked-password").await,
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
+}
+
+async fn deactivating_a_user_ends_their_sessions_and_blocks_sign_in(app: TestApp) {
+    let admin = app.bearer("admin@acme.test").await;
+    let first = app.tokens("agent2@acme.test").await;
+    let second = app.tokens("agent2@acme.test").await;
+    let id = first["user"]["id"].as_str().unwrap();
+    let path = format!("/api/v1/users/{id}");
+
+    let changed = expect_json(
+        patch(&app, &path, &admin, json!({"active": false})).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(changed["active"], false);
+    assert_eq!(changed["role"], "agent");
+    let shown = expect_json(app.get(&path, &admin).await, StatusCode::OK).await;
+    assert_eq!(shown, changed);
+
+    // Every session is over, and the password no longer opens a new one.
+    for tokens in [&first, &second] {
+        expect_json(
+            refresh(&app, tokens["refresh_token"].as_str().unwrap()).await,
+            StatusCode::UNAUTHORIZED,
+        )
+        .await;
+    }
+    let refused = expect_json(
+        app.login("agent2@acme.test", DEMO_PASSWORD).await,
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
+    assert_eq!(refused["error"], "Invalid email or password");
+
+    // Reactivated, the user signs in again; the old sessions stay ended.
+    let back = expect_json(
+        patch(&app, &path, &admin, json!({"active": true})).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(back["active"], true);
+    let again = app.tokens("agent2@acme.test").await;
+    assert_eq!(again["user"]["active"], true);
+    expect_json(
+        refresh(&app, first["refresh_token"].as_str().unwrap()).await,
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
+    expect_json(
+        refresh(&app, again["refresh_token"].as_str().unwrap()).await,
+        StatusCode::OK,
+    )
+    .await;
+}
+
+async fn admins_cannot_lock_themselves_out(app: TestApp) {
+    let tokens = app.tokens("admin@acme.test").await;
+    let admin = tokens["access_token"].as_str().unwrap();
+    let own = format!("/api/v1/users/{}", tokens["user"]["id"].as_str().unwrap());
+
+    let body = expect_json(
+        patch(&app, &own, admin, json!({"active": false})).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap()
+            .contains("deactivate your own"),
+        "{body}"
+    );
+    assert!(body["fields"]["active"].is_string(), "{body}");
+    for role in ["agent", "manager", "customer"] {
+        let body = expect_json(
+            patch(&app, &own, admin, json!({"role": role, "name": "Renamed"})).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+        assert!(
+            body["error"]
+                .as_str()
+                .unwrap()
+                .contains("own administrator role"),
+            "{body}"
+        );
+        assert!(body["fields"]["role"].is_string(), "{body}");
+    }
+    // Nothing was applied, not even the name sent along, and the session lives on.
+    let me = expect_json(app.get(&own, admin).await, StatusCode::OK).await;
+    assert_eq!(me["role"], "admin");
+    assert_eq!(me["active"], true);
+    assert_eq!(me["name"], "Avery Admin");
+    let rotated = expect_json(
+        refresh(&app, tokens["refresh_token"].as_str().unwrap()).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(rotated["user"]["role"], "admin");
+
+    // Harmless changes to oneself are fine.
+    let renamed = expect_json(
+        patch(
+            &app,
+            &own,
+            admin,
+            json!({"name": "Avery A.", "role": "admin", "active": true}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(renamed["name"], "Avery A.");
+    assert_eq!(renamed["role"], "admin");
+
+    // Another admin may demote this one, who then loses admin rights even
+    // before their access token expires.
+    let second = expect_json(
+        post(
+            &app,
+            "/api/v1/users",
+            admin,
+            json!({
+                "email": "admin2@acme.test",
+                "name": "Second Admin",
+                "role": "admin",
+                "password": "second-admin-pw",
+            }),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let second_token = expect_json(
+        app.login("admin2@acme.test", "second-admin-pw").await,
+        StatusCode::OK,
+    )
+    .await;
+    let second_admin = second_token["access_token"].as_str().unwrap();
+    let demoted = expect_json(
+        patch(&app, &own, second_admin, json!({"role": "agent"})).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(demoted["role"], "agent");
+    let second_path = format!("/api/v1/users/{}", second["id"].as_str().unwrap());
+    expect_json(
+        patch(&app, &second_path, admin, json!({"active": false})).await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    expect_json(app.get(&second_path, second_admin).await, StatusCode::OK).await;
+    // The new role reaches the demoted admin's session at its next refresh.
+    let refreshed = expect_json(
+        refresh(&app, rotated["refresh_token"].as_str().unwrap()).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(refreshed["user"]["role"], "agent");
+}
+
+async fn admin_renames_changes_role_and_resets_password(app: TestApp) {
+    let admin = app.bearer("admin@acme.test").await;
+    let before = app.tokens("customer2@acme.test").await;
+    let path = format!("/api/v1/users/{}", before["user"]["id"].as_str().unwrap());
+
+    // Validation: each field, and unknown fields are refused.
+    let bad = expect_json(
+        patch(
+            &app,
+            &path,
+            &admin,
+            json!({"name": " ", "role": "overlord", "password": "short"}),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(bad["fields"]["name"], "Enter a name");
+    assert_eq!(bad["fields"]["role"], "Unknown role `overlord`");
+    assert!(
+        bad["fields"]["password"]
+            .as_str()
+            .unwrap()
+            .contains("at least 10")
+    );
+    expect_json(
+        patch(&app, &path, &admin, json!({"email": "taken@acme.test"})).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    expect_json(
+        patch(&app, &path, &admin, json!({"active": "no"})).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    // An empty patch changes nothing.
+    let same = expect_json(patch(&app, &path, &admin, json!({})).await, StatusCode::OK).await;
+    assert_eq!(same["name"], "Robin Customer");
+    assert_eq!(same["role"], "customer");
+
+    // Rename and promote: the role reaches the session at the next refresh.
+    let changed = expect_json(
+        patch(
+            &app,
+            &path,
+            &admin,
+            json!({"name": "  Robin Agent ", "role": "agent"}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(changed["name"], "Robin Agent");
+    assert_eq!(changed["role"], "agent");
+    assert_eq!(changed["active"], true);
+    let refreshed = expect_json(
+        refresh(&app, before["refresh_token"].as_str().unwrap()).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(refreshed["user"]["role"], "agent");
+    assert_eq!(refreshed["user"]["name"], "Robin Agent");
+    let still_open = refreshed["refresh_token"].as_str().unwrap();
+
+    // A password reset: the old password and every session are gone, the new one works.
+    let reset = expect_json(
+        patch(&app, &path, &admin, json!({"password": "reset-by-admin-1"})).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(reset, changed);
+    expect_json(refresh(&app, still_open).await, StatusCode::UNAUTHORIZED).await;
+    expect_json(
+        app.login("customer2@acme.test", DEMO_PASSWORD).await,
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
+    let fresh = expect_json(
+        app.login("customer2@acme.test", "reset-by-admin-1").await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(fresh["user"], changed);
+
+    // Other users' sessions are unaffected.
+    let other = app.tokens("customer@acme.test").await;
+    expect_json(
+        refresh(&app, other["refresh_token"].as_str().unwrap()).await,
+        StatusCode::OK,
     )
     .await;
 }

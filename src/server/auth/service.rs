@@ -65,9 +65,7 @@ pub async fn login(
     errs.check(password.len() <= 1024, "password", "Password is too long");
     errs.into_result()?;
 
-    if state.login_limiter.check_key(&ip).is_err() {
-        return Err(too_many_attempts());
-    }
+    spend_ip_attempt(state, ip)?;
     let now = Utc::now();
     if sessions::locked_until(&state.db, &email)
         .await?
@@ -100,8 +98,18 @@ pub async fn login(
     }
 }
 
-/// Opens a new session family for a user who just proved who they are.
-async fn start_session(state: &AppState, user: &SessionUser) -> AppResult<IssuedSession> {
+/// Spends one attempt from the client IP's per-minute budget, which sign-in
+/// and sign-up share; 429 when it is used up.
+pub fn spend_ip_attempt(state: &AppState, ip: IpAddr) -> AppResult<()> {
+    if state.login_limiter.check_key(&ip).is_err() {
+        return Err(too_many_attempts());
+    }
+    Ok(())
+}
+
+/// Opens a new session family for a user who just proved who they are
+/// (signed in, changed their password, or just signed up).
+pub async fn start_session(state: &AppState, user: &SessionUser) -> AppResult<IssuedSession> {
     let refresh_token = new_token();
     let family_id = Uuid::now_v7();
     sessions::insert_refresh(

@@ -32,6 +32,16 @@ pub async fn insert(db: &Db, slug: &str, name: &str) -> Result<Organization, sql
     Ok(org)
 }
 
+/// The organization with this slug (its portal name), if any.
+pub async fn find_by_slug(db: &Db, slug: &str) -> Result<Option<Organization>, sqlx::Error> {
+    on_db!(db, pool => sqlx::query_as(
+        "SELECT id, slug, name, created_at FROM organizations WHERE slug = $1",
+    )
+    .bind(slug)
+    .fetch_optional(pool)
+    .await)
+}
+
 /// Whether the database holds any tenant yet (demo seeding only runs on an empty one).
 pub async fn any_exist(db: &Db) -> Result<bool, sqlx::Error> {
     let found: Option<(Uuid,)> = on_db!(db, pool =>

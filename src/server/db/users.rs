@@ -32,6 +32,7 @@ impl UserRecord {
             name: self.name.clone(),
             role: self.role(),
             organization_id: self.organization_id,
+            active: self.active,
         }
     }
 }
@@ -71,6 +72,7 @@ pub async fn insert(db: &Db, new: &NewUser<'_>) -> Result<User, sqlx::Error> {
         name: new.name.to_owned(),
         role: new.role,
         organization_id: new.organization_id,
+        active: true,
     })
 }
 
@@ -138,4 +140,69 @@ pub async fn replace_password(db: &Db, id: Uuid, hash: &str) -> Result<(), sqlx:
             .await?;
         tx.commit().await
     })
+}
+
+/// What an administrator changes on a user; `None` leaves a column alone.
+#[derive(Debug, Default)]
+pub struct UserChanges<'a> {
+    pub name: Option<&'a str>,
+    pub role: Option<Role>,
+    pub active: Option<bool>,
+    pub password_hash: Option<&'a str>,
+}
+
+impl UserChanges<'_> {
+    /// A deactivation or a new password ends every session of the user.
+    fn ends_sessions(&self) -> bool {
+        self.active == Some(false) || self.password_hash.is_some()
+    }
+}
+
+/// Applies `changes` to a user of `org` and, when the account is deactivated
+/// or its password replaced, revokes all its refresh tokens in the same
+/// transaction (as `replace_password` does). None when `org` has no such user.
+pub async fn update_in_org(
+    db: &Db,
+    org: Uuid,
+    id: Uuid,
+    changes: &UserChanges<'_>,
+) -> Result<Option<User>, sqlx::Error> {
+    let now = Utc::now();
+    let select = format!("{SELECT_RECORD} WHERE u.id = $1 AND u.organization_id = $2");
+    let record: Option<UserRecord> = on_db!(db, pool => {
+        let mut tx = pool.begin().await?;
+        let updated = sqlx::query(
+            "UPDATE users SET name = COALESCE($1, name), role = COALESCE($2, role), \
+             active = COALESCE($3, active), password_hash = COALESCE($4, password_hash), \
+             updated_at = $5 WHERE id = $6 AND organization_id = $7",
+        )
+        .bind(changes.name)
+        .bind(changes.role.map(Role::as_str))
+        .bind(changes.active)
+        .bind(changes.password_hash)
+        .bind(now)
+        .bind(id)
+        .bind(org)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if updated == 0 {
+            return Ok(None);
+        }
+        if changes.ends_sessions() {
+            sqlx::query("UPDATE refresh_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
+                .bind(now)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        let record = sqlx::query_as(&select)
+            .bind(id)
+            .bind(org)
+            .fetch_optional(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        record
+    });
+    Ok(record.as_ref().map(UserRecord::to_user))
 }

@@ -1,4 +1,4 @@
-//! `/auth/login`, `/auth/refresh`, `/auth/logout`.
+//! `/auth/login`, `/auth/register`, `/auth/refresh`, `/auth/logout`.
 
 use super::ApiJson;
 use crate::domain::User;
@@ -6,6 +6,7 @@ use crate::server::auth::refresh::Presenter;
 use crate::server::auth::service::{self, IssuedSession};
 use crate::server::error::AppResult;
 use crate::server::state::AppState;
+use crate::server::users::{self, Registration};
 use axum::extract::{ConnectInfo, State};
 use axum::http::StatusCode;
 use axum::routing::post;
@@ -16,6 +17,7 @@ use std::net::SocketAddr;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/auth/login", post(login))
+        .route("/auth/register", post(register))
         .route("/auth/refresh", post(refresh))
         .route("/auth/logout", post(logout))
 }
@@ -24,6 +26,18 @@ pub fn router() -> Router<AppState> {
 struct LoginRequest {
     #[serde(default)]
     email: String,
+    #[serde(default)]
+    password: String,
+}
+
+#[derive(Deserialize)]
+struct RegisterRequest {
+    #[serde(default)]
+    organization: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    name: String,
     #[serde(default)]
     password: String,
 }
@@ -58,6 +72,8 @@ impl From<IssuedSession> for TokenResponse {
                 name: user.name,
                 role: user.role,
                 organization_id: user.organization_id,
+                // Only active accounts get sessions (sign-in and refresh check).
+                active: true,
             },
         }
     }
@@ -70,6 +86,22 @@ async fn login(
 ) -> AppResult<Json<TokenResponse>> {
     let issued = service::login(&state, &body.email, &body.password, peer.ip()).await?;
     Ok(Json(issued.into()))
+}
+
+/// Customer self sign-up; answers like a login, with 201.
+async fn register(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ApiJson(body): ApiJson<RegisterRequest>,
+) -> AppResult<(StatusCode, Json<TokenResponse>)> {
+    let form = Registration {
+        organization: body.organization,
+        email: body.email,
+        name: body.name,
+        password: body.password,
+    };
+    let issued = users::register(&state, form, peer.ip()).await?;
+    Ok((StatusCode::CREATED, Json(issued.into())))
 }
 
 async fn refresh(

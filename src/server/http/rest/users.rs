@@ -1,12 +1,14 @@
 //! `/users/me`, `/users`, `/users/{id}`.
 
-use super::Page;
-use crate::domain::{ApiError, FieldErrors, Role, User};
+use super::{ApiJson, Page, path_id};
+use crate::domain::{ApiError, Area, FieldErrors, Role, User};
 use crate::server::auth::Caller;
 use crate::server::db::users;
 use crate::server::error::AppResult;
 use crate::server::state::AppState;
+use crate::server::users::{self as service, NewAccount, UserPatch};
 use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::Deserialize;
@@ -15,8 +17,8 @@ use uuid::Uuid;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/users/me", get(me))
-        .route("/users", get(list))
-        .route("/users/{id}", get(show))
+        .route("/users", get(list).post(create))
+        .route("/users/{id}", get(show).patch(update))
 }
 
 async fn me(State(state): State<AppState>, Caller(session): Caller) -> AppResult<Json<User>> {
@@ -91,4 +93,63 @@ async fn show(
         .await?
         .map(Json)
         .ok_or_else(|| ApiError::not_found().into())
+}
+
+#[derive(Deserialize)]
+struct CreateBody {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    password: String,
+}
+
+/// Admin only: a user of any role in the admin's organization.
+async fn create(
+    State(state): State<AppState>,
+    Caller(session): Caller,
+    ApiJson(body): ApiJson<CreateBody>,
+) -> AppResult<(StatusCode, Json<User>)> {
+    session.require_area(Area::Admin)?;
+    let form = NewAccount {
+        email: body.email,
+        name: body.name,
+        role: body.role,
+        password: body.password,
+    };
+    let user = service::create(&state, &session.claims, form).await?;
+    Ok((StatusCode::CREATED, Json(user)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PatchBody {
+    name: Option<String>,
+    role: Option<String>,
+    active: Option<bool>,
+    password: Option<String>,
+}
+
+/// Admin only: partial change of name, role, active, password. A role change
+/// reaches the user's session at their next token refresh.
+async fn update(
+    State(state): State<AppState>,
+    Caller(session): Caller,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<PatchBody>,
+) -> AppResult<Json<User>> {
+    // Role first: a non-admin gets 403 whatever the id.
+    session.require_area(Area::Admin)?;
+    let patch = UserPatch {
+        name: body.name,
+        role: body.role,
+        active: body.active,
+        password: body.password,
+    };
+    Ok(Json(
+        service::update(&state, &session.claims, path_id(&id)?, patch).await?,
+    ))
 }

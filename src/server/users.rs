@@ -1,0 +1,262 @@
+//! The user service: customer sign-up and the administrator's user
+//! management. REST handlers are thin shells over these functions; the SQL
+//! lives in `db::users`.
+
+use crate::domain::user::{check_name, check_new_email, check_password_policy};
+use crate::domain::{ApiError, ErrorKind, FieldErrors, Role, SessionUser, User};
+use crate::server::auth::Claims;
+use crate::server::auth::password::hash_password_blocking;
+use crate::server::auth::service::{self, IssuedSession};
+use crate::server::db::users::{self, NewUser, UserChanges};
+use crate::server::db::{Db, orgs};
+use crate::server::error::{AppError, AppResult, is_unique_violation};
+use crate::server::state::AppState;
+use std::net::IpAddr;
+use uuid::Uuid;
+
+/// Said for any email that already has an account, in whichever
+/// organization: the answer must not reveal which tenant holds it.
+pub const EMAIL_TAKEN: &str = "An account with this email address already exists";
+
+/// A customer signing up on an organization's portal.
+pub struct Registration {
+    /// The organization's slug.
+    pub organization: String,
+    pub email: String,
+    pub name: String,
+    pub password: String,
+}
+
+/// A user an administrator creates in their own organization.
+pub struct NewAccount {
+    pub email: String,
+    pub name: String,
+    /// Wire name (`agent`, `admin`…); an unknown one is a field error.
+    pub role: String,
+    pub password: String,
+}
+
+/// A partial change by an administrator; `None` leaves a field alone.
+#[derive(Default)]
+pub struct UserPatch {
+    pub name: Option<String>,
+    pub role: Option<String>,
+    pub active: Option<bool>,
+    pub password: Option<String>,
+}
+
+fn email_taken() -> AppError {
+    let mut err = ApiError::new(ErrorKind::Conflict, EMAIL_TAKEN);
+    err.fields.insert("email".into(), EMAIL_TAKEN.into());
+    err.into()
+}
+
+/// A 422 whose headline is the one problem, also reported on `field`.
+fn refused(field: &str, message: &str) -> AppError {
+    let mut err = ApiError::new(ErrorKind::Validation, message);
+    err.fields.insert(field.into(), message.into());
+    err.into()
+}
+
+fn parse_role(errs: &mut FieldErrors, raw: &str) -> Option<Role> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        errs.add("role", "Choose a role");
+        return None;
+    }
+    raw.parse::<Role>()
+        .map_err(|_| errs.add("role", format!("Unknown role `{raw}`")))
+        .ok()
+}
+
+/// Stores a new active user; 409 when the email is taken anywhere.
+async fn insert_user(db: &Db, new: &NewUser<'_>) -> AppResult<User> {
+    // The unique index decides; the lookup first only spares a password hash.
+    if users::find_by_email(db, new.email).await?.is_some() {
+        return Err(email_taken());
+    }
+    users::insert(db, new).await.map_err(|e| {
+        if is_unique_violation(&e) {
+            email_taken()
+        } else {
+            e.into()
+        }
+    })
+}
+
+/// Customer self sign-up: creates a `customer` of the organization named by
+/// its slug and signs them in, exactly as a login would. Shares the per-IP
+/// budget of sign-in, spent once the form itself is valid.
+pub async fn register(
+    state: &AppState,
+    form: Registration,
+    ip: IpAddr,
+) -> AppResult<IssuedSession> {
+    let mut errs = FieldErrors::new();
+    let slug = form.organization.trim().to_lowercase();
+    errs.check(
+        !slug.is_empty(),
+        "organization",
+        "Name the organization you are signing up with",
+    );
+    let email = check_new_email(&mut errs, "email", &form.email);
+    let name = check_name(&mut errs, "name", &form.name);
+    check_password_policy(&mut errs, "password", &form.password);
+    errs.into_result()?;
+
+    service::spend_ip_attempt(state, ip)?;
+    // Form input, not a resource path: an unknown organization is a field error.
+    let Some(org) = orgs::find_by_slug(&state.db, &slug).await? else {
+        let mut errs = FieldErrors::new();
+        errs.add("organization", "There is no organization with this name");
+        return Err(errs.into_result().unwrap_err().into());
+    };
+    let hash = hash_password_blocking(form.password).await?;
+    let user = insert_user(
+        &state.db,
+        &NewUser {
+            organization_id: org.id,
+            email: &email,
+            name: &name,
+            role: Role::Customer,
+            password_hash: &hash,
+        },
+    )
+    .await?;
+    tracing::info!(user = %user.id, org = %org.id, "customer signed up");
+    service::start_session(
+        state,
+        &SessionUser {
+            id: user.id,
+            email: user.email,
+            name: user.name,
+            role: user.role,
+            organization_id: org.id,
+            organization_name: org.name,
+        },
+    )
+    .await
+}
+
+/// The caller must be an administrator — per their token, and still per the
+/// database, so a just-deactivated or demoted admin cannot keep managing
+/// users for the rest of their access token's life.
+async fn require_admin(state: &AppState, caller: &Claims) -> AppResult<()> {
+    if caller.role != Role::Admin {
+        return Err(ApiError::forbidden().into());
+    }
+    let still_admin = users::find_by_id(&state.db, caller.sub)
+        .await?
+        .is_some_and(|r| r.active && r.organization_id == caller.org && r.role() == Role::Admin);
+    if still_admin {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden().into())
+    }
+}
+
+/// An administrator creates a user of any role in their own organization.
+pub async fn create(state: &AppState, caller: &Claims, form: NewAccount) -> AppResult<User> {
+    require_admin(state, caller).await?;
+    let mut errs = FieldErrors::new();
+    let email = check_new_email(&mut errs, "email", &form.email);
+    let name = check_name(&mut errs, "name", &form.name);
+    let role = parse_role(&mut errs, &form.role);
+    check_password_policy(&mut errs, "password", &form.password);
+    errs.into_result()?;
+    let role = role.expect("validated above");
+
+    let hash = hash_password_blocking(form.password).await?;
+    let user = insert_user(
+        &state.db,
+        &NewUser {
+            organization_id: caller.org,
+            email: &email,
+            name: &name,
+            role,
+            password_hash: &hash,
+        },
+    )
+    .await?;
+    tracing::info!(user = %user.id, by = %caller.sub, %role, "user created");
+    Ok(user)
+}
+
+/// An administrator changes a user of their own organization (another
+/// organization's user is "not found").
+///
+/// Deactivating a user or setting their password ends all their sessions at
+/// once (their refresh tokens are revoked in the same transaction; an access
+/// token already handed out lives out its 15 minutes). A role change takes
+/// effect at the user's next token refresh, when the role is re-read — until
+/// then their current access token still carries the old role.
+///
+/// An administrator may neither deactivate themself nor give up their own
+/// admin role, so every organization keeps at least one active admin.
+pub async fn update(
+    state: &AppState,
+    caller: &Claims,
+    id: Uuid,
+    patch: UserPatch,
+) -> AppResult<User> {
+    require_admin(state, caller).await?;
+    let current = users::find_in_org(&state.db, caller.org, id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+
+    let mut errs = FieldErrors::new();
+    let name = patch
+        .name
+        .as_deref()
+        .map(|n| check_name(&mut errs, "name", n));
+    let role = patch.role.as_deref().and_then(|r| parse_role(&mut errs, r));
+    if let Some(password) = &patch.password {
+        check_password_policy(&mut errs, "password", password);
+    }
+    errs.into_result()?;
+
+    if current.id == caller.sub {
+        if patch.active == Some(false) {
+            return Err(refused(
+                "active",
+                "You cannot deactivate your own account; another administrator has to",
+            ));
+        }
+        if role.is_some_and(|r| r != Role::Admin) {
+            return Err(refused(
+                "role",
+                "You cannot remove your own administrator role; another administrator has to",
+            ));
+        }
+    }
+
+    let hash = match patch.password {
+        Some(password) => Some(hash_password_blocking(password).await?),
+        None => None,
+    };
+    let changes = UserChanges {
+        name: name.as_deref(),
+        role,
+        active: patch.active,
+        password_hash: hash.as_deref(),
+    };
+    if changes.name.is_none()
+        && changes.role.is_none()
+        && changes.active.is_none()
+        && changes.password_hash.is_none()
+    {
+        return Ok(current);
+    }
+    let user = users::update_in_org(&state.db, caller.org, id, &changes)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    tracing::info!(
+        user = %user.id,
+        by = %caller.sub,
+        role = ?changes.role,
+        active = ?changes.active,
+        password_reset = changes.password_hash.is_some(),
+        "user changed"
+    );
+    Ok(user)
+}
