@@ -48,7 +48,7 @@ fn actor(caller: &Claims, source: Source) -> Actor {
     }
 }
 
-/// Checks that `id` may own tickets: support staff of the caller's organization.
+/// Checks that `id` may own tickets: active support staff of the caller's organization.
 async fn check_assignee(
     state: &AppState,
     org: Uuid,
@@ -56,8 +56,8 @@ async fn check_assignee(
     errs: &mut FieldErrors,
 ) -> AppResult<()> {
     let user = users::find_in_org(&state.db, org, id).await?;
-    let can_work =
-        user.is_some_and(|u| matches!(u.role, Role::Agent | Role::Manager | Role::Admin));
+    let can_work = user
+        .is_some_and(|u| u.active && matches!(u.role, Role::Agent | Role::Manager | Role::Admin));
     errs.check(
         can_work,
         "assignee_id",

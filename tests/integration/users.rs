@@ -491,6 +491,31 @@ async fn deactivating_a_user_ends_their_sessions_and_blocks_sign_in(app: TestApp
     .await;
     assert_eq!(refused["error"], "Invalid email or password");
 
+    // Nobody can hand tickets to a deactivated agent.
+    let customer = app.bearer("customer@acme.test").await;
+    let created = app
+        .client
+        .post(app.url("/api/v1/tickets"))
+        .bearer_auth(&customer)
+        .json(&json!({"subject": "Help", "description": "Please"}))
+        .send()
+        .await
+        .unwrap();
+    let ticket = expect_json(created, StatusCode::CREATED).await;
+    let assign = app
+        .client
+        .post(app.url(&format!(
+            "/api/v1/tickets/{}/assign",
+            ticket["id"].as_str().unwrap()
+        )))
+        .bearer_auth(&admin)
+        .json(&json!({"assignee_id": id}))
+        .send()
+        .await
+        .unwrap();
+    let err = expect_json(assign, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert!(err["fields"]["assignee_id"].is_string());
+
     // Reactivated, the user signs in again; the old sessions stay ended.
     let back = expect_json(
         patch(&app, &path, &admin, json!({"active": true})).await,
