@@ -17,6 +17,32 @@ pub async fn login(email: String, password: String) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// Customer sign-up on the portal of the organization with the slug
+/// `organization`; signs the new customer in like `login` does.
+#[server(prefix = "/api", endpoint = "register")]
+pub async fn register(
+    organization: String,
+    name: String,
+    email: String,
+    password: String,
+) -> Result<(), ApiError> {
+    use super::context::{client_ip, respond, set_cookies, state};
+    use crate::server::auth::session::session_cookies;
+    use crate::server::users::{self, Registration};
+
+    let state = state()?;
+    let form = Registration {
+        organization,
+        email,
+        name,
+        password,
+    };
+    let issued = respond(users::register(&state, form, client_ip()).await)?;
+    set_cookies(session_cookies(&state.config, &issued));
+    leptos_axum::redirect(issued.claims.role.home_path());
+    Ok(())
+}
+
 #[server(prefix = "/api", endpoint = "logout")]
 pub async fn logout() -> Result<(), ApiError> {
     use super::context::{respond, session, set_cookies, state};

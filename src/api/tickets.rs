@@ -2,7 +2,7 @@
 
 use crate::domain::ApiError;
 use crate::domain::attachment::Attachment;
-use crate::domain::ticket::{Comment, Ticket};
+use crate::domain::ticket::{Comment, HistoryEntry, Ticket};
 use leptos::prelude::*;
 use leptos::server_fn::codec::{MultipartData, MultipartFormData};
 use serde::{Deserialize, Serialize};
@@ -72,6 +72,11 @@ pub struct TicketDetail {
     pub assignee_name: Option<String>,
     pub comments: Vec<Comment>,
     pub attachments: Vec<Attachment>,
+    /// For a merged ticket: the number of the ticket it was merged into.
+    pub merged_into_number: Option<String>,
+    /// The audit trail, oldest first, for staff (empty for customers). People
+    /// and tickets are named (`Alex Agent`, `TCK-000012`) instead of ids.
+    pub history: Vec<HistoryEntry>,
 }
 
 #[cfg(feature = "ssr")]
@@ -217,12 +222,47 @@ pub async fn load_ticket(id: String) -> Result<TicketDetail, ApiError> {
         Some(a) => name_of(a).await?,
         None => None,
     };
+    let number_of = async |id: uuid::Uuid| {
+        tickets::get(&state, &caller, id)
+            .await
+            .ok()
+            .map(|t| t.display_number)
+    };
+    let merged_into_number = match ticket.merged_into_id {
+        Some(target) => number_of(target).await,
+        None => None,
+    };
+    let mut history = Vec::new();
+    if caller.role.is_staff() {
+        history = respond(tickets::history(&state, &caller, id).await)?;
+        // Ids in the trail become the names people know them by.
+        let mut names = std::collections::HashMap::new();
+        for entry in &mut history {
+            for value in [&mut entry.old, &mut entry.new] {
+                let Some(id) = value.as_deref().and_then(|v| uuid::Uuid::parse_str(v).ok()) else {
+                    continue;
+                };
+                let name = match (names.get(&id).cloned(), entry.field.as_str()) {
+                    (Some(known), _) => Some(known),
+                    (None, "assignee_id") => name_of(id).await?,
+                    (None, "merged_into_id" | "split_to") => number_of(id).await,
+                    _ => continue,
+                };
+                if let Some(name) = name {
+                    names.insert(id, name.clone());
+                    *value = Some(name);
+                }
+            }
+        }
+    }
     Ok(TicketDetail {
         ticket,
         requester_name,
         assignee_name,
         comments,
         attachments,
+        merged_into_number,
+        history,
     })
 }
 
@@ -264,6 +304,37 @@ pub async fn rate_ticket(
         .and_then(|s| s.trim().parse::<i64>().ok())
         .unwrap_or(0);
     respond(tickets::rate(&state, &caller, id, score, &comment, Source::Ui).await)?;
+    Ok(())
+}
+
+/// Staff hand a ticket to the managers, saying why.
+#[server(prefix = "/api", endpoint = "escalate_ticket")]
+pub async fn escalate_ticket(ticket_id: String, reason: String) -> Result<(), ApiError> {
+    use super::context::{require_session, respond, state};
+    use crate::server::db::tickets::Source;
+    use crate::server::tickets;
+
+    let state = state()?;
+    let caller = require_session()?.claims;
+    let id = self::ticket_id(&ticket_id)?;
+    respond(tickets::escalate(&state, &caller, id, &reason, Source::Ui).await)?;
+    Ok(())
+}
+
+/// Staff merge a ticket into another one, named by its number (`TCK-000012`
+/// or `12`) in `target_id`; the browser then goes to that ticket.
+#[server(prefix = "/api", endpoint = "merge_ticket")]
+pub async fn merge_ticket(ticket_id: String, target_id: String) -> Result<(), ApiError> {
+    use super::context::{require_session, respond, state};
+    use crate::server::db::tickets::Source;
+    use crate::server::tickets;
+
+    let state = state()?;
+    let caller = require_session()?.claims;
+    let id = self::ticket_id(&ticket_id)?;
+    let target = respond(tickets::find_by_number(&state, &caller, &target_id, "target_id").await)?;
+    let merged = respond(tickets::merge(&state, &caller, id, target.id, Source::Ui).await)?;
+    leptos_axum::redirect(&ticket_path(true, &merged.id.to_string()));
     Ok(())
 }
 

@@ -95,6 +95,20 @@ pub fn display_number(number: i64) -> String {
     format!("TCK-{number:06}")
 }
 
+/// The number a person means by `TCK-000012`, `tck-12`, `#12` or `12`;
+/// `None` for anything else.
+pub fn parse_display_number(text: &str) -> Option<i64> {
+    let text = text.trim();
+    let digits = match text.get(..4) {
+        Some(prefix) if prefix.eq_ignore_ascii_case("TCK-") => &text[4..],
+        _ => text.strip_prefix('#').unwrap_or(text),
+    };
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse().ok().filter(|n| *n > 0)
+}
+
 /// A ticket as returned by the API.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Ticket {
@@ -274,6 +288,30 @@ mod tests {
     fn numbers_display_padded() {
         assert_eq!(display_number(123), "TCK-000123");
         assert_eq!(display_number(1_234_567), "TCK-1234567");
+    }
+
+    #[test]
+    fn numbers_parse_the_way_people_write_them() {
+        for text in ["TCK-000012", "tck-12", " #12 ", "12", "0012"] {
+            assert_eq!(parse_display_number(text), Some(12), "{text}");
+        }
+        assert_eq!(
+            parse_display_number(&display_number(1_234_567)),
+            Some(1_234_567)
+        );
+        for text in [
+            "",
+            "TCK-",
+            "TCK-0",
+            "-12",
+            "+12",
+            "12a",
+            "TCK 12",
+            "99999999999999999999",
+            "ÄÖÜ-12",
+        ] {
+            assert_eq!(parse_display_number(text), None, "{text}");
+        }
     }
 
     #[test]

@@ -190,6 +190,31 @@ pub async fn get(state: &AppState, caller: &Claims, id: Uuid) -> AppResult<Ticke
     Ok(load_visible(state, caller, id).await?.into_ticket())
 }
 
+/// The ticket a person names by its number (`TCK-000012`, `#12`, `12`) in
+/// a form: one the caller may see, else a 422 on `field` — the number is
+/// form input, not a resource path.
+pub async fn find_by_number(
+    state: &AppState,
+    caller: &Claims,
+    text: &str,
+    field: &str,
+) -> AppResult<Ticket> {
+    let mut errs = FieldErrors::new();
+    let Some(number) = crate::domain::ticket::parse_display_number(text) else {
+        errs.add(field, "Enter a ticket number, like TCK-000012");
+        return Err(errs.into_result().unwrap_err().into());
+    };
+    match tickets::find_by_number(&state.db, caller.org, number).await? {
+        Some(row) if caller.role.is_staff() || row.requester_id == caller.sub => {
+            Ok(row.into_ticket())
+        }
+        _ => {
+            errs.add(field, "There is no ticket with this number");
+            Err(errs.into_result().unwrap_err().into())
+        }
+    }
+}
+
 fn lost_race() -> ApiError {
     ApiError::new(
         ErrorKind::Conflict,

@@ -19,6 +19,7 @@ on_both_backends!(
     stats_count_what_the_caller_may_see,
     merging_moves_the_conversation_and_closes_the_source,
     splitting_moves_chosen_messages_to_a_linked_ticket,
+    tickets_are_found_by_number_within_the_organization,
 );
 
 impl TestApp {
@@ -1013,4 +1014,59 @@ async fn splitting_moves_chosen_messages_to_a_linked_ticket(app: TestApp) {
     );
     assert_eq!(outbox_topics(&app, p).await.last().unwrap(), "ticket.split");
     assert_eq!(outbox_topics(&app, c).await, ["ticket.created"]);
+}
+
+async fn tickets_are_found_by_number_within_the_organization(app: TestApp) {
+    use fieldesk::server::db::{orgs, tickets};
+    let customer = app.bearer("customer@acme.test").await;
+    let admin = app.bearer("admin@acme.test").await;
+    let globex = app.bearer("customer@globex.test").await;
+    let acme_org = orgs::find_by_slug(&app.state.db, "acme")
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let globex_org = orgs::find_by_slug(&app.state.db, "globex")
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let ours = app.new_ticket(&customer, "Numbered").await;
+    let theirs = app.new_ticket(&globex, "Numbered elsewhere").await;
+    let number = ours["number"].as_i64().unwrap();
+
+    let found = tickets::find_by_number(&app.state.db, acme_org, number)
+        .await
+        .unwrap()
+        .expect("found by number");
+    assert_eq!(found.id.to_string(), ours["id"].as_str().unwrap());
+    // Numbers are per organization: the same number elsewhere is another ticket.
+    let other = tickets::find_by_number(
+        &app.state.db,
+        globex_org,
+        theirs["number"].as_i64().unwrap(),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(other.id.to_string(), theirs["id"].as_str().unwrap());
+    let unused = tickets::find_by_number(&app.state.db, acme_org, 999_999)
+        .await
+        .unwrap();
+    assert!(unused.is_none());
+
+    // A deleted ticket is not found by its number either.
+    let url = format!("/api/v1/tickets/{}", ours["id"].as_str().unwrap());
+    let res = app
+        .client
+        .delete(app.url(&url))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    let gone = tickets::find_by_number(&app.state.db, acme_org, number)
+        .await
+        .unwrap();
+    assert!(gone.is_none());
 }

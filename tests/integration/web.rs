@@ -15,6 +15,8 @@ on_both_backends!(
     change_password_validates_and_ends_old_sessions,
     cross_origin_posts_are_refused,
     health_and_metrics,
+    desk_escalates_and_merges_by_number,
+    customers_sign_up_from_the_browser,
 );
 
 async fn call(
@@ -536,4 +538,191 @@ async fn full_demo_has_realistic_tickets(demo: TestApp) {
         "created, assigned, opened, resolved: {history:?}"
     );
     assert!(history.iter().all(|e| e["source"] == "import"));
+}
+
+async fn desk_escalates_and_merges_by_number(app: TestApp) {
+    let customer = app.bearer("customer@acme.test").await;
+    let new_ticket = async |subject: &str| -> Value {
+        let res = app
+            .client
+            .post(app.url("/api/v1/tickets"))
+            .bearer_auth(&customer)
+            .json(&serde_json::json!({"subject": subject, "description": "It broke"}))
+            .send()
+            .await
+            .unwrap();
+        expect_json(res, StatusCode::CREATED).await
+    };
+    let source = new_ticket("Printer jams (again)").await;
+    let target = new_ticket("Printer jams").await;
+    let s = source["id"].as_str().unwrap();
+    let t = target["id"].as_str().unwrap();
+    let agent = app.browser("agent@acme.test").await;
+
+    // Escalation: the reason is required, and shows on the ticket.
+    let body = expect_json(
+        call(
+            &agent,
+            &app,
+            "escalate_ticket",
+            &[("ticket_id", s), ("reason", "  ")],
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert!(body["fields"]["reason"].is_string(), "{body}");
+    let res = call(
+        &agent,
+        &app,
+        "escalate_ticket",
+        &[("ticket_id", s), ("reason", "VIP")],
+    )
+    .await;
+    assert!(res.status().is_success(), "{}", res.status());
+
+    // Merge by number: malformed and unknown numbers are field errors.
+    for bad in ["next week", "TCK-999999"] {
+        let body = expect_json(
+            call(
+                &agent,
+                &app,
+                "merge_ticket",
+                &[("ticket_id", s), ("target_id", bad)],
+            )
+            .await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+        assert!(body["fields"]["target_id"].is_string(), "{bad}: {body}");
+    }
+    let number = target["display_number"].as_str().unwrap();
+    let res = call(
+        &agent,
+        &app,
+        "merge_ticket",
+        &[("ticket_id", s), ("target_id", number)],
+    )
+    .await;
+    assert!(res.status().is_success() || res.status().is_redirection());
+    assert_eq!(
+        res.headers().get(LOCATION).unwrap().to_str().unwrap(),
+        format!("/desk/tickets/{t}")
+    );
+
+    // The source names its target; its history reads in names, not ids.
+    let detail = expect_json(
+        call(&agent, &app, "load_ticket", &[("id", s)]).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(detail["ticket"]["status"], "closed");
+    assert_eq!(detail["merged_into_number"], number);
+    let history = detail["history"].as_array().unwrap();
+    let merged = history
+        .iter()
+        .find(|e| e["field"] == "merged_into_id")
+        .unwrap();
+    assert_eq!(merged["new"], number);
+    assert!(
+        history
+            .iter()
+            .any(|e| e["field"] == "escalation_reason" && e["new"] == "VIP")
+    );
+    assert!(history.iter().all(|e| e["actor_name"].is_string()));
+    // Customers see the link, never the audit trail.
+    let customer_browser = app.browser("customer@acme.test").await;
+    let detail = expect_json(
+        call(&customer_browser, &app, "load_ticket", &[("id", s)]).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(detail["merged_into_number"], number);
+    assert_eq!(detail["history"], serde_json::json!([]));
+    // ...and cannot escalate or merge.
+    expect_json(
+        call(
+            &customer_browser,
+            &app,
+            "escalate_ticket",
+            &[("ticket_id", t), ("reason", "x")],
+        )
+        .await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+}
+
+async fn customers_sign_up_from_the_browser(app: TestApp) {
+    let visitor = TestApp::client(true);
+    let form = |org: &'static str, email: &'static str, password: &'static str| {
+        [
+            ("organization", org),
+            ("name", "Nina New"),
+            ("email", email),
+            ("password", password),
+        ]
+    };
+    let body = expect_json(
+        call(
+            &visitor,
+            &app,
+            "register",
+            &form("acme", "not-an-email", "short"),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert!(body["fields"]["email"].is_string(), "{body}");
+    assert!(body["fields"]["password"].is_string(), "{body}");
+    let body = expect_json(
+        call(
+            &visitor,
+            &app,
+            "register",
+            &form("nowhere", "nina@new.test", "a-long-password"),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert!(body["fields"]["organization"].is_string(), "{body}");
+
+    let res = call(
+        &visitor,
+        &app,
+        "register",
+        &form("acme", "nina@new.test", "a-long-password"),
+    )
+    .await;
+    assert!(res.status().is_success() || res.status().is_redirection());
+    assert_eq!(res.headers().get(LOCATION).unwrap(), "/portal");
+    assert!(
+        set_cookies(&res)
+            .iter()
+            .any(|c| c.starts_with("fd_access="))
+    );
+    let me = expect_json(
+        call(&visitor, &app, "current_user", &[]).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(me["email"], "nina@new.test");
+    assert_eq!(me["role"], "customer");
+
+    // The same email again, even in another organization: 409 on the field.
+    let again = TestApp::client(true);
+    let body = expect_json(
+        call(
+            &again,
+            &app,
+            "register",
+            &form("globex", "nina@new.test", "a-long-password"),
+        )
+        .await,
+        StatusCode::CONFLICT,
+    )
+    .await;
+    assert!(body["fields"]["email"].is_string(), "{body}");
 }

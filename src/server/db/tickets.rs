@@ -294,6 +294,18 @@ pub async fn find(db: &Db, org: Uuid, id: Uuid) -> Result<Option<TicketRow>, sql
     on_db!(db, pool => sqlx::query_as(&sql).bind(id).bind(org).fetch_optional(pool).await)
 }
 
+/// A live ticket by its number in the organization (`TCK-000012` is 12).
+pub async fn find_by_number(
+    db: &Db,
+    org: Uuid,
+    number: i64,
+) -> Result<Option<TicketRow>, sqlx::Error> {
+    let sql = format!(
+        "SELECT {TICKET_COLUMNS} FROM tickets WHERE organization_id = $1 AND number = $2 AND deleted_at IS NULL"
+    );
+    on_db!(db, pool => sqlx::query_as(&sql).bind(org).bind(number).fetch_optional(pool).await)
+}
+
 #[derive(Clone, Copy)]
 pub struct NewComment<'a> {
     pub author_id: Uuid,
