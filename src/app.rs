@@ -67,6 +67,7 @@ pub fn App() -> impl IntoView {
             <Routes fallback=status_pages::NotFound>
                 <Route path=path!("/") view=auth_pages::RootRedirect ssr=SsrMode::Async />
                 <Route path=path!("/login") view=auth_pages::LoginPage ssr=SsrMode::Async />
+                <Route path=path!("/register") view=auth_pages::RegisterPage ssr=SsrMode::Async />
                 <Route
                     path=path!("/profile")
                     view=|| view! { <Protected area=None><auth_pages::ProfilePage /></Protected> }

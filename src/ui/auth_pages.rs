@@ -1,8 +1,8 @@
-//! The root redirect, sign-in and the profile page.
+//! The root redirect, sign-in, customer sign-up and the profile page.
 
 use super::forms::{Field, FormAlert, last_error, reset_on_success};
 use super::frame::CurrentUser;
-use crate::api::auth::{ChangePassword, Login, current_user};
+use crate::api::auth::{ChangePassword, Login, Register, current_user};
 use crate::domain::user::MIN_PASSWORD_LEN;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -62,6 +62,61 @@ fn LoginForm() -> impl IntoView {
                         </button>
                     </div>
                 </ActionForm>
+                <p class="auth-switch">"New customer? " <a href="/register">"Create an account"</a></p>
+            </section>
+        </main>
+    }
+}
+
+/// `/register`: customer self sign-up on an organization's portal.
+#[component]
+pub fn RegisterPage() -> impl IntoView {
+    let user = Resource::new_blocking(|| (), |_| current_user());
+    view! {
+        <Title text="Create an account" />
+        <Suspense>
+            {move || Suspend::new(async move {
+                match user.await {
+                    Ok(Some(user)) => view! { <Redirect path=user.role.home_path() /> }.into_any(),
+                    _ => view! { <RegisterForm /> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// Like the sign-in form, works without JavaScript; a new account lands on
+/// the portal, signed in.
+#[component]
+fn RegisterForm() -> impl IntoView {
+    let register = ServerAction::<Register>::new();
+    let error = last_error(register.value());
+    let password_hint = format!("At least {MIN_PASSWORD_LEN} characters");
+    view! {
+        <main class="auth-page">
+            <section class="card auth-card" aria-labelledby="signup-title">
+                <p class="brand brand-lg">"Fieldesk"</p>
+                <h1 id="signup-title">"Create an account"</h1>
+                <ActionForm action=register>
+                    <div class="stack">
+                        <FormAlert error />
+                        <Field
+                            name="organization"
+                            label="Organization"
+                            autocomplete="off"
+                            hint="The name of your provider's portal, e.g. acme"
+                            autofocus=true
+                            error
+                        />
+                        <Field name="name" label="Name" autocomplete="name" error />
+                        <Field name="email" label="Email" kind="email" autocomplete="email" error />
+                        <Field name="password" label="Password" kind="password" autocomplete="new-password" hint=password_hint error />
+                        <button type="submit" class="btn btn-primary" disabled=move || register.pending().get()>
+                            "Create account"
+                        </button>
+                    </div>
+                </ActionForm>
+                <p class="auth-switch">"Already have an account? " <a href="/login">"Sign in"</a></p>
             </section>
         </main>
     }

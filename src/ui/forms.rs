@@ -74,6 +74,37 @@ pub fn Field(
     }
 }
 
+/// A labelled multi-line input with its server-side message, like `Field`.
+#[component]
+pub fn TextAreaField(
+    name: &'static str,
+    label: &'static str,
+    #[prop(default = 3)] rows: u32,
+    #[prop(optional, into)] hint: String,
+    error: Signal<Option<ApiError>>,
+) -> impl IntoView {
+    let message = move || error.get().and_then(|e| e.field(name).map(str::to_owned));
+    let described_by = format!("{name}-message");
+    let message_id = described_by.clone();
+    view! {
+        <div class="field">
+            <label for=name>{label}</label>
+            <textarea
+                id=name
+                name=name
+                rows=rows
+                required
+                aria-invalid=move || if message().is_some() { "true" } else { "false" }
+                aria-describedby=described_by
+            ></textarea>
+            {move || match message() {
+                Some(text) => view! { <p id=message_id.clone() class="field-error" role="alert">{text}</p> }.into_any(),
+                None => view! { <p id=message_id.clone() class="field-hint">{hint.clone()}</p> }.into_any(),
+            }}
+        </div>
+    }
+}
+
 /// A form submission that carries files: sent as multipart FormData.
 pub type UploadAction = Action<leptos::web_sys::FormData, Result<(), ApiError>>;
 

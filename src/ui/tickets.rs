@@ -1,18 +1,20 @@
 //! Ticket screens: the customer's requests, the desk queues, the new-request
-//! form and the ticket page with its conversation.
+//! form and the ticket page with its conversation, triage (fields,
+//! escalation, merge) and history.
 
 use super::forms::{
-    Field, FormAlert, UploadAction, UploadForm, last_error, reset_on_success, upload_action,
+    Field, FormAlert, TextAreaField, UploadAction, UploadForm, last_error, reset_on_success,
+    upload_action,
 };
 use super::frame::CurrentUser;
 use super::status_pages::ErrorNotice;
 use crate::api::tickets::{
-    Queue, RateTicket, ReplyToTicket, UpdateTicket, attach_files, create_ticket, list_tickets,
-    load_ticket, ticket_path,
+    EscalateTicket, MergeTicket, Queue, RateTicket, ReplyToTicket, UpdateTicket, attach_files,
+    create_ticket, list_tickets, load_ticket, ticket_path,
 };
 use crate::domain::ApiError;
 use crate::domain::attachment::{Attachment, MAX_FILES_PER_REQUEST, download_path, human_size};
-use crate::domain::ticket::{Comment, Priority, Ticket, TicketStatus};
+use crate::domain::ticket::{Comment, HistoryEntry, Priority, Ticket, TicketStatus};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
@@ -291,6 +293,8 @@ pub fn TicketPage() -> impl IntoView {
     let reply = ServerAction::<ReplyToTicket>::new();
     let update = ServerAction::<UpdateTicket>::new();
     let rate = ServerAction::<RateTicket>::new();
+    let escalate = ServerAction::<EscalateTicket>::new();
+    let merge = ServerAction::<MergeTicket>::new();
     let attach = upload_action(attach_files);
     let id = move || params.read().get("id").unwrap_or_default();
     let detail = Resource::new(
@@ -301,6 +305,8 @@ pub fn TicketPage() -> impl IntoView {
                 update.version().get(),
                 rate.version().get(),
                 attach.version().get(),
+                escalate.version().get(),
+                merge.version().get(),
             )
         },
         |(id, ..)| load_ticket(id),
@@ -308,6 +314,8 @@ pub fn TicketPage() -> impl IntoView {
     let rate_error = last_error(rate.value());
     let reply_error = last_error(reply.value());
     let update_error = last_error(update.value());
+    let escalate_error = last_error(escalate.value());
+    let merge_error = last_error(merge.value());
     view! {
         <Suspense fallback=|| view! { <p class="loading" role="status">"Loading ticket…"</p> }>
             {move || Suspend::new(async move {
@@ -327,7 +335,25 @@ pub fn TicketPage() -> impl IntoView {
                             <span>{format!("Priority: {}", t.priority.label())}</span>
                             <span>{format!("Requester: {}", detail.requester_name)}</span>
                             <span>{format!("Assignee: {}", detail.assignee_name.clone().unwrap_or_else(|| "Unassigned".into()))}</span>
+                            {(staff && t.escalated_at.is_some()).then(|| view! {
+                                <span class="badge badge-escalated">"Escalated"</span>
+                            })}
                         </p>
+                        {staff.then(|| t.escalation_reason.clone()).flatten().map(|reason| view! {
+                            <p class="ticket-note note-escalated">
+                                <strong>"Escalation reason: "</strong>
+                                <span class="message-body">{reason}</span>
+                            </p>
+                        })}
+                        {t.merged_into_id.map(|target| {
+                            let number = detail.merged_into_number.clone().unwrap_or_else(|| "another ticket".into());
+                            view! {
+                                <p class="ticket-note">
+                                    "Merged into "
+                                    <a href=ticket_path(staff, &target.to_string())>{number}</a>
+                                </p>
+                            }
+                        })}
                     </header>
                     <div class=if staff { "ticket-layout with-panel" } else { "ticket-layout" }>
                         <section aria-label="Messages">
@@ -345,11 +371,28 @@ pub fn TicketPage() -> impl IntoView {
                                 staff
                                 closed=t.status == TicketStatus::Closed
                             />
+                            {(!staff && t.status == TicketStatus::Resolved).then(|| view! {
+                                <ReopenForm action=update error=update_error ticket_id=id.clone() />
+                            })}
                             {(!staff && !t.status.is_open()).then(|| view! {
                                 <RatingForm action=rate error=rate_error ticket=t.clone() />
                             })}
+                            {staff.then(|| view! { <History entries=detail.history.clone() /> })}
                         </section>
-                        {staff.then(|| view! { <TriagePanel action=update error=update_error ticket=t.clone() /> })}
+                        {staff.then(|| view! {
+                            <div class="side-panel">
+                                <TriagePanel action=update error=update_error ticket=t.clone() />
+                                {(t.status != TicketStatus::Closed).then(|| view! {
+                                    <MoreActions
+                                        escalate
+                                        escalate_error
+                                        merge
+                                        merge_error
+                                        ticket=t.clone()
+                                    />
+                                })}
+                            </div>
+                        })}
                     </div>
                 }
                 .into_any()
@@ -550,5 +593,237 @@ fn TriagePanel(
             </ActionForm>
             <A href="/desk">"Back to the queues"</A>
         </aside>
+    }
+}
+
+/// The requester changes their mind about a resolved ticket.
+#[component]
+fn ReopenForm(
+    action: ServerAction<UpdateTicket>,
+    error: Signal<Option<crate::domain::ApiError>>,
+    ticket_id: String,
+) -> impl IntoView {
+    view! {
+        <section class="card reopen" aria-labelledby="reopen-title">
+            <h2 id="reopen-title">"Not solved after all?"</h2>
+            <ActionForm action>
+                <div class="stack">
+                    <FormAlert error />
+                    <p class="muted">"Reopen the request and the team will pick it up again."</p>
+                    <input type="hidden" name="ticket_id" value=ticket_id />
+                    <input type="hidden" name="status" value=TicketStatus::Open.as_str() />
+                    <button type="submit" class="btn btn-quiet" disabled=move || action.pending().get()>"Reopen"</button>
+                </div>
+            </ActionForm>
+        </section>
+    }
+}
+
+/// Escalation to the managers and merging into another ticket.
+#[component]
+fn MoreActions(
+    escalate: ServerAction<EscalateTicket>,
+    escalate_error: Signal<Option<crate::domain::ApiError>>,
+    merge: ServerAction<MergeTicket>,
+    merge_error: Signal<Option<crate::domain::ApiError>>,
+    ticket: Ticket,
+) -> impl IntoView {
+    let id = ticket.id.to_string();
+    let escalate_id = id.clone();
+    let escalation = if ticket.escalated_at.is_some() {
+        view! { <p class="muted">"Already escalated to the managers."</p> }.into_any()
+    } else {
+        view! {
+            <ActionForm action=escalate>
+                <div class="stack">
+                    <FormAlert error=escalate_error />
+                    <input type="hidden" name="ticket_id" value=escalate_id />
+                    <TextAreaField
+                        name="reason"
+                        label="Reason"
+                        hint="What the managers need to know"
+                        error=escalate_error
+                    />
+                    <button type="submit" class="btn btn-quiet" disabled=move || escalate.pending().get()>"Escalate"</button>
+                </div>
+            </ActionForm>
+        }
+        .into_any()
+    };
+    view! {
+        <section class="card triage" aria-labelledby="escalate-title">
+            <h2 id="escalate-title">"Escalate"</h2>
+            {escalation}
+        </section>
+        <section class="card triage" aria-labelledby="merge-title">
+            <h2 id="merge-title">"Merge into"</h2>
+            <ActionForm action=merge>
+                <div class="stack">
+                    <FormAlert error=merge_error />
+                    <input type="hidden" name="ticket_id" value=id />
+                    <Field
+                        name="target_id"
+                        label="Merge into ticket"
+                        autocomplete="off"
+                        hint="Its number, e.g. TCK-000012. This ticket closes; its messages move there."
+                        error=merge_error
+                    />
+                    <button type="submit" class="btn btn-quiet" disabled=move || merge.pending().get()>"Merge"</button>
+                </div>
+            </ActionForm>
+        </section>
+    }
+}
+
+/// The audit trail, oldest first: who changed what, when, and from where.
+#[component]
+fn History(entries: Vec<HistoryEntry>) -> impl IntoView {
+    let items = entries
+        .into_iter()
+        .map(|entry| {
+            let (label, change) = describe_change(&entry);
+            let meta = format!(
+                "{} · {} · via {}",
+                entry.actor_name.clone().unwrap_or_else(|| "System".into()),
+                when(entry.at),
+                source_label(&entry.source),
+            );
+            view! {
+                <li class="history-item">
+                    <span><strong>{label}</strong>": "<span class="history-change">{change}</span></span>
+                    <span class="muted history-meta">{meta}</span>
+                </li>
+            }
+        })
+        .collect_view();
+    view! {
+        <section class="card history" aria-labelledby="history-title">
+            <h2 id="history-title">"History"</h2>
+            <ol class="history-list">{items}</ol>
+        </section>
+    }
+}
+
+fn source_label(source: &str) -> String {
+    match source {
+        "ui" => "web app".into(),
+        "api" => "API".into(),
+        other => other.replace('_', " "),
+    }
+}
+
+/// A field name and its old → new values as people read them.
+fn describe_change(entry: &HistoryEntry) -> (String, String) {
+    let field = entry.field.as_str();
+    let label = match field {
+        "ticket" => "Ticket",
+        "subject" => "Subject",
+        "status" => "Status",
+        "priority" => "Priority",
+        "assignee_id" => "Assignee",
+        "tags" => "Tags",
+        "satisfaction_score" => "Rating",
+        "satisfaction_comment" => "Rating comment",
+        "escalated_at" => "Escalated on",
+        "escalation_reason" => "Escalation reason",
+        "deleted_at" => "Deleted on",
+        "merged_into_id" => "Merged into",
+        "merged_from" => "Merged in",
+        "split_to" => "Split off to",
+        "attachment" => "File added",
+        "first_response_at" => "First response",
+        "resolved_at" => "Resolved on",
+        "closed_at" => "Closed on",
+        other => return (humanize(other), arrow(entry.old.clone(), entry.new.clone())),
+    };
+    let value = |v: &Option<String>| -> Option<String> {
+        let v = v.as_deref().filter(|v| !v.is_empty())?;
+        Some(match field {
+            "status" => TicketStatus::parse(v).map_or(v.to_owned(), |s| s.label().to_owned()),
+            "priority" => Priority::parse(v).map_or(v.to_owned(), |p| p.label().to_owned()),
+            "tags" => v.replace(',', ", "),
+            _ if field.ends_with("_at") => chrono::DateTime::parse_from_rfc3339(v)
+                .map_or(v.to_owned(), |t| when(t.with_timezone(&chrono::Utc))),
+            _ => v.to_owned(),
+        })
+    };
+    let (old, new) = (value(&entry.old), value(&entry.new));
+    let change = match field {
+        // Events rather than edits: only what happened.
+        "ticket" | "attachment" | "merged_from" | "split_to" | "merged_into_id" => {
+            new.unwrap_or_default()
+        }
+        "assignee_id" => format!(
+            "{} → {}",
+            old.unwrap_or_else(|| "Unassigned".into()),
+            new.unwrap_or_else(|| "Unassigned".into())
+        ),
+        _ => arrow(old, new),
+    };
+    (label.to_owned(), change)
+}
+
+/// `old → new`; just the new value when the field was empty before.
+fn arrow(old: Option<String>, new: Option<String>) -> String {
+    let show = |v: Option<String>| v.filter(|v| !v.is_empty()).unwrap_or_else(|| "—".into());
+    match old.filter(|v| !v.is_empty()) {
+        None => show(new),
+        old => format!("{} → {}", show(old), show(new)),
+    }
+}
+
+fn humanize(field: &str) -> String {
+    let text = field.trim_end_matches("_id").replace('_', " ");
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(field: &str, old: Option<&str>, new: Option<&str>) -> HistoryEntry {
+        HistoryEntry {
+            actor_id: None,
+            actor_name: None,
+            source: "ui".into(),
+            field: field.into(),
+            old: old.map(Into::into),
+            new: new.map(Into::into),
+            at: chrono::Utc::now(),
+        }
+    }
+
+    #[test]
+    fn history_lines_read_like_sentences() {
+        let line = |field, old, new| describe_change(&entry(field, old, new));
+        assert_eq!(
+            line("status", Some("on_hold"), Some("resolved")),
+            ("Status".into(), "On hold → Resolved".into())
+        );
+        assert_eq!(
+            line("assignee_id", None, Some("Alex Agent")),
+            ("Assignee".into(), "Unassigned → Alex Agent".into())
+        );
+        assert_eq!(
+            line("escalated_at", None, Some("2026-01-02T03:04:05+00:00")),
+            ("Escalated on".into(), "2026-01-02 03:04 UTC".into())
+        );
+        assert_eq!(
+            line("tags", Some("vip"), Some("vip,billing")),
+            ("Tags".into(), "vip → vip, billing".into())
+        );
+        assert_eq!(
+            line("attachment", None, Some("a.pdf")),
+            ("File added".into(), "a.pdf".into())
+        );
+        assert_eq!(
+            line("some_new_field", Some("a"), None),
+            ("Some new field".into(), "a → —".into())
+        );
+        assert_eq!(source_label("ui"), "web app");
     }
 }
