@@ -1,8 +1,8 @@
-//! The `fieldesk` server binary: `serve` (default), `migrate`, `seed --demo`.
+//! The `fieldesk` server binary: `serve` (default), `migrate`, `seed --demo | --tickets N`.
 
 use clap::Parser;
 use fieldesk::server::config::{Cli, Command};
-use fieldesk::server::{self, seed};
+use fieldesk::server::{self, seed, seed_scale};
 use tracing_subscriber::EnvFilter;
 
 // Server-side rendering allocates many short-lived objects; mimalloc handles
@@ -38,17 +38,30 @@ async fn main() -> anyhow::Result<()> {
             let state = server::init(config).await?;
             tracing::info!(database = state.db.backend(), "migrations applied");
         }
-        Command::Seed { demo } => {
-            if !demo {
-                anyhow::bail!("nothing to seed: pass --demo");
+        Command::Seed { demo, tickets } => {
+            if !demo && tickets.is_none() {
+                anyhow::bail!("nothing to seed: pass --demo and/or --tickets N");
             }
             let state = server::init(config).await?;
-            let password =
-                state.config.demo_password.clone().ok_or_else(|| {
-                    anyhow::anyhow!("set FIELDESK_DEMO_PASSWORD for the demo users")
-                })?;
-            seed::demo(&state.db, &password).await?;
-            println!("{}", seed::credentials_banner(&password));
+            let password = state.config.demo_password.clone().ok_or_else(|| {
+                anyhow::anyhow!("set FIELDESK_DEMO_PASSWORD for the seeded users")
+            })?;
+            if demo {
+                seed::demo(&state.db, &password).await?;
+                println!("{}", seed::credentials_banner(&password));
+            }
+            if let Some(count) = tickets {
+                let started = std::time::Instant::now();
+                let report = seed_scale::scale(&state.db, count, &password).await?;
+                println!(
+                    "Seeded organization `{}`: {} tickets, {} messages in {:.1} s",
+                    seed_scale::SCALE_ORG,
+                    report.tickets,
+                    report.messages,
+                    started.elapsed().as_secs_f64()
+                );
+            }
+            state.db.close().await;
         }
     }
     Ok(())

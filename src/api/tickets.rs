@@ -123,6 +123,7 @@ pub async fn list_tickets(queue: Queue) -> Result<Vec<Ticket>, ApiError> {
         tag: None,
         escalated: queue == Queue::Escalated,
         text: None,
+        include_internal: false, // set by the service from the caller's role
         oldest_first,
         after: None,
         limit: 100,

@@ -3,4 +3,5 @@
 //! do, and store the result.
 
 pub mod import;
+pub mod search;
 pub mod ticket_change;

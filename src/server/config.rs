@@ -27,12 +27,18 @@ pub enum Command {
     Serve,
     /// Apply database migrations and exit.
     Migrate,
-    /// Insert data: `--demo` creates the demo organizations and users.
+    /// Insert data: `--demo` creates the demo organizations and users;
+    /// `--tickets N` a large organization for benchmarks.
     Seed {
         /// Create the demo organizations `acme` and `globex` with one user per role.
         /// Refuses to run against a database that already has data.
         #[arg(long)]
         demo: bool,
+        /// Create the organization `scale`: N tickets with about five messages each,
+        /// 10,000 customers and 200 agents (`agent0001@scale.test`…, `admin@scale.test`),
+        /// all with FIELDESK_DEMO_PASSWORD. Refuses to run if `scale` exists.
+        #[arg(long, value_name = "N")]
+        tickets: Option<usize>,
     },
 }
 

@@ -7,6 +7,7 @@ pub mod error;
 pub mod http;
 pub mod import;
 pub mod seed;
+pub mod seed_scale;
 pub mod state;
 pub mod storage;
 pub mod tickets;

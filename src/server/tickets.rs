@@ -608,6 +608,7 @@ pub async fn list(
     mut filter: ListFilter,
 ) -> AppResult<Vec<Ticket>> {
     filter.organization_id = caller.org;
+    filter.include_internal = caller.role.is_staff();
     if !caller.role.is_staff() {
         filter.requester_id = Some(caller.sub);
     }

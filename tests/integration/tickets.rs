@@ -20,6 +20,7 @@ on_both_backends!(
     merging_moves_the_conversation_and_closes_the_source,
     splitting_moves_chosen_messages_to_a_linked_ticket,
     tickets_are_found_by_number_within_the_organization,
+    search_finds_words_in_subjects_descriptions_and_messages,
 );
 
 impl TestApp {
@@ -362,9 +363,9 @@ async fn queues_filter_and_page_with_a_cursor(app: TestApp) {
     .await;
     assert_eq!(search["items"][0]["subject"], "Issue 3 with 100% CPU_load");
     assert_eq!(ids(&search).len(), 1);
-    // LIKE wildcards in the search text are taken literally.
+    // Punctuation is never query syntax: "100% CPU_" is the words 100 and cpu.
     let literal = expect_json(
-        app.get("/api/v1/tickets?q=0%25%20CPU_", agent).await,
+        app.get("/api/v1/tickets?q=100%25%20CPU_", agent).await,
         StatusCode::OK,
     )
     .await;
@@ -1069,4 +1070,104 @@ async fn tickets_are_found_by_number_within_the_organization(app: TestApp) {
         .await
         .unwrap();
     assert!(gone.is_none());
+}
+
+async fn search_finds_words_in_subjects_descriptions_and_messages(app: TestApp) {
+    let customer = app.bearer("customer@acme.test").await;
+    let customer2 = app.bearer("customer2@acme.test").await;
+    let agent = app.bearer("agent@acme.test").await;
+    let globex = app.bearer("agent@globex.test").await;
+    let by_subject = app
+        .new_ticket(&customer, "Café espresso machine broken")
+        .await;
+    let by_message = app.new_ticket(&customer, "Something else").await;
+    let by_note = app.new_ticket(&customer, "Third thing").await;
+    let theirs = app
+        .new_ticket(&customer2, "Espresso for customer two")
+        .await;
+    let id = |t: &Value| t["id"].as_str().unwrap().to_owned();
+    comment(
+        &app,
+        &customer,
+        &id(&by_message),
+        "The thermostat display flickers",
+        true,
+    )
+    .await;
+    comment(
+        &app,
+        &agent,
+        &id(&by_note),
+        "Supplier recall zebra123 applies",
+        false,
+    )
+    .await;
+    let search = |token: String, q: &'static str| {
+        let url = format!("/api/v1/tickets?status=all&q={q}");
+        let app = &app;
+        async move { ids(&expect_json(app.get(&url, &token).await, StatusCode::OK).await) }
+    };
+
+    // Subject words, any case, accents or not, as prefixes.
+    assert_eq!(
+        search(agent.clone(), "ESPRESS").await,
+        [id(&by_subject), id(&theirs)]
+            .iter()
+            .rev()
+            .cloned()
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(
+        search(agent.clone(), "cafe%20machine").await,
+        [id(&by_subject)]
+    );
+    // Words of the description and of messages count too.
+    assert_eq!(
+        search(agent.clone(), "thermostat%20flick").await,
+        [id(&by_message)]
+    );
+    assert_eq!(search(agent.clone(), "details%20problem").await.len(), 4);
+    // Internal notes are searchable by staff only.
+    assert_eq!(search(agent.clone(), "zebra123").await, [id(&by_note)]);
+    assert!(search(customer.clone(), "zebra123").await.is_empty());
+    // Customers search their own tickets only; other tenants find nothing.
+    assert_eq!(
+        search(customer.clone(), "espresso").await,
+        [id(&by_subject)]
+    );
+    assert_eq!(search(customer2.clone(), "espresso").await, [id(&theirs)]);
+    assert!(search(globex.clone(), "espresso").await.is_empty());
+    // Query syntax and SQL in the box are just words.
+    assert!(
+        search(agent.clone(), "%22zebra%22%20OR%20*%20NEAR(")
+            .await
+            .is_empty()
+    );
+    assert!(
+        search(agent.clone(), "%27%3B%20DROP%20TABLE%20tickets%3B--")
+            .await
+            .is_empty()
+    );
+
+    // A merged message is found on the ticket it moved to.
+    let merge = app
+        .post_json(
+            &format!("/api/v1/tickets/{}/merge", id(&by_message)),
+            &agent,
+            json!({"target_id": id(&by_subject)}),
+        )
+        .await;
+    expect_json(merge, StatusCode::OK).await;
+    assert_eq!(search(agent.clone(), "thermostat").await, [id(&by_subject)]);
+    // An edited subject is found by its new words only.
+    let patch = app
+        .patch_json(
+            &format!("/api/v1/tickets/{}", id(&by_note)),
+            &agent,
+            json!({"subject": "Renamed gadget"}),
+        )
+        .await;
+    expect_json(patch, StatusCode::OK).await;
+    assert_eq!(search(agent.clone(), "gadget").await, [id(&by_note)]);
+    assert!(search(agent.clone(), "third").await.is_empty());
 }

