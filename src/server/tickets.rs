@@ -177,6 +177,16 @@ async fn discard(state: &AppState, staged: &[NewAttachment]) {
     }
 }
 
+/// A ticket as the caller may see it: an escalation is an internal hand-off
+/// (with staff's reason), so customers never receive it.
+fn shown_to(caller: &Claims, mut ticket: Ticket) -> Ticket {
+    if !caller.role.is_staff() {
+        ticket.escalated_at = None;
+        ticket.escalation_reason = None;
+    }
+    ticket
+}
+
 /// A ticket the caller may see: their own for customers, any of the
 /// organization's for staff. Anything else is "not found".
 async fn load_visible(state: &AppState, caller: &Claims, id: Uuid) -> AppResult<TicketRow> {
@@ -187,7 +197,7 @@ async fn load_visible(state: &AppState, caller: &Claims, id: Uuid) -> AppResult<
 }
 
 pub async fn get(state: &AppState, caller: &Claims, id: Uuid) -> AppResult<Ticket> {
-    Ok(load_visible(state, caller, id).await?.into_ticket())
+    Ok(shown_to(caller, load_visible(state, caller, id).await?.into_ticket()))
 }
 
 /// The ticket a person names by its number (`TCK-000012`, `#12`, `12`) in
@@ -244,7 +254,7 @@ async fn change(
         let row = load_visible(state, caller, id).await?;
         let planned = plan(&row)?;
         if planned.changes.is_empty() && extras.comment.is_none() {
-            return Ok((row.into_ticket(), None));
+            return Ok((shown_to(caller, row.into_ticket()), None));
         }
         let stored = tickets::apply(
             &state.db,
@@ -265,7 +275,7 @@ async fn change(
                 author_name: caller.name.clone(),
                 ..c
             });
-            return Ok((applied.ticket, stored_comment));
+            return Ok((shown_to(caller, applied.ticket), stored_comment));
         }
     }
     Err(lost_race().into())
@@ -612,7 +622,8 @@ pub async fn list(
     if !caller.role.is_staff() {
         filter.requester_id = Some(caller.sub);
     }
-    Ok(tickets::list(&state.db, &filter).await?)
+    let tickets = tickets::list(&state.db, &filter).await?;
+    Ok(tickets.into_iter().map(|t| shown_to(caller, t)).collect())
 }
 
 /// Ticket counts and averages: the organization's for staff, their own for customers.

@@ -652,6 +652,21 @@ async fn staff_escalate_with_a_reason_once(app: TestApp) {
     let escalated = expect_json(escalated, StatusCode::OK).await;
     assert_eq!(escalated["escalation_reason"], "Whole office is down");
     assert!(escalated["escalated_at"].is_string());
+    // The hand-off and its reason are internal: the customer never receives them.
+    let seen = expect_json(
+        app.get(&format!("/api/v1/tickets/{id}"), &customer).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert!(seen["escalation_reason"].is_null() && seen["escalated_at"].is_null());
+    let listed = expect_json(app.get("/api/v1/tickets", &customer).await, StatusCode::OK).await;
+    assert!(
+        listed["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|t| t["escalation_reason"].is_null())
+    );
     expect_json(
         app.post_json(&url, &manager, json!({"reason": "again"}))
             .await,
