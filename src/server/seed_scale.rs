@@ -191,7 +191,7 @@ fn ticket(
         .collect();
     tags.sort_unstable();
     tags.dedup();
-    let count = if number % LONG_TICKET_EVERY == 0 {
+    let count = if number.is_multiple_of(LONG_TICKET_EVERY) {
         50
     } else if status == "new" {
         0
@@ -203,7 +203,7 @@ fn ticket(
     let mut first_response_at = None;
     for i in 0..count {
         at += TimeDelta::minutes(rng.random_range(5..600));
-        let by_agent = i % 2 == 0;
+        let by_agent = i.is_multiple_of(2);
         let author = match (by_agent, assignee) {
             (true, Some(a)) => a,
             (true, None) => agents[rng.random_range(0..agents.len())],
@@ -346,12 +346,15 @@ pub async fn scale(db: &Db, tickets: usize, password: &str) -> anyhow::Result<Sc
         }
         messages_written += messages.len();
         write_batch(db, org, &batch, &messages).await?;
-        if number % 50_000 == 0 || number == tickets {
+        if number.is_multiple_of(50_000) || number == tickets {
             tracing::info!(tickets = number, messages = messages_written, "seeding");
         }
     }
     let last = tickets as i64;
     on_counter(db, org, last).await?;
+    // Fresh statistics, as a database in use would have: without them the
+    // planner guesses row counts from an empty table.
+    super::db::on_db!(db, pool => sqlx::query("ANALYZE").execute(pool).await.map(|_| ()))?;
     Ok(ScaleReport {
         tickets,
         messages: messages_written,

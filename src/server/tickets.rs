@@ -197,7 +197,10 @@ async fn load_visible(state: &AppState, caller: &Claims, id: Uuid) -> AppResult<
 }
 
 pub async fn get(state: &AppState, caller: &Claims, id: Uuid) -> AppResult<Ticket> {
-    Ok(shown_to(caller, load_visible(state, caller, id).await?.into_ticket()))
+    Ok(shown_to(
+        caller,
+        load_visible(state, caller, id).await?.into_ticket(),
+    ))
 }
 
 /// The ticket a person names by its number (`TCK-000012`, `#12`, `12`) in

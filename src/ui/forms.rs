@@ -37,6 +37,29 @@ pub fn FormAlert(error: Signal<Option<ApiError>>) -> impl IntoView {
     }
 }
 
+/// A field's server message, if the last submission had one.
+fn field_message(name: &'static str, error: Signal<Option<ApiError>>) -> Signal<Option<String>> {
+    Signal::derive(move || error.get().and_then(|e| e.field(name).map(str::to_owned)))
+}
+
+/// The line under a control (id `<name>-message`, which the control names in
+/// `aria-describedby`): its server message, announced with role=alert when
+/// it appears, or else the hint.
+#[component]
+pub fn FieldMessage(
+    name: &'static str,
+    hint: String,
+    message: Signal<Option<String>>,
+) -> impl IntoView {
+    let id = format!("{name}-message");
+    move || match message.get() {
+        Some(text) => {
+            view! { <p id=id.clone() class="field-error" role="alert">{text}</p> }.into_any()
+        }
+        None => view! { <p id=id.clone() class="field-hint">{hint.clone()}</p> }.into_any(),
+    }
+}
+
 /// A labelled input whose server-side message, if any, is tied to it with
 /// `aria-describedby` so screen readers announce it.
 #[component]
@@ -49,9 +72,7 @@ pub fn Field(
     #[prop(optional)] autofocus: bool,
     error: Signal<Option<ApiError>>,
 ) -> impl IntoView {
-    let message = move || error.get().and_then(|e| e.field(name).map(str::to_owned));
-    let described_by = format!("{name}-message");
-    let message_id = described_by.clone();
+    let message = field_message(name, error);
     view! {
         <div class="field">
             <label for=name>{label}</label>
@@ -62,14 +83,10 @@ pub fn Field(
                 autocomplete=autocomplete
                 autofocus=autofocus
                 required
-                aria-invalid=move || if message().is_some() { "true" } else { "false" }
-                aria-describedby=described_by
+                aria-invalid=move || if message.get().is_some() { "true" } else { "false" }
+                aria-describedby=format!("{name}-message")
             />
-            {move || match message() {
-                // role=alert so the message is announced when it appears.
-                Some(text) => view! { <p id=message_id.clone() class="field-error" role="alert">{text}</p> }.into_any(),
-                None => view! { <p id=message_id.clone() class="field-hint">{hint.clone()}</p> }.into_any(),
-            }}
+            <FieldMessage name hint message />
         </div>
     }
 }
@@ -83,9 +100,7 @@ pub fn TextAreaField(
     #[prop(optional, into)] hint: String,
     error: Signal<Option<ApiError>>,
 ) -> impl IntoView {
-    let message = move || error.get().and_then(|e| e.field(name).map(str::to_owned));
-    let described_by = format!("{name}-message");
-    let message_id = described_by.clone();
+    let message = field_message(name, error);
     view! {
         <div class="field">
             <label for=name>{label}</label>
@@ -94,13 +109,10 @@ pub fn TextAreaField(
                 name=name
                 rows=rows
                 required
-                aria-invalid=move || if message().is_some() { "true" } else { "false" }
-                aria-describedby=described_by
+                aria-invalid=move || if message.get().is_some() { "true" } else { "false" }
+                aria-describedby=format!("{name}-message")
             ></textarea>
-            {move || match message() {
-                Some(text) => view! { <p id=message_id.clone() class="field-error" role="alert">{text}</p> }.into_any(),
-                None => view! { <p id=message_id.clone() class="field-hint">{hint.clone()}</p> }.into_any(),
-            }}
+            <FieldMessage name hint message />
         </div>
     }
 }

@@ -3,8 +3,8 @@
 //! escalation, merge) and history.
 
 use super::forms::{
-    Field, FormAlert, TextAreaField, UploadAction, UploadForm, last_error, reset_on_success,
-    upload_action,
+    Field, FieldMessage, FormAlert, TextAreaField, UploadAction, UploadForm, last_error,
+    reset_on_success, upload_action,
 };
 use super::frame::CurrentUser;
 use super::status_pages::ErrorNotice;
@@ -171,26 +171,21 @@ pub fn NewTicketPage() -> impl IntoView {
     }
 }
 
-/// A multi-file picker with its server message.
+/// A multi-file picker with its server message (the upload reader reports
+/// size problems on `file`, the form's input is `files`).
 #[component]
 fn FileInput(label: &'static str, error: Signal<Option<ApiError>>) -> impl IntoView {
-    let message = move || {
+    let message = Signal::derive(move || {
         error
             .get()
             .and_then(|e| e.field("file").or(e.field("files")).map(str::to_owned))
-    };
+    });
+    let hint = format!("Optional. Up to {MAX_FILES_PER_REQUEST} files; screenshots, PDFs, logs.");
     view! {
         <div class="field">
             <label for="files">{label}</label>
             <input id="files" name="files" type="file" multiple aria-describedby="files-message" />
-            {move || match message() {
-                Some(text) => view! { <p id="files-message" class="field-error" role="alert">{text}</p> }.into_any(),
-                None => view! {
-                    <p id="files-message" class="field-hint">
-                        {format!("Optional. Up to {MAX_FILES_PER_REQUEST} files; screenshots, PDFs, logs.")}
-                    </p>
-                }.into_any(),
-            }}
+            <FieldMessage name="files" hint message />
         </div>
     }
 }

@@ -759,12 +759,11 @@ pub async fn list(db: &Db, f: &ListFilter) -> Result<Vec<Ticket>, sqlx::Error> {
                 $qb.push(" AND requester_id = ").push_bind(requester);
             }
             if !f.statuses.is_empty() {
-                $qb.push(" AND status IN (");
-                let mut sep = $qb.separated(", ");
-                for status in &f.statuses {
-                    sep.push_bind(status.as_str());
-                }
-                $qb.push(")");
+                // Literals, not parameters: the planner can then use the
+                // partial queue indexes (0010_queue_indexes.sql). Safe: they
+                // are our own fixed wire names.
+                let list: Vec<String> = f.statuses.iter().map(|s| format!("'{}'", s.as_str())).collect();
+                $qb.push(format!(" AND status IN ({})", list.join(", ")));
             }
             if let Some(priority) = f.priority {
                 $qb.push(" AND priority = ").push_bind(priority.as_str());
