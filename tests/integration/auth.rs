@@ -112,20 +112,11 @@ async fn login_rejects_bad_input_with_field_messages(app: TestApp) {
     expect_json(wrong_type, StatusCode::UNPROCESSABLE_ENTITY).await;
 }
 
-async fn refresh(app: &TestApp, token: &str) -> reqwest::Response {
-    app.client
-        .post(app.url("/api/v1/auth/refresh"))
-        .json(&json!({"refresh_token": token}))
-        .send()
-        .await
-        .unwrap()
-}
-
 async fn refresh_rotates_and_a_replay_revokes_the_family(app: TestApp) {
     let first = app.tokens("agent@acme.test").await;
     let token1 = first["refresh_token"].as_str().unwrap();
 
-    let second = expect_json(refresh(&app, token1).await, StatusCode::OK).await;
+    let second = expect_json(app.refresh(token1).await, StatusCode::OK).await;
     let token2 = second["refresh_token"].as_str().unwrap();
     assert_ne!(token1, token2);
     assert_eq!(second["user"], first["user"]);
@@ -133,23 +124,19 @@ async fn refresh_rotates_and_a_replay_revokes_the_family(app: TestApp) {
     expect_json(app.get("/api/v1/users/me", access2).await, StatusCode::OK).await;
 
     // Replaying the spent token is refused and burns the whole family...
-    expect_json(refresh(&app, token1).await, StatusCode::UNAUTHORIZED).await;
+    expect_json(app.refresh(token1).await, StatusCode::UNAUTHORIZED).await;
     // ...so even the legitimate successor no longer works.
-    expect_json(refresh(&app, token2).await, StatusCode::UNAUTHORIZED).await;
+    expect_json(app.refresh(token2).await, StatusCode::UNAUTHORIZED).await;
 
     // Another sign-in is a separate family and unaffected.
     let other = app.tokens("agent@acme.test").await;
     expect_json(
-        refresh(&app, other["refresh_token"].as_str().unwrap()).await,
+        app.refresh(other["refresh_token"].as_str().unwrap()).await,
         StatusCode::OK,
     )
     .await;
 
-    expect_json(
-        refresh(&app, "made-up-token").await,
-        StatusCode::UNAUTHORIZED,
-    )
-    .await;
+    expect_json(app.refresh("made-up-token").await, StatusCode::UNAUTHORIZED).await;
 }
 
 async fn logout_ends_the_session(app: TestApp) {
@@ -163,7 +150,7 @@ async fn logout_ends_the_session(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
-    expect_json(refresh(&app, refresh_token).await, StatusCode::UNAUTHORIZED).await;
+    expect_json(app.refresh(refresh_token).await, StatusCode::UNAUTHORIZED).await;
 }
 
 async fn account_locks_after_ten_failures_without_revealing_accounts(app: TestApp) {
@@ -214,7 +201,7 @@ async fn deactivated_user_cannot_refresh(app: TestApp) {
     let tokens = app.tokens("agent2@acme.test").await;
     deactivate(&app, "agent2@acme.test").await;
     expect_json(
-        refresh(&app, tokens["refresh_token"].as_str().unwrap()).await,
+        app.refresh(tokens["refresh_token"].as_str().unwrap()).await,
         StatusCode::UNAUTHORIZED,
     )
     .await;
@@ -301,7 +288,7 @@ async fn register_creates_a_customer_who_can_sign_in(app: TestApp) {
     let me = expect_json(app.get("/api/v1/users/me", access).await, StatusCode::OK).await;
     assert_eq!(&me, user);
     expect_json(
-        refresh(&app, body["refresh_token"].as_str().unwrap()).await,
+        app.refresh(body["refresh_token"].as_str().unwrap()).await,
         StatusCode::OK,
     )
     .await;

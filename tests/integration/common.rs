@@ -189,6 +189,36 @@ impl TestApp {
             .unwrap()
     }
 
+    pub async fn post_json(&self, path: &str, token: &str, body: Value) -> Response {
+        self.client
+            .post(self.url(path))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn patch_json(&self, path: &str, token: &str, body: Value) -> Response {
+        self.client
+            .patch(self.url(path))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// `POST /api/v1/auth/refresh` with this refresh token.
+    pub async fn refresh(&self, token: &str) -> Response {
+        self.client
+            .post(self.url("/api/v1/auth/refresh"))
+            .json(&json!({"refresh_token": token}))
+            .send()
+            .await
+            .unwrap()
+    }
+
     /// Signs in through the browser's server function; returns a client
     /// holding the session cookies.
     pub async fn browser(&self, email: &str) -> Client {

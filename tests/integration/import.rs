@@ -10,18 +10,6 @@ on_both_backends!(
     only_admins_import_and_bad_batches_change_nothing,
 );
 
-impl TestApp {
-    async fn import(&self, token: &str, body: Value) -> reqwest::Response {
-        self.client
-            .post(self.url("/api/v1/import/tickets"))
-            .bearer_auth(token)
-            .json(&body)
-            .send()
-            .await
-            .unwrap()
-    }
-}
-
 fn batch() -> Value {
     json!({"tickets": [
         {
@@ -48,7 +36,12 @@ fn batch() -> Value {
 async fn an_import_keeps_history_and_is_idempotent(app: TestApp) {
     let admin = app.bearer("admin@acme.test").await;
     let agent = app.bearer("agent@acme.test").await;
-    let report = expect_json(app.import(&admin, batch()).await, StatusCode::OK).await;
+    let report = expect_json(
+        app.post_json("/api/v1/import/tickets", &admin, batch())
+            .await,
+        StatusCode::OK,
+    )
+    .await;
     assert_eq!(report["created"], 2);
     assert_eq!(report["updated"], 0);
     assert_eq!(report["contacts_created"], 1, "{report}");
@@ -111,7 +104,12 @@ async fn an_import_keeps_history_and_is_idempotent(app: TestApp) {
     );
 
     // The same batch again: nothing new.
-    let again = expect_json(app.import(&admin, batch()).await, StatusCode::OK).await;
+    let again = expect_json(
+        app.post_json("/api/v1/import/tickets", &admin, batch())
+            .await,
+        StatusCode::OK,
+    )
+    .await;
     assert_eq!(again["created"], 0);
     assert_eq!(again["unchanged"], 2, "{again}");
     assert_eq!(again["contacts_created"], 0);
@@ -129,7 +127,12 @@ async fn an_import_keeps_history_and_is_idempotent(app: TestApp) {
     changed["tickets"][1]["status"] = json!("pending");
     changed["tickets"][1]["comments"] = json!([{"body": "Any news?", "author_email": "customer@acme.test",
         "created_at": "2023-04-02T08:00:00Z"}]);
-    let third = expect_json(app.import(&admin, changed).await, StatusCode::OK).await;
+    let third = expect_json(
+        app.post_json("/api/v1/import/tickets", &admin, changed)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
     assert_eq!(third["updated"], 1);
     assert_eq!(third["unchanged"], 1);
     let second_id = third["items"][1]["id"].as_str().unwrap();
@@ -152,14 +155,19 @@ async fn an_import_keeps_history_and_is_idempotent(app: TestApp) {
 async fn only_admins_import_and_bad_batches_change_nothing(app: TestApp) {
     let admin = app.bearer("admin@acme.test").await;
     let agent = app.bearer("agent@acme.test").await;
-    expect_json(app.import(&agent, batch()).await, StatusCode::FORBIDDEN).await;
+    expect_json(
+        app.post_json("/api/v1/import/tickets", &agent, batch())
+            .await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
 
     // One bad ticket refuses the whole batch, with the field that is wrong.
     let mut bad = batch();
     bad["tickets"][1]["status"] = json!("finished");
     bad["tickets"][0]["comments"][0]["created_at"] = Value::Null;
     let err = expect_json(
-        app.import(&admin, bad).await,
+        app.post_json("/api/v1/import/tickets", &admin, bad).await,
         StatusCode::UNPROCESSABLE_ENTITY,
     )
     .await;
@@ -170,7 +178,8 @@ async fn only_admins_import_and_bad_batches_change_nothing(app: TestApp) {
     let mut foreign = batch();
     foreign["tickets"][1]["requester_email"] = json!("customer@globex.test");
     let err = expect_json(
-        app.import(&admin, foreign).await,
+        app.post_json("/api/v1/import/tickets", &admin, foreign)
+            .await,
         StatusCode::UNPROCESSABLE_ENTITY,
     )
     .await;
@@ -180,14 +189,18 @@ async fn only_admins_import_and_bad_batches_change_nothing(app: TestApp) {
     let mut note = batch();
     note["tickets"][0]["comments"][2]["public"] = json!(false);
     let err = expect_json(
-        app.import(&admin, note).await,
+        app.post_json("/api/v1/import/tickets", &admin, note).await,
         StatusCode::UNPROCESSABLE_ENTITY,
     )
     .await;
     assert!(err["fields"]["tickets[0].comments[2].public"].is_string());
 
     let malformed = app
-        .import(&admin, json!({"tickets": [{"created_at": "yesterday"}]}))
+        .post_json(
+            "/api/v1/import/tickets",
+            &admin,
+            json!({"tickets": [{"created_at": "yesterday"}]}),
+        )
         .await;
     assert_eq!(malformed.status(), StatusCode::UNPROCESSABLE_ENTITY);
 

@@ -24,26 +24,6 @@ on_both_backends!(
 );
 
 impl TestApp {
-    async fn post_json(&self, path: &str, token: &str, body: Value) -> reqwest::Response {
-        self.client
-            .post(self.url(path))
-            .bearer_auth(token)
-            .json(&body)
-            .send()
-            .await
-            .unwrap()
-    }
-
-    async fn patch_json(&self, path: &str, token: &str, body: Value) -> reqwest::Response {
-        self.client
-            .patch(self.url(path))
-            .bearer_auth(token)
-            .json(&body)
-            .send()
-            .await
-            .unwrap()
-    }
-
     async fn new_ticket(&self, token: &str, subject: &str) -> Value {
         let body = json!({"subject": subject, "description": "Details of the problem"});
         expect_json(

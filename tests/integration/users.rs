@@ -161,35 +161,6 @@ async fn list_parameters_are_validated(app: TestApp) {
     .await;
 }
 
-async fn post(app: &TestApp, path: &str, bearer: &str, body: Value) -> reqwest::Response {
-    app.client
-        .post(app.url(path))
-        .bearer_auth(bearer)
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
-}
-
-async fn patch(app: &TestApp, path: &str, bearer: &str, body: Value) -> reqwest::Response {
-    app.client
-        .patch(app.url(path))
-        .bearer_auth(bearer)
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
-}
-
-async fn refresh(app: &TestApp, token: &str) -> reqwest::Response {
-    app.client
-        .post(app.url("/api/v1/auth/refresh"))
-        .json(&json!({"refresh_token": token}))
-        .send()
-        .await
-        .unwrap()
-}
-
 /// The id of a user, from their own sign-in.
 async fn id_of(app: &TestApp, email: &str) -> String {
     app.tokens(email).await["user"]["id"]
@@ -202,8 +173,7 @@ async fn admin_creates_a_user_in_their_own_organization(app: TestApp) {
     let admin = app.tokens("admin@acme.test").await;
     let token = admin["access_token"].as_str().unwrap();
     let created = expect_json(
-        post(
-            &app,
+        app.post_json(
             "/api/v1/users",
             token,
             json!({
@@ -242,8 +212,7 @@ async fn admin_creates_a_user_in_their_own_organization(app: TestApp) {
     // Any role may be created; another organization never sees them.
     for role in ["customer", "agent", "executive", "admin", "technician"] {
         let user = expect_json(
-            post(
-                &app,
+            app.post_json(
                 "/api/v1/users",
                 token,
                 json!({
@@ -274,7 +243,7 @@ async fn admin_creates_a_user_in_their_own_organization(app: TestApp) {
 async fn create_user_validates_each_field_and_refuses_taken_emails(app: TestApp) {
     let token = app.bearer("admin@acme.test").await;
     let empty = expect_json(
-        post(&app, "/api/v1/users", &token, json!({})).await,
+        app.post_json("/api/v1/users", &token, json!({})).await,
         StatusCode::UNPROCESSABLE_ENTITY,
     )
     .await;
@@ -282,8 +251,7 @@ async fn create_user_validates_each_field_and_refuses_taken_emails(app: TestApp)
         assert!(empty["fields"][field].is_string(), "{field}: {empty}");
     }
     let bad = expect_json(
-        post(
-            &app,
+        app.post_json(
             "/api/v1/users",
             &token,
             json!({
@@ -320,8 +288,7 @@ async fn create_user_validates_each_field_and_refuses_taken_emails(app: TestApp)
     // Taken in the admin's organization or another one: 409, no tenant named.
     for taken in ["agent@acme.test", "AGENT@globex.test"] {
         let body = expect_json(
-            post(
-                &app,
+            app.post_json(
                 "/api/v1/users",
                 &token,
                 json!({
@@ -359,8 +326,7 @@ async fn only_admins_may_create_or_change_users(app: TestApp) {
     ] {
         let token = app.bearer(email).await;
         let body = expect_json(
-            post(
-                &app,
+            app.post_json(
                 "/api/v1/users",
                 &token,
                 json!({
@@ -380,13 +346,8 @@ async fn only_admins_may_create_or_change_users(app: TestApp) {
             "/api/v1/users/not-a-uuid".into(),
         ] {
             expect_json(
-                patch(
-                    &app,
-                    &path,
-                    &token,
-                    json!({"role": "admin", "active": false}),
-                )
-                .await,
+                app.patch_json(&path, &token, json!({"role": "admin", "active": false}))
+                    .await,
                 StatusCode::FORBIDDEN,
             )
             .await;
@@ -394,8 +355,7 @@ async fn only_admins_may_create_or_change_users(app: TestApp) {
         // Not even on themselves.
         let own = id_of(&app, email).await;
         expect_json(
-            patch(
-                &app,
+            app.patch_json(
                 &format!("/api/v1/users/{own}"),
                 &token,
                 json!({"role": "admin"}),
@@ -436,8 +396,7 @@ async fn another_organizations_user_cannot_be_changed(app: TestApp) {
         "/api/v1/users/not-a-uuid".to_owned(),
     ] {
         let body = expect_json(
-            patch(
-                &app,
+            app.patch_json(
                 &path,
                 &acme,
                 json!({"name": "Hijacked", "active": false, "password": "hijacked-password"}),
@@ -467,7 +426,8 @@ async fn deactivating_a_user_ends_their_sessions_and_blocks_sign_in(app: TestApp
     let path = format!("/api/v1/users/{id}");
 
     let changed = expect_json(
-        patch(&app, &path, &admin, json!({"active": false})).await,
+        app.patch_json(&path, &admin, json!({"active": false}))
+            .await,
         StatusCode::OK,
     )
     .await;
@@ -479,7 +439,7 @@ async fn deactivating_a_user_ends_their_sessions_and_blocks_sign_in(app: TestApp
     // Every session is over, and the password no longer opens a new one.
     for tokens in [&first, &second] {
         expect_json(
-            refresh(&app, tokens["refresh_token"].as_str().unwrap()).await,
+            app.refresh(tokens["refresh_token"].as_str().unwrap()).await,
             StatusCode::UNAUTHORIZED,
         )
         .await;
@@ -518,7 +478,7 @@ async fn deactivating_a_user_ends_their_sessions_and_blocks_sign_in(app: TestApp
 
     // Reactivated, the user signs in again; the old sessions stay ended.
     let back = expect_json(
-        patch(&app, &path, &admin, json!({"active": true})).await,
+        app.patch_json(&path, &admin, json!({"active": true})).await,
         StatusCode::OK,
     )
     .await;
@@ -526,12 +486,12 @@ async fn deactivating_a_user_ends_their_sessions_and_blocks_sign_in(app: TestApp
     let again = app.tokens("agent2@acme.test").await;
     assert_eq!(again["user"]["active"], true);
     expect_json(
-        refresh(&app, first["refresh_token"].as_str().unwrap()).await,
+        app.refresh(first["refresh_token"].as_str().unwrap()).await,
         StatusCode::UNAUTHORIZED,
     )
     .await;
     expect_json(
-        refresh(&app, again["refresh_token"].as_str().unwrap()).await,
+        app.refresh(again["refresh_token"].as_str().unwrap()).await,
         StatusCode::OK,
     )
     .await;
@@ -543,7 +503,7 @@ async fn admins_cannot_lock_themselves_out(app: TestApp) {
     let own = format!("/api/v1/users/{}", tokens["user"]["id"].as_str().unwrap());
 
     let body = expect_json(
-        patch(&app, &own, admin, json!({"active": false})).await,
+        app.patch_json(&own, admin, json!({"active": false})).await,
         StatusCode::UNPROCESSABLE_ENTITY,
     )
     .await;
@@ -557,7 +517,8 @@ async fn admins_cannot_lock_themselves_out(app: TestApp) {
     assert!(body["fields"]["active"].is_string(), "{body}");
     for role in ["agent", "manager", "customer"] {
         let body = expect_json(
-            patch(&app, &own, admin, json!({"role": role, "name": "Renamed"})).await,
+            app.patch_json(&own, admin, json!({"role": role, "name": "Renamed"}))
+                .await,
             StatusCode::UNPROCESSABLE_ENTITY,
         )
         .await;
@@ -576,7 +537,7 @@ async fn admins_cannot_lock_themselves_out(app: TestApp) {
     assert_eq!(me["active"], true);
     assert_eq!(me["name"], "Avery Admin");
     let rotated = expect_json(
-        refresh(&app, tokens["refresh_token"].as_str().unwrap()).await,
+        app.refresh(tokens["refresh_token"].as_str().unwrap()).await,
         StatusCode::OK,
     )
     .await;
@@ -584,8 +545,7 @@ async fn admins_cannot_lock_themselves_out(app: TestApp) {
 
     // Harmless changes to oneself are fine.
     let renamed = expect_json(
-        patch(
-            &app,
+        app.patch_json(
             &own,
             admin,
             json!({"name": "Avery A.", "role": "admin", "active": true}),
@@ -600,8 +560,7 @@ async fn admins_cannot_lock_themselves_out(app: TestApp) {
     // Another admin may demote this one, who then loses admin rights even
     // before their access token expires.
     let second = expect_json(
-        post(
-            &app,
+        app.post_json(
             "/api/v1/users",
             admin,
             json!({
@@ -622,21 +581,24 @@ async fn admins_cannot_lock_themselves_out(app: TestApp) {
     .await;
     let second_admin = second_token["access_token"].as_str().unwrap();
     let demoted = expect_json(
-        patch(&app, &own, second_admin, json!({"role": "agent"})).await,
+        app.patch_json(&own, second_admin, json!({"role": "agent"}))
+            .await,
         StatusCode::OK,
     )
     .await;
     assert_eq!(demoted["role"], "agent");
     let second_path = format!("/api/v1/users/{}", second["id"].as_str().unwrap());
     expect_json(
-        patch(&app, &second_path, admin, json!({"active": false})).await,
+        app.patch_json(&second_path, admin, json!({"active": false}))
+            .await,
         StatusCode::FORBIDDEN,
     )
     .await;
     expect_json(app.get(&second_path, second_admin).await, StatusCode::OK).await;
     // The new role reaches the demoted admin's session at its next refresh.
     let refreshed = expect_json(
-        refresh(&app, rotated["refresh_token"].as_str().unwrap()).await,
+        app.refresh(rotated["refresh_token"].as_str().unwrap())
+            .await,
         StatusCode::OK,
     )
     .await;
@@ -650,8 +612,7 @@ async fn admin_renames_changes_role_and_resets_password(app: TestApp) {
 
     // Validation: each field, and unknown fields are refused.
     let bad = expect_json(
-        patch(
-            &app,
+        app.patch_json(
             &path,
             &admin,
             json!({"name": " ", "role": "overlord", "password": "short"}),
@@ -669,24 +630,28 @@ async fn admin_renames_changes_role_and_resets_password(app: TestApp) {
             .contains("at least 10")
     );
     expect_json(
-        patch(&app, &path, &admin, json!({"email": "taken@acme.test"})).await,
+        app.patch_json(&path, &admin, json!({"email": "taken@acme.test"}))
+            .await,
         StatusCode::UNPROCESSABLE_ENTITY,
     )
     .await;
     expect_json(
-        patch(&app, &path, &admin, json!({"active": "no"})).await,
+        app.patch_json(&path, &admin, json!({"active": "no"})).await,
         StatusCode::UNPROCESSABLE_ENTITY,
     )
     .await;
     // An empty patch changes nothing.
-    let same = expect_json(patch(&app, &path, &admin, json!({})).await, StatusCode::OK).await;
+    let same = expect_json(
+        app.patch_json(&path, &admin, json!({})).await,
+        StatusCode::OK,
+    )
+    .await;
     assert_eq!(same["name"], "Robin Customer");
     assert_eq!(same["role"], "customer");
 
     // Rename and promote: the role reaches the session at the next refresh.
     let changed = expect_json(
-        patch(
-            &app,
+        app.patch_json(
             &path,
             &admin,
             json!({"name": "  Robin Agent ", "role": "agent"}),
@@ -699,7 +664,7 @@ async fn admin_renames_changes_role_and_resets_password(app: TestApp) {
     assert_eq!(changed["role"], "agent");
     assert_eq!(changed["active"], true);
     let refreshed = expect_json(
-        refresh(&app, before["refresh_token"].as_str().unwrap()).await,
+        app.refresh(before["refresh_token"].as_str().unwrap()).await,
         StatusCode::OK,
     )
     .await;
@@ -709,12 +674,13 @@ async fn admin_renames_changes_role_and_resets_password(app: TestApp) {
 
     // A password reset: the old password and every session are gone, the new one works.
     let reset = expect_json(
-        patch(&app, &path, &admin, json!({"password": "reset-by-admin-1"})).await,
+        app.patch_json(&path, &admin, json!({"password": "reset-by-admin-1"}))
+            .await,
         StatusCode::OK,
     )
     .await;
     assert_eq!(reset, changed);
-    expect_json(refresh(&app, still_open).await, StatusCode::UNAUTHORIZED).await;
+    expect_json(app.refresh(still_open).await, StatusCode::UNAUTHORIZED).await;
     expect_json(
         app.login("customer2@acme.test", DEMO_PASSWORD).await,
         StatusCode::UNAUTHORIZED,
@@ -730,7 +696,7 @@ async fn admin_renames_changes_role_and_resets_password(app: TestApp) {
     // Other users' sessions are unaffected.
     let other = app.tokens("customer@acme.test").await;
     expect_json(
-        refresh(&app, other["refresh_token"].as_str().unwrap()).await,
+        app.refresh(other["refresh_token"].as_str().unwrap()).await,
         StatusCode::OK,
     )
     .await;
