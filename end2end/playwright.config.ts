@@ -67,6 +67,8 @@ export default defineConfig({
       FIELDESK_DATA_DIR: dataDir,
       FIELDESK_DEMO_PASSWORD: 'fieldesk-demo',
       FIELDESK_LOGIN_RATE_PER_MINUTE: '1000',
+      // The SMTP listener of tests/magic-link.spec.ts (tests/smtp-sink.ts).
+      FIELDESK_SMTP_URL: 'smtp://127.0.0.1:3125',
     },
   },
 });

@@ -1,7 +1,7 @@
 //! The HTML shell, the root component and the route table.
 
 use crate::domain::Area;
-use crate::ui::{area_pages, auth_pages, frame::Protected, status_pages, tickets};
+use crate::ui::{access, area_pages, auth_pages, frame::Protected, status_pages, tickets};
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
@@ -68,6 +68,8 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/") view=auth_pages::RootRedirect ssr=SsrMode::Async />
                 <Route path=path!("/login") view=auth_pages::LoginPage ssr=SsrMode::Async />
                 <Route path=path!("/register") view=auth_pages::RegisterPage ssr=SsrMode::Async />
+                <Route path=path!("/access") view=access::RequestLinkPage />
+                <Route path=path!("/access/:token") view=access::AccessPage ssr=SsrMode::Async />
                 <Route
                     path=path!("/profile")
                     view=|| view! { <Protected area=None><auth_pages::ProfilePage /></Protected> }

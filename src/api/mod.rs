@@ -1,7 +1,9 @@
 //! Server functions, one module per area. Each is a thin shell: find the
 //! caller, call the server-side service, translate the outcome.
 
+pub mod access;
 pub mod auth;
+pub mod desk;
 pub mod tickets;
 pub mod users;
 

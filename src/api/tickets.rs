@@ -2,6 +2,7 @@
 
 use crate::domain::ApiError;
 use crate::domain::attachment::Attachment;
+use crate::domain::desk::AgentRating;
 use crate::domain::ticket::{Comment, HistoryEntry, Ticket};
 use leptos::prelude::*;
 use leptos::server_fn::codec::{MultipartData, MultipartFormData};
@@ -74,21 +75,28 @@ pub struct TicketDetail {
     pub attachments: Vec<Attachment>,
     /// For a merged ticket: the number of the ticket it was merged into.
     pub merged_into_number: Option<String>,
-    /// The audit trail, oldest first, for staff (empty for customers). People
-    /// and tickets are named (`Alex Agent`, `TCK-000012`) instead of ids.
+    /// The audit trail, oldest first, for staff (empty for customers). People,
+    /// teams, categories and tickets are named (`Alex Agent`, `TCK-000012`)
+    /// instead of ids.
     pub history: Vec<HistoryEntry>,
+    /// Managers' ratings of the agents' handling (staff only).
+    pub agent_ratings: Vec<AgentRating>,
 }
 
 #[cfg(feature = "ssr")]
-fn ticket_id(raw: &str) -> Result<uuid::Uuid, ApiError> {
+pub(super) fn ticket_id(raw: &str) -> Result<uuid::Uuid, ApiError> {
     uuid::Uuid::parse_str(raw).map_err(|_| super::context::reject(ApiError::not_found()))
 }
 
+/// A queue, narrowed by `filters` — the query string `GET /tickets` takes
+/// (`team=…&category=…&priority=high`); filters the queue does not fix
+/// (status, assignee, order) override its defaults.
 #[server(prefix = "/api", endpoint = "list_tickets")]
-pub async fn list_tickets(queue: Queue) -> Result<Vec<Ticket>, ApiError> {
+pub async fn list_tickets(queue: Queue, filters: String) -> Result<Vec<Ticket>, ApiError> {
     use super::context::{reject, require_session, respond, state};
     use crate::domain::ticket::TicketStatus;
-    use crate::server::db::tickets::{AssigneeFilter, ListFilter};
+    use crate::server::db::tickets::AssigneeFilter;
+    use crate::server::ticket_query;
     use crate::server::tickets::{self, open_statuses};
 
     let state = state()?;
@@ -96,44 +104,37 @@ pub async fn list_tickets(queue: Queue) -> Result<Vec<Ticket>, ApiError> {
     if caller.role.is_staff() == (queue == Queue::Mine) {
         return Err(reject(ApiError::forbidden()));
     }
+    let query = ticket_query::from_query_string(&filters).map_err(reject)?;
+    let (mut filter, _) = ticket_query::parse(&query, &caller).map_err(reject)?;
     let (statuses, assignee, oldest_first) = match queue {
         Queue::Mine => (Vec::new(), AssigneeFilter::Any, false),
         Queue::MyOpen => (open_statuses(), AssigneeFilter::User(caller.sub), true),
         Queue::Unassigned => (open_statuses(), AssigneeFilter::Unassigned, true),
-        Queue::AllOpen => (open_statuses(), AssigneeFilter::Any, true),
-        Queue::Pending | Queue::Escalated => {
-            let statuses = match queue {
-                Queue::Pending => vec![TicketStatus::Pending],
-                _ => open_statuses(),
-            };
-            (statuses, AssigneeFilter::Any, true)
-        }
+        Queue::AllOpen | Queue::Escalated => (open_statuses(), AssigneeFilter::Any, true),
+        Queue::Pending => (vec![TicketStatus::Pending], AssigneeFilter::Any, true),
         Queue::RecentlySolved => (
             vec![TicketStatus::Resolved, TicketStatus::Closed],
             AssigneeFilter::Any,
             false,
         ),
     };
-    let filter = ListFilter {
-        organization_id: caller.org,
-        requester_id: None,
-        statuses,
-        priority: None,
-        assignee,
-        tag: None,
-        escalated: queue == Queue::Escalated,
-        text: None,
-        include_internal: false, // set by the service from the caller's role
-        oldest_first,
-        after: None,
-        limit: 100,
-    };
+    if query.status.is_none() {
+        filter.statuses = statuses;
+    }
+    if query.assignee.is_none() {
+        filter.assignee = assignee;
+    }
+    if query.sort.is_none() {
+        filter.oldest_first = oldest_first;
+    }
+    filter.escalated |= queue == Queue::Escalated;
+    filter.limit = 100;
     respond(tickets::list(&state, &caller, filter).await)
 }
 
 /// Reads a multipart server-function body with the configured file limit.
 #[cfg(feature = "ssr")]
-async fn read_form(
+pub(super) async fn read_form(
     state: &crate::server::AppState,
     data: MultipartData,
 ) -> Result<crate::server::uploads::MultipartForm, ApiError> {
@@ -156,20 +157,61 @@ pub async fn create_ticket(data: MultipartData) -> Result<(), ApiError> {
     let state = state()?;
     let caller = require_session()?.claims;
     let mut form = read_form(&state, data).await?;
+    let fields = respond(crate::server::desk::custom_fields(&state, &caller).await)?;
     let text = |name: &str| form.text(name).unwrap_or_default().to_owned();
+    let chosen = |name: &str| form.text(name).filter(|v| !v.is_empty()).map(str::to_owned);
     let input = CreateTicket {
         subject: text("subject"),
         description: text("description"),
-        priority: form.text("priority").map(str::to_owned),
+        priority: chosen("priority"),
         channel: None,
         requester_id: None,
+        requester_email: None,
         assignee_id: None,
         tags: Vec::new(),
+        severity: None,
+        team_id: None,
+        category_id: chosen("category_id").and_then(|id| uuid::Uuid::parse_str(&id).ok()),
+        custom_fields: custom_values_from_form(&fields, &form),
+        attachments: Vec::new(),
+    };
+    let input = CreateTicket {
         attachments: form.take_files("files"),
+        ..input
     };
     let ticket = respond(tickets::create(&state, &caller, input, Source::Ui).await)?;
     leptos_axum::redirect(&ticket_path(caller.role.is_staff(), &ticket.id.to_string()));
     Ok(())
+}
+
+/// Custom field values from form inputs named `cf.<key>` (all text): typed
+/// by each field's kind so the service checks them like JSON from the API.
+/// Unparseable numbers stay text, so the service reports them.
+#[cfg(feature = "ssr")]
+pub(super) fn custom_values_from_form(
+    fields: &[crate::domain::desk::CustomField],
+    form: &crate::server::uploads::MultipartForm,
+) -> crate::domain::ticket::CustomValues {
+    use crate::domain::desk::FieldKind;
+    use serde_json::Value;
+    let mut out = crate::domain::ticket::CustomValues::new();
+    for field in fields {
+        let given = form.texts(&format!("cf.{}", field.key));
+        let first = given.first().map(|v| v.trim()).unwrap_or_default();
+        let value = match field.kind {
+            FieldKind::Checkbox => Value::Bool(!given.is_empty()),
+            FieldKind::MultiSelect => given.iter().map(|v| Value::from(*v)).collect(),
+            _ if first.is_empty() => continue,
+            FieldKind::Number => first
+                .parse::<f64>()
+                .ok()
+                .and_then(serde_json::Number::from_f64)
+                .map_or_else(|| Value::from(first), Value::Number),
+            _ => Value::from(first),
+        };
+        out.insert(field.key.clone(), value);
+    }
+    out
 }
 
 /// Files added from the ticket page; staff may tick `internal`.
@@ -201,7 +243,7 @@ pub fn ticket_path(staff: bool, id: &str) -> String {
 #[server(prefix = "/api", endpoint = "load_ticket")]
 pub async fn load_ticket(id: String) -> Result<TicketDetail, ApiError> {
     use super::context::{require_session, respond, state};
-    use crate::server::db::users;
+    use crate::server::db::{desk, users};
     use crate::server::tickets;
 
     let state = state()?;
@@ -234,7 +276,9 @@ pub async fn load_ticket(id: String) -> Result<TicketDetail, ApiError> {
         None => None,
     };
     let mut history = Vec::new();
+    let mut agent_ratings = Vec::new();
     if caller.role.is_staff() {
+        agent_ratings = respond(tickets::agent_ratings(&state, &caller, id).await)?;
         history = respond(tickets::history(&state, &caller, id).await)?;
         // Ids in the trail become the names people know them by.
         let mut names = std::collections::HashMap::new();
@@ -247,6 +291,18 @@ pub async fn load_ticket(id: String) -> Result<TicketDetail, ApiError> {
                     (Some(known), _) => Some(known),
                     (None, "assignee_id") => name_of(id).await?,
                     (None, "merged_into_id" | "split_to") => number_of(id).await,
+                    (None, "team_id") => respond(
+                        desk::find_team(&state.db, caller.org, id)
+                            .await
+                            .map_err(Into::into),
+                    )?
+                    .map(|t| t.team.name),
+                    (None, "category_id") => respond(
+                        desk::find_category(&state.db, caller.org, id)
+                            .await
+                            .map_err(Into::into),
+                    )?
+                    .map(|c| c.name),
                     _ => continue,
                 };
                 if let Some(name) = name {
@@ -264,6 +320,7 @@ pub async fn load_ticket(id: String) -> Result<TicketDetail, ApiError> {
         attachments,
         merged_into_number,
         history,
+        agent_ratings,
     })
 }
 

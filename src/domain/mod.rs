@@ -1,10 +1,15 @@
 //! Types and rules shared by the server and the browser.
 
+pub mod access;
 pub mod attachment;
+pub mod desk;
 pub mod error;
 pub mod role;
 pub mod ticket;
 pub mod user;
+mod wire;
+
+pub(crate) use wire::wire_enum;
 
 pub use error::{ApiError, ErrorKind, FieldErrors};
 pub use role::{Area, Role};

@@ -1,38 +1,11 @@
 //! Tickets as the API and the UI see them, with the rules both sides use.
 
 use super::error::{ApiError, FieldErrors};
+use super::wire_enum;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use std::fmt;
+use std::collections::BTreeMap;
 use uuid::Uuid;
-
-/// Declares a string-backed enum with its wire names, once.
-macro_rules! wire_enum {
-    ($(#[$meta:meta])* $name:ident { $($variant:ident => $wire:literal),+ $(,)? }) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-        #[serde(rename_all = "snake_case")]
-        pub enum $name { $($variant),+ }
-
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-
-            pub fn as_str(self) -> &'static str {
-                match self { $($name::$variant => $wire),+ }
-            }
-
-            pub fn parse(s: &str) -> Option<$name> {
-                match s { $($wire => Some($name::$variant),)+ _ => None }
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-    };
-}
 
 wire_enum!(
     /// Where a ticket is in its life.
@@ -47,6 +20,16 @@ wire_enum!(
 );
 
 wire_enum!(Priority { Low => "low", Medium => "medium", High => "high", Urgent => "urgent" });
+
+wire_enum!(
+    /// How badly the problem hurts the customer (priority is how soon we act).
+    Severity {
+        Critical => "critical",
+        Major => "major",
+        Minor => "minor",
+        Cosmetic => "cosmetic",
+    }
+);
 
 wire_enum!(
     /// How the ticket reached us.
@@ -79,6 +62,17 @@ impl TicketStatus {
     }
 }
 
+impl Severity {
+    pub fn label(self) -> &'static str {
+        match self {
+            Severity::Critical => "Critical",
+            Severity::Major => "Major",
+            Severity::Minor => "Minor",
+            Severity::Cosmetic => "Cosmetic",
+        }
+    }
+}
+
 impl Priority {
     pub fn label(self) -> &'static str {
         match self {
@@ -89,6 +83,10 @@ impl Priority {
         }
     }
 }
+
+/// Custom field values by field key (JSON: text, number, date string,
+/// option, list of options, or boolean).
+pub type CustomValues = BTreeMap<String, serde_json::Value>;
 
 /// `TCK-000123`: what people say on the phone.
 pub fn display_number(number: i64) -> String {
@@ -119,10 +117,18 @@ pub struct Ticket {
     pub description: String,
     pub status: TicketStatus,
     pub priority: Priority,
+    pub severity: Option<Severity>,
     pub channel: Channel,
     pub requester_id: Uuid,
+    /// The requester's company, as it was when the ticket was created.
+    pub company_id: Option<Uuid>,
     pub assignee_id: Option<Uuid>,
+    pub team_id: Option<Uuid>,
+    pub category_id: Option<Uuid>,
     pub tags: Vec<String>,
+    /// Custom field key → value; customers only receive the fields marked
+    /// visible to them.
+    pub custom_fields: CustomValues,
     pub first_response_at: Option<DateTime<Utc>>,
     pub resolved_at: Option<DateTime<Utc>>,
     pub closed_at: Option<DateTime<Utc>>,
@@ -147,6 +153,21 @@ pub struct Satisfaction {
 }
 
 pub const MAX_RATING_COMMENT_LEN: usize = 2_000;
+
+/// A 1–5 rating with an optional short comment (a requester's satisfaction,
+/// or a manager's rating of an agent).
+pub fn check_rating(errs: &mut FieldErrors, score: i64, comment: &str) {
+    errs.check(
+        (1..=5).contains(&score),
+        "score",
+        "Choose a rating from 1 to 5",
+    );
+    errs.check(
+        comment.chars().count() <= MAX_RATING_COMMENT_LEN,
+        "comment",
+        "Keep the comment under 2,000 characters",
+    );
+}
 
 /// A message on a ticket: a public reply, or an internal note staff only see.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

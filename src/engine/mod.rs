@@ -2,6 +2,10 @@
 //! is unit- and property-tested. Services load state, ask an engine what to
 //! do, and store the result.
 
+pub mod assignment;
+pub mod custom_fields;
 pub mod import;
+pub mod mail;
+pub mod placeholders;
 pub mod search;
 pub mod ticket_change;

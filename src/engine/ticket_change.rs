@@ -3,9 +3,13 @@
 //! whether the actor may make it at all. Every path that changes a ticket —
 //! UI, API, import, later email and rules — asks here first.
 
-use crate::domain::ticket::{Priority, TicketStatus, normalize_tags};
+use crate::domain::desk::CustomField;
+use crate::domain::ticket::{CustomValues, Priority, Severity, TicketStatus, normalize_tags};
 use crate::domain::{ApiError, ErrorKind, FieldErrors, Role};
+use crate::engine::custom_fields::{self, Writer};
 use chrono::{DateTime, Utc};
+use serde_json::Value;
+use std::borrow::Cow;
 use uuid::Uuid;
 
 /// The fields of a ticket that changes act on.
@@ -14,8 +18,12 @@ pub struct TicketState {
     pub subject: String,
     pub status: TicketStatus,
     pub priority: Priority,
+    pub severity: Option<Severity>,
+    pub category_id: Option<Uuid>,
+    pub team_id: Option<Uuid>,
     pub assignee_id: Option<Uuid>,
     pub tags: Vec<String>,
+    pub custom_fields: CustomValues,
     pub first_response_at: Option<DateTime<Utc>>,
     pub resolved_at: Option<DateTime<Utc>>,
     pub closed_at: Option<DateTime<Utc>>,
@@ -29,20 +37,27 @@ pub struct TicketState {
 }
 
 /// A partial update; `None` leaves a field alone. `assignee_id:
-/// Some(None)` unassigns.
+/// Some(None)` unassigns (likewise severity, category and team).
+/// `custom_fields` holds only the fields to change (a blank value clears
+/// one); they are checked against the definitions and merged.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct TicketPatch {
     pub subject: Option<String>,
     pub status: Option<TicketStatus>,
     pub priority: Option<Priority>,
+    pub severity: Option<Option<Severity>>,
+    pub category_id: Option<Option<Uuid>>,
+    pub team_id: Option<Option<Uuid>>,
     pub assignee_id: Option<Option<Uuid>>,
     pub tags: Option<Vec<String>>,
+    pub custom_fields: Option<CustomValues>,
 }
 
 /// One line of the audit trail: field, old → new (as text).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldChange {
-    pub field: &'static str,
+    /// A ticket column, or `custom_fields.<key>`.
+    pub field: Cow<'static, str>,
     pub old: Option<String>,
     pub new: Option<String>,
 }
@@ -73,6 +88,7 @@ pub fn plan_update(
     current: &TicketState,
     patch: &TicketPatch,
     actor: Role,
+    fields: &[CustomField],
     now: DateTime<Utc>,
 ) -> Result<Plan, ApiError> {
     refuse_if_closed(current)?;
@@ -80,8 +96,12 @@ pub fn plan_update(
     if actor == Role::Customer {
         let staff_only = patch.subject.is_some()
             || patch.priority.is_some()
+            || patch.severity.is_some()
+            || patch.category_id.is_some()
+            || patch.team_id.is_some()
             || patch.assignee_id.is_some()
-            || patch.tags.is_some();
+            || patch.tags.is_some()
+            || patch.custom_fields.is_some();
         if staff_only {
             return Err(ApiError::forbidden());
         }
@@ -101,12 +121,31 @@ pub fn plan_update(
     if let Some(tags) = &patch.tags {
         next.tags = normalize_tags(&mut errs, tags);
     }
+    if let Some(changes) = &patch.custom_fields {
+        next.custom_fields = custom_fields::merge(
+            &mut errs,
+            fields,
+            &current.custom_fields,
+            changes,
+            Writer::Staff,
+            false,
+        );
+    }
     errs.into_result()?;
     if let Some(priority) = patch.priority {
         next.priority = priority;
     }
     if let Some(assignee) = patch.assignee_id {
         next.assignee_id = assignee;
+    }
+    if let Some(severity) = patch.severity {
+        next.severity = severity;
+    }
+    if let Some(category) = patch.category_id {
+        next.category_id = category;
+    }
+    if let Some(team) = patch.team_id {
+        next.team_id = team;
     }
     if let Some(status) = patch.status {
         apply_status(&mut next, status, now);
@@ -184,7 +223,7 @@ pub fn plan_attachments(
         changes: filenames
             .iter()
             .map(|name| FieldChange {
-                field: "attachment",
+                field: "attachment".into(),
                 old: None,
                 new: Some(name.clone()),
             })
@@ -210,16 +249,7 @@ pub fn plan_rating(
         ));
     }
     let mut errs = FieldErrors::new();
-    errs.check(
-        (1..=5).contains(&score),
-        "score",
-        "Choose a rating from 1 to 5",
-    );
-    errs.check(
-        comment.chars().count() <= crate::domain::ticket::MAX_RATING_COMMENT_LEN,
-        "comment",
-        "Keep the comment under 2,000 characters",
-    );
+    crate::domain::ticket::check_rating(&mut errs, score, comment);
     errs.into_result()?;
     let mut next = current.clone();
     next.satisfaction_score = Some(score as i32);
@@ -332,7 +362,7 @@ pub fn plan_merge(
         target: Plan {
             next: target.clone(),
             changes: vec![FieldChange {
-                field: "merged_from",
+                field: "merged_from".into(),
                 old: None,
                 new: Some(pair.source_number.to_owned()),
             }],
@@ -362,7 +392,7 @@ pub fn plan_split(
     Ok(Plan {
         next: parent.clone(),
         changes: vec![FieldChange {
-            field: "split_to",
+            field: "split_to".into(),
             old: None,
             new: Some(child_id.to_string()),
         }],
@@ -377,13 +407,40 @@ fn time(value: &Option<DateTime<Utc>>) -> Option<String> {
     value.map(|t| t.to_rfc3339())
 }
 
+/// Text as written; other values as JSON (`3`, `true`, `["a","b"]`).
+fn audit_text(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// One audit line per custom field that changed, named `custom_fields.<key>`.
+fn custom_field_changes(changes: &mut Vec<FieldChange>, old: &CustomValues, new: &CustomValues) {
+    let keys: std::collections::BTreeSet<&String> = old.keys().chain(new.keys()).collect();
+    for key in keys {
+        let (before, after) = (old.get(key), new.get(key));
+        if before != after {
+            changes.push(FieldChange {
+                field: format!("custom_fields.{key}").into(),
+                old: before.map(audit_text),
+                new: after.map(audit_text),
+            });
+        }
+    }
+}
+
 /// The audited differences between two states (timestamps that follow from
 /// a status change are not listed separately).
 pub fn diff(old: &TicketState, new: &TicketState) -> Vec<FieldChange> {
     let mut changes = Vec::new();
-    let mut push = |field, old: Option<String>, new: Option<String>| {
+    let mut push = |field: &'static str, old: Option<String>, new: Option<String>| {
         if old != new {
-            changes.push(FieldChange { field, old, new });
+            changes.push(FieldChange {
+                field: field.into(),
+                old,
+                new,
+            });
         }
     };
     push(
@@ -401,6 +458,13 @@ pub fn diff(old: &TicketState, new: &TicketState) -> Vec<FieldChange> {
         Some(old.priority.to_string()),
         Some(new.priority.to_string()),
     );
+    push("severity", text(&old.severity), text(&new.severity));
+    push(
+        "category_id",
+        text(&old.category_id),
+        text(&new.category_id),
+    );
+    push("team_id", text(&old.team_id), text(&new.team_id));
     push(
         "assignee_id",
         text(&old.assignee_id),
@@ -433,6 +497,7 @@ pub fn diff(old: &TicketState, new: &TicketState) -> Vec<FieldChange> {
         text(&old.merged_into_id),
         text(&new.merged_into_id),
     );
+    custom_field_changes(&mut changes, &old.custom_fields, &new.custom_fields);
     changes
 }
 
@@ -446,8 +511,12 @@ mod tests {
             subject: "Printer on fire".into(),
             status,
             priority: Priority::Medium,
+            severity: None,
+            category_id: None,
+            team_id: None,
             assignee_id: None,
             tags: vec![],
+            custom_fields: CustomValues::new(),
             first_response_at: None,
             resolved_at: None,
             closed_at: None,
@@ -474,7 +543,7 @@ mod tests {
         assert_eq!(plan.source.next.status, TicketStatus::Closed);
         assert_eq!(plan.source.next.closed_at, Some(now));
         assert_eq!(plan.source.next.merged_into_id, Some(target_id));
-        let fields: Vec<_> = plan.source.changes.iter().map(|c| c.field).collect();
+        let fields: Vec<_> = plan.source.changes.iter().map(|c| &*c.field).collect();
         assert!(fields.contains(&"merged_into_id") && fields.contains(&"status"));
         assert_eq!(plan.target.next, target);
         assert_eq!(plan.target.changes[0].field, "merged_from");
@@ -552,7 +621,7 @@ mod tests {
         let plan = plan_escalation(&open, Role::Agent, " VIP is angry ", now).unwrap();
         assert_eq!(plan.next.escalated_at, Some(now));
         assert_eq!(plan.next.escalation_reason.as_deref(), Some("VIP is angry"));
-        let fields: Vec<_> = plan.changes.iter().map(|c| c.field).collect();
+        let fields: Vec<_> = plan.changes.iter().map(|c| &*c.field).collect();
         assert_eq!(fields, ["escalated_at", "escalation_reason"]);
         assert_eq!(
             plan_escalation(&plan.next, Role::Manager, "again", now)
@@ -593,8 +662,8 @@ mod tests {
             tags: Some(vec!["VIP".into(), "hardware".into()]),
             ..Default::default()
         };
-        let plan = plan_update(&ticket(TicketStatus::New), &patch, Role::Agent, now).unwrap();
-        let fields: Vec<_> = plan.changes.iter().map(|c| c.field).collect();
+        let plan = plan_update(&ticket(TicketStatus::New), &patch, Role::Agent, &[], now).unwrap();
+        let fields: Vec<_> = plan.changes.iter().map(|c| &*c.field).collect();
         assert_eq!(fields, ["priority", "assignee_id", "tags"]);
         assert_eq!(plan.next.tags, ["hardware", "vip"]);
         assert_eq!(plan.changes[0].old.as_deref(), Some("medium"));
@@ -610,7 +679,7 @@ mod tests {
             ..Default::default()
         };
         assert!(
-            plan_update(&current, &patch, Role::Agent, Utc::now())
+            plan_update(&current, &patch, Role::Agent, &[], Utc::now())
                 .unwrap()
                 .changes
                 .is_empty()
@@ -624,7 +693,7 @@ mod tests {
             status: Some(TicketStatus::Resolved),
             ..Default::default()
         };
-        let resolved = plan_update(&ticket(TicketStatus::Open), &resolve, Role::Agent, t0)
+        let resolved = plan_update(&ticket(TicketStatus::Open), &resolve, Role::Agent, &[], t0)
             .unwrap()
             .next;
         assert_eq!(resolved.resolved_at, Some(t0));
@@ -632,17 +701,29 @@ mod tests {
             status: Some(TicketStatus::Open),
             ..Default::default()
         };
-        let reopened = plan_update(&resolved, &reopen, Role::Customer, t0 + TimeDelta::hours(1))
-            .unwrap()
-            .next;
+        let reopened = plan_update(
+            &resolved,
+            &reopen,
+            Role::Customer,
+            &[],
+            t0 + TimeDelta::hours(1),
+        )
+        .unwrap()
+        .next;
         assert_eq!(reopened.resolved_at, None);
         let close = TicketPatch {
             status: Some(TicketStatus::Closed),
             ..Default::default()
         };
-        let closed = plan_update(&reopened, &close, Role::Agent, t0 + TimeDelta::hours(2))
-            .unwrap()
-            .next;
+        let closed = plan_update(
+            &reopened,
+            &close,
+            Role::Agent,
+            &[],
+            t0 + TimeDelta::hours(2),
+        )
+        .unwrap()
+        .next;
         assert_eq!(closed.closed_at, Some(t0 + TimeDelta::hours(2)));
         assert!(closed.resolved_at.is_some());
     }
@@ -655,7 +736,7 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(
-            plan_update(&closed, &patch, Role::Admin, Utc::now())
+            plan_update(&closed, &patch, Role::Admin, &[], Utc::now())
                 .unwrap_err()
                 .kind,
             ErrorKind::Conflict
@@ -676,7 +757,7 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(
-            plan_update(&current, &escalate, Role::Customer, Utc::now())
+            plan_update(&current, &escalate, Role::Customer, &[], Utc::now())
                 .unwrap_err()
                 .kind,
             ErrorKind::Forbidden
@@ -686,7 +767,7 @@ mod tests {
             ..Default::default()
         };
         assert!(
-            plan_update(&current, &hold, Role::Customer, Utc::now())
+            plan_update(&current, &hold, Role::Customer, &[], Utc::now())
                 .unwrap_err()
                 .field("status")
                 .is_some()
@@ -695,7 +776,7 @@ mod tests {
             status: Some(TicketStatus::Resolved),
             ..Default::default()
         };
-        assert!(plan_update(&current, &resolve, Role::Customer, Utc::now()).is_ok());
+        assert!(plan_update(&current, &resolve, Role::Customer, &[], Utc::now()).is_ok());
     }
 
     #[test]
@@ -794,7 +875,7 @@ mod tests {
             rated.next.satisfaction_comment.as_deref(),
             Some("Quick and friendly")
         );
-        let fields: Vec<_> = rated.changes.iter().map(|c| c.field).collect();
+        let fields: Vec<_> = rated.changes.iter().map(|c| &*c.field).collect();
         assert_eq!(fields, ["satisfaction_score", "satisfaction_comment"]);
         // Closed tickets can still be rated, and a rating can be revised.
         let mut closed = rated.next.clone();
@@ -815,7 +896,7 @@ mod tests {
             for step in steps {
                 now += TimeDelta::minutes(1);
                 let patch = TicketPatch { status: Some(TicketStatus::ALL[step]), ..Default::default() };
-                match plan_update(&state, &patch, Role::Agent, now) {
+                match plan_update(&state, &patch, Role::Agent, &[], now) {
                     Ok(plan) => state = plan.next,
                     Err(e) => proptest::prop_assert_eq!(state.status, TicketStatus::Closed, "{:?}", e),
                 }

@@ -88,6 +88,28 @@ pub struct Config {
     #[arg(long, env = "FIELDESK_SECURE_COOKIES", default_value_t = false)]
     pub secure_cookies: bool,
 
+    /// SMTP server for outbound mail: `smtp://host:port` (plain, for a local relay),
+    /// `smtp://host:587?tls=required` (STARTTLS) or `smtps://user:pass@host:465`.
+    /// Unset: mails are queued in the database and sent once it is set.
+    #[arg(long, env = "FIELDESK_SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<String>,
+
+    /// Sender of outbound mail, e.g. `Acme Support <support@acme.example>`.
+    #[arg(
+        long,
+        env = "FIELDESK_MAIL_FROM",
+        default_value = "Fieldesk <fieldesk@localhost>"
+    )]
+    pub mail_from: String,
+
+    /// Base URL people reach Fieldesk at, for links in mails. Default: `http://<FIELDESK_ADDR>`.
+    #[arg(long, env = "FIELDESK_PUBLIC_URL")]
+    pub public_url: Option<String>,
+
+    /// Lifetime of a magic link (a customer's emailed link to one ticket), in seconds.
+    #[arg(long, env = "FIELDESK_MAGIC_LINK_TTL", default_value_t = 7 * 24 * 3600)]
+    pub magic_link_ttl_secs: u64,
+
     /// Emit logs as JSON lines instead of human-readable text.
     #[arg(long, env = "FIELDESK_LOG_JSON", default_value_t = false)]
     pub log_json: bool,
@@ -110,6 +132,18 @@ impl Config {
 
     pub fn refresh_ttl(&self) -> Duration {
         Duration::from_secs(self.refresh_token_ttl_secs)
+    }
+
+    pub fn magic_link_ttl(&self) -> Duration {
+        Duration::from_secs(self.magic_link_ttl_secs)
+    }
+
+    /// The base of links in mails, without a trailing slash.
+    pub fn public_url(&self) -> String {
+        match &self.public_url {
+            Some(url) => url.trim_end_matches('/').to_owned(),
+            None => format!("http://{}", self.addr),
+        }
     }
 
     /// A configuration for tests and tools: everything default, data in `dir`.

@@ -134,10 +134,7 @@ async fn resolve_people(
                     },
                 );
             }
-            Some(_) => errs.add(
-                &place,
-                "This email belongs to an account elsewhere and cannot be used",
-            ),
+            Some(_) => errs.add(&place, crate::server::users::EMAIL_ELSEWHERE),
             None => {
                 let id = Uuid::now_v7();
                 let name = email.split('@').next().unwrap_or_default().to_owned();

@@ -1,15 +1,20 @@
 //! Everything that only runs on the server (the `ssr` feature).
 
+pub mod access;
 pub mod auth;
 pub mod config;
 pub mod db;
+pub mod desk;
 pub mod error;
 pub mod http;
 pub mod import;
+pub mod magic_link;
+pub mod mail;
 pub mod seed;
 pub mod seed_scale;
 pub mod state;
 pub mod storage;
+pub mod ticket_query;
 pub mod tickets;
 pub mod uploads;
 pub mod users;

@@ -6,7 +6,7 @@ use super::db::tickets::{self, Actor, Change, NewComment, NewTicket, Source};
 use super::db::users::{self, NewUser};
 use super::db::{Db, orgs};
 use crate::domain::Role;
-use crate::domain::ticket::{Channel, Priority, TicketStatus};
+use crate::domain::ticket::{Channel, CustomValues, Priority, TicketStatus};
 use crate::engine::ticket_change::{TicketPatch, plan_comment, plan_update};
 use chrono::{TimeDelta, Utc};
 use uuid::Uuid;
@@ -100,7 +100,132 @@ pub struct NotEmpty;
 /// a non-empty database.
 pub async fn demo(db: &Db, password: &str) -> anyhow::Result<()> {
     demo_users(db, password).await?;
+    demo_desk(db).await?;
     demo_tickets(db).await
+}
+
+/// Acme's desk setup: two teams, a skill, categories routed to the teams,
+/// custom fields and canned responses, so every screen has something real.
+async fn demo_desk(db: &Db) -> anyhow::Result<()> {
+    use super::db::desk::{self, TeamChanges};
+    use crate::domain::desk::{
+        AgentSkill, AssignmentStrategy, CannedResponse, Category, CustomField, FieldKind, Skill,
+    };
+    let org = orgs::find_by_slug(db, "acme")
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("demo organization acme missing"))?
+        .id;
+    let id_of = async |email: &str| -> anyhow::Result<Uuid> {
+        Ok(users::find_by_email(db, email)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("demo user {email} missing"))?
+            .id)
+    };
+    let (alex, jordan) = (
+        id_of("agent@acme.test").await?,
+        id_of("agent2@acme.test").await?,
+    );
+    let support = Uuid::now_v7();
+    let billing = Uuid::now_v7();
+    for (id, name, assignment, members) in [
+        (
+            support,
+            "Support",
+            AssignmentStrategy::RoundRobin,
+            vec![alex, jordan],
+        ),
+        (
+            billing,
+            "Billing",
+            AssignmentStrategy::LeastLoaded,
+            vec![jordan],
+        ),
+    ] {
+        let changes = TeamChanges {
+            name: Some(name),
+            assignment: Some(assignment),
+            members: Some(&members),
+        };
+        desk::save_team(db, org, id, true, &changes).await?;
+    }
+    let german = Skill {
+        id: Uuid::now_v7(),
+        name: "German".into(),
+    };
+    desk::insert_skill(db, org, &german).await?;
+    let skill = AgentSkill {
+        skill_id: german.id,
+        proficiency: 4,
+    };
+    desk::set_agent_skills(db, org, alex, &[skill]).await?;
+    for (name, team) in [
+        ("Hardware", support),
+        ("Invoices", billing),
+        ("Access & accounts", support),
+    ] {
+        let category = Category {
+            id: Uuid::now_v7(),
+            name: name.into(),
+            team_id: Some(team),
+            skill_id: None,
+        };
+        desk::save_category(db, org, &category).await?;
+    }
+    let fields = [
+        (
+            "order_number",
+            "Order number",
+            FieldKind::Text,
+            vec![],
+            true,
+        ),
+        (
+            "device",
+            "Device",
+            FieldKind::Select,
+            vec!["Laptop", "Printer", "Phone"],
+            true,
+        ),
+        (
+            "churn_risk",
+            "Churn risk",
+            FieldKind::Select,
+            vec!["Low", "Medium", "High"],
+            false,
+        ),
+    ];
+    for (position, (key, label, kind, options, customer_visible)) in fields.into_iter().enumerate()
+    {
+        let field = CustomField {
+            id: Uuid::now_v7(),
+            key: key.into(),
+            label: label.into(),
+            kind,
+            options: options.into_iter().map(String::from).collect(),
+            required: false,
+            customer_visible,
+            position: position as i32,
+        };
+        desk::save_custom_field(db, org, &field).await?;
+    }
+    for (title, body) in [
+        (
+            "Greeting",
+            "Hi {{customer.first_name}},\n\nthanks for contacting us about {{ticket.number}}. ",
+        ),
+        (
+            "Solved?",
+            "Hi {{customer.first_name}}, we believe {{ticket.number}} is solved. Reply if anything is still wrong.\n\n{{agent.name}}",
+        ),
+    ] {
+        let canned = CannedResponse {
+            id: Uuid::now_v7(),
+            title: title.into(),
+            body: body.into(),
+        };
+        desk::save_canned_response(db, org, &canned).await?;
+    }
+    Ok(())
 }
 
 /// The demo organizations and users only (tests start from these).
@@ -256,10 +381,15 @@ async fn demo_tickets(db: &Db) -> anyhow::Result<()> {
                 subject: demo.subject,
                 description: demo.description,
                 priority: demo.priority,
+                severity: None,
                 channel: demo.channel,
                 requester_id: requester.id,
+                company_id: None,
                 assignee_id: None,
+                team_id: None,
+                category_id: None,
                 tags: &[],
+                custom_fields: &CustomValues::new(),
                 attachments: &[],
                 parent_id: None,
                 external_id: None,
@@ -306,7 +436,7 @@ async fn demo_tickets(db: &Db) -> anyhow::Result<()> {
                         },
                     };
                     (
-                        plan_update(&row.state(), &patch, author.role(), at)?,
+                        plan_update(&row.state(), &patch, author.role(), &[], at)?,
                         "ticket.updated",
                         None,
                     )

@@ -18,6 +18,9 @@ use std::ops::Deref;
 use std::path::Path;
 use std::sync::Arc;
 
+/// "Email me a link" requests honoured per address and hour.
+const MAGIC_LINKS_PER_HOUR: NonZeroU32 = NonZeroU32::new(5).expect("non-zero");
+
 #[derive(Clone)]
 pub struct AppState(Arc<Inner>);
 
@@ -28,6 +31,8 @@ pub struct Inner {
     pub keys: JwtKeys,
     pub storage: Storage,
     pub login_limiter: DefaultKeyedRateLimiter<IpAddr>,
+    /// Magic-link mails requested per email address.
+    pub magic_link_limiter: DefaultKeyedRateLimiter<String>,
 }
 
 impl Deref for AppState {
@@ -67,6 +72,7 @@ impl AppState {
             storage,
             keys: JwtKeys::new(&secret),
             login_limiter: RateLimiter::keyed(Quota::per_minute(per_minute)),
+            magic_link_limiter: RateLimiter::keyed(Quota::per_hour(MAGIC_LINKS_PER_HOUR)),
             config,
         })))
     }

@@ -4,22 +4,28 @@
 //! thin shells over these functions.
 
 use crate::domain::attachment::Attachment;
+use crate::domain::desk::{AgentRating, Category};
 use crate::domain::ticket::{
-    Channel, Comment, HistoryEntry, Priority, Ticket, TicketStats, TicketStatus, normalize_tags,
-    validate_comment_body, validate_new_ticket,
+    Channel, Comment, CustomValues, HistoryEntry, Priority, Severity, Ticket, TicketStats,
+    TicketStatus, display_number, normalize_tags, validate_comment_body, validate_new_ticket,
 };
+use crate::domain::user::check_new_email;
 use crate::domain::{ApiError, ErrorKind, FieldErrors, Role};
+use crate::engine::assignment::{self, NoCandidate};
+use crate::engine::custom_fields::{self, Writer};
+use crate::engine::placeholders;
 use crate::engine::ticket_change::{
     MergePair, Plan, TicketPatch, plan_attachments, plan_comment, plan_deletion, plan_escalation,
     plan_merge, plan_rating, plan_split, plan_update,
 };
 use crate::server::auth::Claims;
 use crate::server::db::attachments::{self, NewAttachment};
+use crate::server::db::desk;
 use crate::server::db::tickets::{
     self, Actor, Change, ListFilter, NewComment, NewTicket, Source, TicketRow,
 };
 use crate::server::db::users;
-use crate::server::error::AppResult;
+use crate::server::error::{AppError, AppResult};
 use crate::server::state::AppState;
 use crate::server::uploads::{Upload, sniff_content_type};
 use bytes::Bytes;
@@ -36,9 +42,19 @@ pub struct CreateTicket {
     pub priority: Option<String>,
     pub channel: Option<String>,
     pub requester_id: Option<Uuid>,
+    /// Staff may name the requester by email instead; an unknown one becomes
+    /// a customer contact, who follows the ticket by magic link.
+    pub requester_email: Option<String>,
     pub assignee_id: Option<Uuid>,
     pub tags: Vec<String>,
     pub attachments: Vec<Upload>,
+    /// Staff only.
+    pub severity: Option<String>,
+    pub team_id: Option<Uuid>,
+    /// New tickets of a category go to its team unless a team is named.
+    pub category_id: Option<Uuid>,
+    /// Customers may fill in only the fields shown to them.
+    pub custom_fields: CustomValues,
 }
 
 fn actor(caller: &Claims, source: Source) -> Actor {
@@ -66,6 +82,30 @@ async fn check_assignee(
     Ok(())
 }
 
+/// The category `id` of the organization, or a field error.
+async fn check_category(
+    state: &AppState,
+    org: Uuid,
+    id: Uuid,
+    errs: &mut FieldErrors,
+) -> AppResult<Option<Category>> {
+    let category = desk::find_category(&state.db, org, id).await?;
+    errs.check(category.is_some(), "category_id", "No such category");
+    Ok(category)
+}
+
+/// The team `id` of the organization, or a field error.
+async fn check_team(
+    state: &AppState,
+    org: Uuid,
+    id: Uuid,
+    errs: &mut FieldErrors,
+) -> AppResult<Option<desk::TeamRecord>> {
+    let team = desk::find_team(&state.db, org, id).await?;
+    errs.check(team.is_some(), "team_id", "No such team");
+    Ok(team)
+}
+
 pub async fn create(
     state: &AppState,
     caller: &Claims,
@@ -73,9 +113,11 @@ pub async fn create(
     source: Source,
 ) -> AppResult<Ticket> {
     let customer = caller.role == Role::Customer;
-    if customer
-        && (input.assignee_id.is_some() || input.requester_id.is_some_and(|r| r != caller.sub))
-    {
+    let staff_fields = input.assignee_id.is_some()
+        || input.team_id.is_some()
+        || input.severity.is_some()
+        || input.requester_email.is_some();
+    if customer && (staff_fields || input.requester_id.is_some_and(|r| r != caller.sub)) {
         return Err(ApiError::forbidden().into());
     }
     if !customer && !caller.role.is_staff() {
@@ -90,6 +132,28 @@ pub async fn create(
     let tags = normalize_tags(&mut errs, &input.tags);
     let priority = errs.parse("priority", input.priority.as_deref(), Priority::parse);
     let channel = errs.parse("channel", input.channel.as_deref(), Channel::parse);
+    let severity = errs.parse("severity", input.severity.as_deref(), Severity::parse);
+    let category = match input.category_id {
+        Some(id) => check_category(state, caller.org, id, &mut errs).await?,
+        None => None,
+    };
+    if let Some(team) = input.team_id {
+        check_team(state, caller.org, team, &mut errs).await?;
+    }
+    let fields = desk::custom_fields(&state.db, caller.org).await?;
+    let writer = if customer {
+        Writer::Customer
+    } else {
+        Writer::Staff
+    };
+    let custom_values = custom_fields::merge(
+        &mut errs,
+        &fields,
+        &CustomValues::new(),
+        &input.custom_fields,
+        writer,
+        true,
+    );
     let requester_id = input.requester_id.unwrap_or(caller.sub);
     if requester_id != caller.sub {
         let exists = users::find_in_org(&state.db, caller.org, requester_id)
@@ -104,7 +168,23 @@ pub async fn create(
     if let Some(assignee) = input.assignee_id {
         check_assignee(state, caller.org, assignee, &mut errs).await?;
     }
+    let requester_email = input.requester_email.as_deref().map(|email| {
+        errs.check(
+            input.requester_id.is_none(),
+            "requester_email",
+            "Name the requester by id or by email, not both",
+        );
+        check_new_email(&mut errs, "requester_email", email)
+    });
     errs.into_result()?;
+    let requester_id = match requester_email {
+        Some(email) => {
+            crate::server::users::contact_for_email(state, caller.org, &email, "requester_email")
+                .await?
+        }
+        None => requester_id,
+    };
+    let company_id = desk::user_company(&state.db, caller.org, requester_id).await?;
     let staged = stage(state, caller, &input.attachments, true).await?;
     let channel = match (customer, channel, source) {
         (true, _, _) => Channel::Portal,
@@ -120,10 +200,15 @@ pub async fn create(
             subject: input.subject.trim(),
             description: &input.description,
             priority: priority.unwrap_or(Priority::Medium),
+            severity,
             channel,
             requester_id,
+            company_id,
             assignee_id: input.assignee_id,
+            team_id: input.team_id.or(category.as_ref().and_then(|c| c.team_id)),
+            category_id: category.map(|c| c.id),
             tags: &tags,
+            custom_fields: &custom_values,
             attachments: &staged,
             parent_id: None,
             external_id: None,
@@ -135,7 +220,7 @@ pub async fn create(
     if ticket.is_err() {
         discard(state, &staged).await;
     }
-    Ok(ticket?)
+    shown_to(state, caller, ticket?).await
 }
 
 /// Sniffs and stores uploaded files ahead of the transaction that records
@@ -177,14 +262,29 @@ async fn discard(state: &AppState, staged: &[NewAttachment]) {
     }
 }
 
-/// A ticket as the caller may see it: an escalation is an internal hand-off
-/// (with staff's reason), so customers never receive it.
-fn shown_to(caller: &Claims, mut ticket: Ticket) -> Ticket {
-    if !caller.role.is_staff() {
+/// Tickets as the caller may see them. Customers never receive an
+/// escalation (an internal hand-off with staff's reason) nor the custom
+/// fields that are not shown to them.
+async fn shown_to_all(
+    state: &AppState,
+    caller: &Claims,
+    mut tickets: Vec<Ticket>,
+) -> AppResult<Vec<Ticket>> {
+    if caller.role.is_staff() || tickets.is_empty() {
+        return Ok(tickets);
+    }
+    let fields = desk::custom_fields(&state.db, caller.org).await?;
+    for ticket in &mut tickets {
         ticket.escalated_at = None;
         ticket.escalation_reason = None;
+        ticket.custom_fields = custom_fields::visible_to_customer(&fields, &ticket.custom_fields);
     }
-    ticket
+    Ok(tickets)
+}
+
+async fn shown_to(state: &AppState, caller: &Claims, ticket: Ticket) -> AppResult<Ticket> {
+    let mut shown = shown_to_all(state, caller, vec![ticket]).await?;
+    shown.pop().ok_or_else(|| ApiError::internal().into())
 }
 
 /// A ticket the caller may see: their own for customers, any of the
@@ -197,10 +297,8 @@ async fn load_visible(state: &AppState, caller: &Claims, id: Uuid) -> AppResult<
 }
 
 pub async fn get(state: &AppState, caller: &Claims, id: Uuid) -> AppResult<Ticket> {
-    Ok(shown_to(
-        caller,
-        load_visible(state, caller, id).await?.into_ticket(),
-    ))
+    let ticket = load_visible(state, caller, id).await?.into_ticket();
+    shown_to(state, caller, ticket).await
 }
 
 /// The ticket a person names by its number (`TCK-000012`, `#12`, `12`) in
@@ -219,7 +317,7 @@ pub async fn find_by_number(
     };
     match tickets::find_by_number(&state.db, caller.org, number).await? {
         Some(row) if caller.role.is_staff() || row.requester_id == caller.sub => {
-            Ok(row.into_ticket())
+            shown_to(state, caller, row.into_ticket()).await
         }
         _ => {
             errs.add(field, "There is no ticket with this number");
@@ -257,7 +355,7 @@ async fn change(
         let row = load_visible(state, caller, id).await?;
         let planned = plan(&row)?;
         if planned.changes.is_empty() && extras.comment.is_none() {
-            return Ok((shown_to(caller, row.into_ticket()), None));
+            return Ok((shown_to(state, caller, row.into_ticket()).await?, None));
         }
         let stored = tickets::apply(
             &state.db,
@@ -278,7 +376,10 @@ async fn change(
                 author_name: caller.name.clone(),
                 ..c
             });
-            return Ok((shown_to(caller, applied.ticket), stored_comment));
+            return Ok((
+                shown_to(state, caller, applied.ticket).await?,
+                stored_comment,
+            ));
         }
     }
     Err(lost_race().into())
@@ -291,11 +392,21 @@ pub async fn update(
     patch: TicketPatch,
     source: Source,
 ) -> AppResult<Ticket> {
+    let mut errs = FieldErrors::new();
     if let Some(Some(assignee)) = patch.assignee_id {
-        let mut errs = FieldErrors::new();
         check_assignee(state, caller.org, assignee, &mut errs).await?;
-        errs.into_result()?;
     }
+    if let Some(Some(team)) = patch.team_id {
+        check_team(state, caller.org, team, &mut errs).await?;
+    }
+    if let Some(Some(category)) = patch.category_id {
+        check_category(state, caller.org, category, &mut errs).await?;
+    }
+    errs.into_result()?;
+    let fields = match patch.custom_fields {
+        Some(_) => desk::custom_fields(&state.db, caller.org).await?,
+        None => Vec::new(),
+    };
     let now = Utc::now();
     let (ticket, _) = change(
         state,
@@ -304,7 +415,7 @@ pub async fn update(
         source,
         "ticket.updated",
         Extras::default(),
-        |row| plan_update(&row.state(), &patch, caller.role, now),
+        |row| plan_update(&row.state(), &patch, caller.role, &fields, now),
     )
     .await?;
     Ok(ticket)
@@ -489,10 +600,15 @@ pub async fn split(
             subject: subject.trim(),
             description: &description,
             priority: parent_ticket.priority,
+            severity: parent_ticket.severity,
             channel: parent_ticket.channel,
             requester_id: parent.requester_id,
+            company_id: parent_ticket.company_id,
             assignee_id: parent.assignee_id,
+            team_id: parent_ticket.team_id,
+            category_id: parent_ticket.category_id,
             tags: &parent_ticket.tags,
+            custom_fields: &parent_ticket.custom_fields,
             attachments: &[],
             parent_id: Some(parent.id),
             external_id: None,
@@ -614,6 +730,304 @@ pub async fn history(state: &AppState, caller: &Claims, id: Uuid) -> AppResult<V
     Ok(tickets::history(&state.db, caller.org, row.id).await?)
 }
 
+/// `POST /tickets/{id}/assign`: an agent (`assignee_id`, null unassigns), a
+/// team (`team_id`), or automatic assignment (`auto`) within the named team,
+/// the ticket's team, or its category's team, by the team's strategy.
+#[derive(Debug, Default)]
+pub struct AssignRequest {
+    pub assignee_id: Option<Option<Uuid>>,
+    pub team_id: Option<Option<Uuid>>,
+    pub auto: bool,
+}
+
+fn refuse(field: &str, message: &str) -> AppError {
+    let mut errs = FieldErrors::new();
+    errs.add(field, message);
+    errs.into_result().unwrap_err().into()
+}
+
+pub async fn assign(
+    state: &AppState,
+    caller: &Claims,
+    id: Uuid,
+    request: AssignRequest,
+    source: Source,
+) -> AppResult<Ticket> {
+    if !caller.role.is_staff() {
+        return Err(ApiError::forbidden().into());
+    }
+    let nothing = request.assignee_id.is_none() && request.team_id.is_none() && !request.auto;
+    if nothing {
+        return Err(refuse(
+            "assignee_id",
+            "Name the agent (assignee_id), the team (team_id), or ask for auto: true",
+        ));
+    }
+    if request.auto && request.assignee_id.is_some() {
+        return Err(refuse(
+            "auto",
+            "Either name the agent or ask for automatic assignment, not both",
+        ));
+    }
+    let mut errs = FieldErrors::new();
+    let team = match request.team_id {
+        Some(Some(team)) => check_team(state, caller.org, team, &mut errs).await?,
+        _ => None,
+    };
+    if let Some(Some(assignee)) = request.assignee_id {
+        check_assignee(state, caller.org, assignee, &mut errs).await?;
+    }
+    errs.into_result()?;
+    let mut patch = TicketPatch {
+        assignee_id: request.assignee_id,
+        team_id: request.team_id,
+        ..TicketPatch::default()
+    };
+    let members = team.as_ref().map(|t| t.team.member_ids.clone());
+    let mut picked = None;
+    if request.auto {
+        let row = load_visible(state, caller, id).await?;
+        let (team, skill) = auto_team(state, caller, &row, team).await?;
+        let candidates = desk::candidates(&state.db, caller.org, team.team.id, skill).await?;
+        let chosen = assignment::pick(
+            team.team.assignment,
+            &candidates,
+            team.last_assignee_id,
+            skill.is_some(),
+        )
+        .map_err(|why| match why {
+            NoCandidate::EmptyTeam => refuse("team_id", "This team has no active agents"),
+            NoCandidate::NoSkill => refuse(
+                "team_id",
+                "Nobody in this team has the skill this ticket's category needs",
+            ),
+        })?;
+        patch.team_id = Some(Some(team.team.id));
+        patch.assignee_id = Some(Some(chosen));
+        picked = Some((team.team.id, chosen));
+    }
+    let now = Utc::now();
+    let (ticket, _) = change(
+        state,
+        caller,
+        id,
+        source,
+        "ticket.assigned",
+        Extras::default(),
+        |row| {
+            let mut patch = patch.clone();
+            // A new team without a named agent: keep the agent only if they are in it.
+            if let (Some(members), None) = (&members, patch.assignee_id)
+                && row.assignee_id.is_some_and(|a| !members.contains(&a))
+            {
+                patch.assignee_id = Some(None);
+            }
+            plan_update(&row.state(), &patch, caller.role, &[], now)
+        },
+    )
+    .await?;
+    if let Some((team, agent)) = picked {
+        // Round-robin's turn; outside the ticket's transaction, so two
+        // simultaneous picks may both go to the same agent (never lost).
+        desk::set_last_assignee(&state.db, team, agent).await?;
+    }
+    Ok(ticket)
+}
+
+/// The team automatic assignment picks from, and the skill the ticket's
+/// category asks for.
+async fn auto_team(
+    state: &AppState,
+    caller: &Claims,
+    row: &TicketRow,
+    named: Option<desk::TeamRecord>,
+) -> AppResult<(desk::TeamRecord, Option<Uuid>)> {
+    let category = match row.category_id {
+        Some(id) => desk::find_category(&state.db, caller.org, id).await?,
+        None => None,
+    };
+    let skill = category.as_ref().and_then(|c| c.skill_id);
+    if let Some(team) = named {
+        return Ok((team, skill));
+    }
+    let team_id = row.team_id.or(category.and_then(|c| c.team_id));
+    let team = match team_id {
+        Some(id) => desk::find_team(&state.db, caller.org, id).await?,
+        None => None,
+    };
+    let team = team.ok_or_else(|| {
+        refuse(
+            "team_id",
+            "The ticket has no team; name the team to assign within",
+        )
+    })?;
+    Ok((team, skill))
+}
+
+/// A manager's 1–5 rating of how an agent handled a ticket (the assignee
+/// unless another agent is named). Rating again replaces the rating.
+pub async fn rate_agent(
+    state: &AppState,
+    caller: &Claims,
+    id: Uuid,
+    agent_id: Option<Uuid>,
+    score: i64,
+    comment: &str,
+) -> AppResult<AgentRating> {
+    if !matches!(caller.role, Role::Manager | Role::Admin) {
+        return Err(ApiError::forbidden().into());
+    }
+    let row = load_visible(state, caller, id).await?;
+    let mut errs = FieldErrors::new();
+    match agent_id.or(row.assignee_id) {
+        Some(agent) => check_assignee(state, caller.org, agent, &mut errs).await?,
+        None => errs.add("agent_id", "The ticket has no assignee; name the agent"),
+    }
+    crate::domain::ticket::check_rating(&mut errs, score, comment);
+    errs.into_result()?;
+    let rating = AgentRating {
+        ticket_id: row.id,
+        agent_id: agent_id.or(row.assignee_id).unwrap_or_default(),
+        rated_by: caller.sub,
+        score: score as i32,
+        comment: Some(comment.trim().to_owned()).filter(|c| !c.is_empty()),
+        created_at: Utc::now(),
+    };
+    desk::upsert_agent_rating(&state.db, caller.org, &rating).await?;
+    Ok(rating)
+}
+
+/// Managers' ratings of the agents on a ticket (never shown to customers).
+pub async fn agent_ratings(
+    state: &AppState,
+    caller: &Claims,
+    id: Uuid,
+) -> AppResult<Vec<AgentRating>> {
+    if !caller.role.is_staff() {
+        return Err(ApiError::forbidden().into());
+    }
+    let row = load_visible(state, caller, id).await?;
+    Ok(desk::agent_ratings(&state.db, caller.org, row.id).await?)
+}
+
+/// A canned response with its placeholders filled from ticket `id`.
+pub async fn render_canned(
+    state: &AppState,
+    caller: &Claims,
+    canned_id: Uuid,
+    id: Uuid,
+) -> AppResult<String> {
+    if !caller.role.is_staff() {
+        return Err(ApiError::forbidden().into());
+    }
+    let canned = desk::find_canned_response(&state.db, caller.org, canned_id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    let row = load_visible(state, caller, id).await?;
+    let requester = users::find_in_org(&state.db, caller.org, row.requester_id).await?;
+    let (name, email) = requester.map(|u| (u.name, u.email)).unwrap_or_default();
+    Ok(placeholders::fill(&canned.body, |placeholder| {
+        Some(match placeholder {
+            "customer.name" => name.clone(),
+            "customer.first_name" => placeholders::first_name(&name).to_owned(),
+            "customer.email" => email.clone(),
+            "ticket.number" => display_number(row.number),
+            "ticket.subject" => row.subject.clone(),
+            "agent.name" => caller.name.clone(),
+            _ => return None,
+        })
+    }))
+}
+
+/// One change applied to many tickets from a queue.
+#[derive(Debug, Default, Clone)]
+pub struct BulkChange {
+    pub status: Option<TicketStatus>,
+    pub priority: Option<Priority>,
+    pub assignee_id: Option<Option<Uuid>>,
+    /// Added to each ticket's tags.
+    pub add_tags: Vec<String>,
+}
+
+/// What a bulk change did to one ticket.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct BulkOutcome {
+    pub id: Uuid,
+    pub ok: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<ApiError>,
+}
+
+pub const MAX_BULK: usize = 100;
+
+/// Applies `bulk` to each ticket through the one change path (each ticket
+/// its own transaction, audit rows and event); a ticket that refuses the
+/// change (closed, say) is reported and the others still change.
+pub async fn bulk_update(
+    state: &AppState,
+    caller: &Claims,
+    ids: &[Uuid],
+    bulk: BulkChange,
+    source: Source,
+) -> AppResult<Vec<BulkOutcome>> {
+    if !caller.role.is_staff() {
+        return Err(ApiError::forbidden().into());
+    }
+    let mut errs = FieldErrors::new();
+    errs.check(
+        !ids.is_empty(),
+        "ticket_ids",
+        "Choose the tickets to change",
+    );
+    errs.check(
+        ids.len() <= MAX_BULK,
+        "ticket_ids",
+        &format!("Change at most {MAX_BULK} tickets at once"),
+    );
+    let add_tags = normalize_tags(&mut errs, &bulk.add_tags);
+    let nothing = bulk.status.is_none()
+        && bulk.priority.is_none()
+        && bulk.assignee_id.is_none()
+        && add_tags.is_empty();
+    errs.check(!nothing, "ticket_ids", "Choose what to change");
+    if let Some(Some(assignee)) = bulk.assignee_id {
+        check_assignee(state, caller.org, assignee, &mut errs).await?;
+    }
+    errs.into_result()?;
+    let now = Utc::now();
+    let mut outcomes = Vec::with_capacity(ids.len());
+    for &id in ids {
+        let planned = |row: &TicketRow| {
+            let mut tags = row.state().tags;
+            tags.extend(add_tags.iter().cloned());
+            let patch = TicketPatch {
+                status: bulk.status,
+                priority: bulk.priority,
+                assignee_id: bulk.assignee_id,
+                tags: (!add_tags.is_empty()).then_some(tags),
+                ..TicketPatch::default()
+            };
+            plan_update(&row.state(), &patch, caller.role, &[], now)
+        };
+        let result = change(
+            state,
+            caller,
+            id,
+            source,
+            "ticket.updated",
+            Extras::default(),
+            planned,
+        )
+        .await;
+        outcomes.push(BulkOutcome {
+            id,
+            ok: result.is_ok(),
+            error: result.err().map(AppError::into_api_error),
+        });
+    }
+    Ok(outcomes)
+}
+
 /// One page of tickets; customers only ever see their own.
 pub async fn list(
     state: &AppState,
@@ -626,7 +1040,7 @@ pub async fn list(
         filter.requester_id = Some(caller.sub);
     }
     let tickets = tickets::list(&state.db, &filter).await?;
-    Ok(tickets.into_iter().map(|t| shown_to(caller, t)).collect())
+    shown_to_all(state, caller, tickets).await
 }
 
 /// Ticket counts and averages: the organization's for staff, their own for customers.

@@ -5,7 +5,6 @@ use crate::domain::attachment::{MAX_FILES_PER_REQUEST, sanitize_filename};
 use crate::domain::{ApiError, ErrorKind};
 use crate::server::error::AppResult;
 use bytes::{Bytes, BytesMut};
-use std::collections::HashMap;
 
 /// A file as received: its sanitized name and its bytes.
 #[derive(Debug, Clone)]
@@ -18,12 +17,23 @@ pub struct Upload {
 #[derive(Debug, Default)]
 pub struct MultipartForm {
     pub files: Vec<(String, Upload)>,
-    pub fields: HashMap<String, String>,
+    /// In form order; a name may repeat (a group of checkboxes).
+    pub fields: Vec<(String, String)>,
 }
 
 impl MultipartForm {
+    /// The first value named `name`.
     pub fn text(&self, name: &str) -> Option<&str> {
-        self.fields.get(name).map(String::as_str)
+        self.texts(name).first().copied()
+    }
+
+    /// Every value named `name`.
+    pub fn texts(&self, name: &str) -> Vec<&str> {
+        self.fields
+            .iter()
+            .filter(|(field, _)| field == name)
+            .map(|(_, value)| value.as_str())
+            .collect()
     }
 
     pub fn take_files(&mut self, name: &str) -> Vec<Upload> {
@@ -102,7 +112,7 @@ pub async fn read_multipart(
             }
             None => {
                 let text = String::from_utf8(buf.to_vec()).map_err(|_| malformed())?;
-                form.fields.insert(name, text);
+                form.fields.push((name, text));
             }
         }
     }

@@ -84,6 +84,37 @@ async fn insert_user(db: &Db, new: &NewUser<'_>) -> AppResult<User> {
     })
 }
 
+/// Said when a form names someone by an email another organization's
+/// account holds.
+pub const EMAIL_ELSEWHERE: &str = "This email belongs to an account elsewhere and cannot be used";
+
+/// The person of `org` with this (valid, normalized) email, or a new
+/// customer contact for an unknown one — no password: they follow their
+/// tickets by magic link. An account of another organization is a 422 on
+/// `field` (said the same way as at import).
+pub async fn contact_for_email(
+    state: &AppState,
+    org: Uuid,
+    email: &str,
+    field: &str,
+) -> AppResult<Uuid> {
+    match users::find_by_email(&state.db, email).await? {
+        Some(user) if user.organization_id == org => Ok(user.id),
+        Some(_) => Err(refused(field, EMAIL_ELSEWHERE)),
+        None => {
+            let name = email.split('@').next().unwrap_or_default();
+            let contact = NewUser {
+                organization_id: org,
+                email,
+                name,
+                role: Role::Customer,
+                password_hash: users::NO_PASSWORD,
+            };
+            Ok(insert_user(&state.db, &contact).await?.id)
+        }
+    }
+}
+
 /// Customer self sign-up: creates a `customer` of the organization named by
 /// its slug and signs them in, exactly as a login would. Shares the per-IP
 /// budget of sign-in, spent once the form itself is valid.

@@ -63,6 +63,7 @@ fn LoginForm() -> impl IntoView {
                     </div>
                 </ActionForm>
                 <p class="auth-switch">"New customer? " <a href="/register">"Create an account"</a></p>
+                <p class="auth-switch">"No account? " <a href="/access">"Email me a link to my requests"</a></p>
             </section>
         </main>
     }

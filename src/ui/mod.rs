@@ -2,8 +2,10 @@
 //! grouped by audience and grow into `portal/`, `desk/`, `manager/`,
 //! `exec/`, `admin/` and `field/` as those areas fill in.
 
+pub mod access;
 pub mod area_pages;
 pub mod auth_pages;
+pub mod desk;
 pub mod forms;
 pub mod frame;
 pub mod people;

@@ -4,8 +4,9 @@ use crate::domain::ApiError;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
+/// Sets the HTTP status of the page being rendered.
 #[cfg(feature = "ssr")]
-fn set_status(code: u16) {
+pub(crate) fn set_status(code: u16) {
     if let (Some(res), Ok(status)) = (
         use_context::<leptos_axum::ResponseOptions>(),
         axum::http::StatusCode::from_u16(code),

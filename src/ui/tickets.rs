@@ -2,35 +2,45 @@
 //! form and the ticket page with its conversation, triage (fields,
 //! escalation, merge) and history.
 
+use super::desk::{
+    AgentRatingForm, BulkBar, CustomFieldInputs, QueueFilters, RoutingPanel, SavedViews, Shortcuts,
+    fields_action,
+};
 use super::forms::{
     Field, FieldMessage, FormAlert, TextAreaField, UploadAction, UploadForm, last_error,
     reset_on_success, upload_action,
 };
 use super::frame::CurrentUser;
 use super::status_pages::ErrorNotice;
+use crate::api::desk::{DeskOptions, fill_canned, load_desk_options};
 use crate::api::tickets::{
     EscalateTicket, MergeTicket, Queue, RateTicket, ReplyToTicket, UpdateTicket, attach_files,
     create_ticket, list_tickets, load_ticket, ticket_path,
 };
 use crate::domain::ApiError;
+use crate::domain::Role;
 use crate::domain::attachment::{Attachment, MAX_FILES_PER_REQUEST, download_path, human_size};
-use crate::domain::ticket::{Comment, HistoryEntry, Priority, Ticket, TicketStatus};
+use crate::domain::desk::CannedResponse;
+use crate::domain::ticket::{
+    Comment, CustomValues, HistoryEntry, Priority, Satisfaction, Ticket, TicketStatus,
+};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
-fn when(at: chrono::DateTime<chrono::Utc>) -> String {
+pub(crate) fn when(at: chrono::DateTime<chrono::Utc>) -> String {
     at.format("%Y-%m-%d %H:%M UTC").to_string()
 }
 
 #[component]
-fn StatusBadge(status: TicketStatus) -> impl IntoView {
+pub(crate) fn StatusBadge(status: TicketStatus) -> impl IntoView {
     view! { <span class=format!("badge status-{}", status.as_str())>{status.label()}</span> }
 }
 
 #[component]
 fn TicketTable(tickets: Vec<Ticket>, staff: bool, caption: &'static str) -> impl IntoView {
+    // Staff tick rows for the bulk bar around the table.
     if tickets.is_empty() {
         return view! { <p class="empty">"No tickets here."</p> }.into_any();
     }
@@ -38,8 +48,13 @@ fn TicketTable(tickets: Vec<Ticket>, staff: bool, caption: &'static str) -> impl
         .into_iter()
         .map(|t| {
             let href = ticket_path(staff, &t.id.to_string());
+            let pick = staff.then(|| {
+                let label = format!("Select {}", t.display_number);
+                view! { <td><input type="checkbox" name="ticket_ids" value=t.id.to_string() aria-label=label /></td> }
+            });
             view! {
                 <tr>
+                    {pick}
                     <td class="nowrap">{t.display_number.clone()}</td>
                     <td><a href=href>{t.subject.clone()}</a></td>
                     <td><StatusBadge status=t.status /></td>
@@ -54,6 +69,7 @@ fn TicketTable(tickets: Vec<Ticket>, staff: bool, caption: &'static str) -> impl
             <caption class="sr-only">{caption}</caption>
             <thead>
                 <tr>
+                    {staff.then(|| view! { <th scope="col"><span class="sr-only">"Select"</span></th> })}
                     <th scope="col">"Number"</th>
                     <th scope="col">"Subject"</th>
                     <th scope="col">"Status"</th>
@@ -67,10 +83,17 @@ fn TicketTable(tickets: Vec<Ticket>, staff: bool, caption: &'static str) -> impl
     .into_any()
 }
 
-/// A list of tickets loaded from a queue.
+/// A list of tickets loaded from a queue, narrowed by `filters` (a query string).
 #[component]
-fn QueueList(#[prop(into)] queue: Signal<Queue>, staff: bool) -> impl IntoView {
-    let tickets = Resource::new(move || queue.get(), list_tickets);
+fn QueueList(
+    #[prop(into)] queue: Signal<Queue>,
+    #[prop(into, optional)] filters: Signal<String>,
+    staff: bool,
+) -> impl IntoView {
+    let tickets = Resource::new(
+        move || (queue.get(), filters.get()),
+        |(queue, filters)| list_tickets(queue, filters),
+    );
     view! {
         <Suspense fallback=|| view! { <p class="loading" role="status">"Loading tickets…"</p> }>
             {move || Suspend::new(async move {
@@ -95,7 +118,8 @@ pub fn MyRequests() -> impl IntoView {
     }
 }
 
-/// The desk's queue views, picked with `?queue=`.
+/// The desk's queue views, picked with `?queue=`, narrowed by the filter
+/// bar (the rest of the query string), with saved views and bulk changes.
 #[component]
 pub fn DeskQueues() -> impl IntoView {
     let query = use_query_map();
@@ -106,6 +130,19 @@ pub fn DeskQueues() -> impl IntoView {
             .and_then(|q| Queue::from_slug(&q))
             .unwrap_or(Queue::Unassigned)
     });
+    let pairs = Signal::derive(move || {
+        query
+            .read()
+            .latest_values()
+            .filter(|(k, v)| *k != "queue" && !v.is_empty())
+            .map(|(k, v)| (k.to_string(), v.to_owned()))
+            .collect::<Vec<_>>()
+    });
+    let filters = Signal::derive(move || {
+        let map: leptos_router::params::ParamsMap = pairs.get().into_iter().collect();
+        map.to_query_string().trim_start_matches('?').to_owned()
+    });
+    let options = Resource::new(|| (), |()| load_desk_options());
     let tabs = Queue::DESK
         .into_iter()
         .map(|q| {
@@ -126,7 +163,18 @@ pub fn DeskQueues() -> impl IntoView {
             <nav aria-label="Queues" class="tabs"><ul>{tabs}</ul></nav>
             <a class="btn btn-primary" href="/desk/new">"New ticket"</a>
         </div>
-        <QueueList queue staff=true />
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                let options = options.await.unwrap_or_default();
+                view! {
+                    <QueueFilters options=options.clone() queue=queue.get_untracked().slug() query=pairs.get_untracked() />
+                    <SavedViews options=options.clone() filters=filters.get_untracked() />
+                    <BulkBar options>
+                        <QueueList queue filters staff=true />
+                    </BulkBar>
+                }
+            })}
+        </Suspense>
     }
 }
 
@@ -135,6 +183,7 @@ pub fn NewTicketPage() -> impl IntoView {
     let CurrentUser(user) = expect_context::<CurrentUser>();
     let create = upload_action(create_ticket);
     let error = last_error(create.value());
+    let options = Resource::new(|| (), |()| load_desk_options());
     let heading = if user.role.is_staff() {
         "New ticket"
     } else {
@@ -161,6 +210,28 @@ pub fn NewTicketPage() -> impl IntoView {
                         <label for="priority">"Priority"</label>
                         <select id="priority" name="priority">{priorities}</select>
                     </div>
+                    <Suspense fallback=|| ()>
+                        {move || Suspend::new(async move {
+                            let options = options.await.unwrap_or_default();
+                            let categories = options
+                                .categories
+                                .iter()
+                                .map(|c| view! { <option value=c.id.to_string()>{c.name.clone()}</option> })
+                                .collect_view();
+                            view! {
+                                {(!options.categories.is_empty()).then(|| view! {
+                                    <div class="field">
+                                        <label for="category_id">"Category"</label>
+                                        <select id="category_id" name="category_id">
+                                            <option value="">"—"</option>
+                                            {categories}
+                                        </select>
+                                    </div>
+                                })}
+                                <CustomFieldInputs fields=options.fields values=CustomValues::new() />
+                            }
+                        })}
+                    </Suspense>
                     <FileInput label="Attachments" error />
                     <button type="submit" class="btn btn-primary" disabled=move || create.pending().get()>
                         "Submit"
@@ -244,7 +315,7 @@ fn Attachments(
 }
 
 #[component]
-fn Conversation(
+pub(crate) fn Conversation(
     description: String,
     requester: String,
     created: String,
@@ -291,6 +362,18 @@ pub fn TicketPage() -> impl IntoView {
     let escalate = ServerAction::<EscalateTicket>::new();
     let merge = ServerAction::<MergeTicket>::new();
     let attach = upload_action(attach_files);
+    let routed = fields_action();
+    let manager = matches!(user.role, Role::Manager | Role::Admin);
+    let options = Resource::new(
+        || (),
+        move |()| async move {
+            if staff {
+                load_desk_options().await
+            } else {
+                Ok(DeskOptions::default())
+            }
+        },
+    );
     let id = move || params.read().get("id").unwrap_or_default();
     let detail = Resource::new(
         move || {
@@ -302,6 +385,7 @@ pub fn TicketPage() -> impl IntoView {
                 attach.version().get(),
                 escalate.version().get(),
                 merge.version().get(),
+                routed.version().get(),
             )
         },
         |(id, ..)| load_ticket(id),
@@ -318,6 +402,12 @@ pub fn TicketPage() -> impl IntoView {
                     Ok(detail) => detail,
                     Err(error) => return view! { <ErrorNotice error /> }.into_any(),
                 };
+                let options = options.await.unwrap_or_default();
+                let name_in = |id: Option<uuid::Uuid>, names: Vec<(uuid::Uuid, String)>| {
+                    id.and_then(|id| names.into_iter().find(|(i, _)| *i == id).map(|(_, n)| n))
+                };
+                let team_name = name_in(detail.ticket.team_id, options.teams.iter().map(|t| (t.id, t.name.clone())).collect());
+                let category_name = name_in(detail.ticket.category_id, options.categories.iter().map(|c| (c.id, c.name.clone())).collect());
                 let t = detail.ticket.clone();
                 let id = t.id.to_string();
                 view! {
@@ -330,6 +420,9 @@ pub fn TicketPage() -> impl IntoView {
                             <span>{format!("Priority: {}", t.priority.label())}</span>
                             <span>{format!("Requester: {}", detail.requester_name)}</span>
                             <span>{format!("Assignee: {}", detail.assignee_name.clone().unwrap_or_else(|| "Unassigned".into()))}</span>
+                            {t.severity.map(|s| view! { <span>{format!("Severity: {}", s.label())}</span> })}
+                            {team_name.map(|n| view! { <span>{format!("Team: {n}")}</span> })}
+                            {category_name.map(|n| view! { <span>{format!("Category: {n}")}</span> })}
                             {(staff && t.escalated_at.is_some()).then(|| view! {
                                 <span class="badge badge-escalated">"Escalated"</span>
                             })}
@@ -358,7 +451,8 @@ pub fn TicketPage() -> impl IntoView {
                                 created=when(t.created_at)
                                 comments=detail.comments.clone()
                             />
-                            <ReplyForm action=reply error=reply_error ticket_id=id.clone() staff closed=t.status == TicketStatus::Closed />
+                            {staff.then(|| view! { <Shortcuts ticket_id=id.clone() /> })}
+                            <ReplyForm action=reply error=reply_error ticket_id=id.clone() staff closed=t.status == TicketStatus::Closed canned=options.canned.clone() />
                             <Attachments
                                 files=detail.attachments.clone()
                                 action=attach
@@ -377,6 +471,8 @@ pub fn TicketPage() -> impl IntoView {
                         {staff.then(|| view! {
                             <div class="side-panel">
                                 <TriagePanel action=update error=update_error ticket=t.clone() />
+                                <RoutingPanel ticket=t.clone() options=options.clone() fields_action=routed />
+                                {manager.then(|| view! { <AgentRatingForm ticket_id=id.clone() ratings=detail.agent_ratings.clone() /> })}
                                 {(t.status != TicketStatus::Closed).then(|| view! {
                                     <MoreActions
                                         escalate
@@ -403,6 +499,7 @@ fn ReplyForm(
     ticket_id: String,
     staff: bool,
     closed: bool,
+    canned: Vec<CannedResponse>,
 ) -> impl IntoView {
     if closed {
         return view! { <p class="muted">"This ticket is closed. Open a new request for anything further."</p> }.into_any();
@@ -410,6 +507,40 @@ fn ReplyForm(
     let form = reset_on_success(action.value());
     let draft = Draft::for_ticket(&ticket_id);
     let body = NodeRef::<leptos::html::Textarea>::new();
+    // A canned response, filled in for this ticket, goes into the reply box.
+    let fill = Action::new({
+        let ticket_id = ticket_id.clone();
+        move |canned_id: &String| fill_canned(ticket_id.clone(), canned_id.clone())
+    });
+    Effect::new({
+        let draft = draft.clone();
+        move |_| {
+            if let (Some(Ok(text)), Some(el)) = (fill.value().get(), body.get()) {
+                el.set_value(&text);
+                draft.save(&text);
+            }
+        }
+    });
+    let canned_picker = (staff && !canned.is_empty()).then(|| {
+        let choices = canned
+            .into_iter()
+            .map(|c| view! { <option value=c.id.to_string()>{c.title}</option> })
+            .collect_view();
+        view! {
+            <div class="field canned">
+                <label for="canned">"Canned response"</label>
+                <select id="canned" on:change=move |ev| {
+                    let id = event_target_value(&ev);
+                    if !id.is_empty() {
+                        fill.dispatch(id);
+                    }
+                }>
+                    <option value="">"Insert…"</option>
+                    {choices}
+                </select>
+            </div>
+        }
+    });
     // Restore a reply that was being written before a reload...
     Effect::new({
         let draft = draft.clone();
@@ -433,6 +564,7 @@ fn ReplyForm(
             <div class="stack reply-form">
                 <FormAlert error />
                 <input type="hidden" name="ticket_id" value=ticket_id />
+                {canned_picker}
                 <div class="field">
                     <label for="body">{if staff { "Reply or note" } else { "Your reply" }}</label>
                     <textarea
@@ -447,7 +579,7 @@ fn ReplyForm(
                 </div>
                 {staff.then(|| view! {
                     <label class="checkbox">
-                        <input type="checkbox" name="internal" value="on" />
+                        <input type="checkbox" id="internal" name="internal" value="on" />
                         " Internal note (only staff can see it)"
                     </label>
                 })}
@@ -506,7 +638,37 @@ fn RatingForm(
     error: Signal<Option<crate::domain::ApiError>>,
     ticket: Ticket,
 ) -> impl IntoView {
-    let current = ticket.satisfaction.as_ref().map(|s| s.score);
+    view! {
+        <RatingCard satisfaction=ticket.satisfaction.clone()>
+            <ActionForm action>
+                <div class="stack">
+                    <FormAlert error />
+                    <input type="hidden" name="ticket_id" value=ticket.id.to_string() />
+                    <RatingFields satisfaction=ticket.satisfaction.clone() />
+                </div>
+            </ActionForm>
+        </RatingCard>
+    }
+}
+
+/// The rating card around a rating form: heading, and thanks once rated.
+#[component]
+pub(crate) fn RatingCard(satisfaction: Option<Satisfaction>, children: Children) -> impl IntoView {
+    view! {
+        <section class="card rating" aria-labelledby="rating-title">
+            <h2 id="rating-title">"Rate the help you got"</h2>
+            {satisfaction.map(|s| view! {
+                <p role="status" class="alert alert-success">{format!("Thank you! You rated this {} out of 5.", s.score)}</p>
+            })}
+            {children()}
+        </section>
+    }
+}
+
+/// A rating form's score, comment and submit button, showing the current rating.
+#[component]
+pub(crate) fn RatingFields(satisfaction: Option<Satisfaction>) -> impl IntoView {
+    let current = satisfaction.as_ref().map(|s| s.score);
     let scores = (1..=5)
         .rev()
         .map(|n| {
@@ -521,29 +683,17 @@ fn RatingForm(
         })
         .collect_view();
     view! {
-        <section class="card rating" aria-labelledby="rating-title">
-            <h2 id="rating-title">"Rate the help you got"</h2>
-            {ticket.satisfaction.clone().map(|s| view! {
-                <p role="status" class="alert alert-success">{format!("Thank you! You rated this {} out of 5.", s.score)}</p>
-            })}
-            <ActionForm action>
-                <div class="stack">
-                    <FormAlert error />
-                    <input type="hidden" name="ticket_id" value=ticket.id.to_string() />
-                    <div class="field">
-                        <label for="score">"Rating"</label>
-                        <select id="score" name="score">{scores}</select>
-                    </div>
-                    <div class="field">
-                        <label for="comment">"Comment (optional)"</label>
-                        <textarea id="comment" name="comment" rows="3">
-                            {ticket.satisfaction.and_then(|s| s.comment).unwrap_or_default()}
-                        </textarea>
-                    </div>
-                    <button type="submit" class="btn btn-primary">"Send rating"</button>
-                </div>
-            </ActionForm>
-        </section>
+        <div class="field">
+            <label for="score">"Rating"</label>
+            <select id="score" name="score">{scores}</select>
+        </div>
+        <div class="field">
+            <label for="comment">"Comment (optional)"</label>
+            <textarea id="comment" name="comment" rows="3">
+                {satisfaction.and_then(|s| s.comment).unwrap_or_default()}
+            </textarea>
+        </div>
+        <button type="submit" class="btn btn-primary">"Send rating"</button>
     }
 }
 

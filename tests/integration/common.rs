@@ -260,21 +260,30 @@ pub async fn expect_json(res: Response, status: StatusCode) -> Value {
     serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON: {text}"))
 }
 
-/// Runs each listed `async fn(TestApp)` once on SQLite and once on PostgreSQL.
+/// Runs each listed `async fn(TestApp)` once on SQLite and once on PostgreSQL;
+/// with `by_backend:` first, each `async fn(Backend)` that starts its own app.
 #[macro_export]
 macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {$(
+    (@each $name:ident, $run:expr) => {
         mod $name {
             use super::*;
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sqlite() {
-                super::$name(TestApp::start(Backend::Sqlite).await).await
+                ($run)(Backend::Sqlite).await
             }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() {
-                super::$name(TestApp::start(Backend::Postgres).await).await
+                ($run)(Backend::Postgres).await
             }
         }
+    };
+    (by_backend: $($name:ident),* $(,)?) => {$(
+        $crate::on_both_backends!(@each $name, super::$name);
+    )*};
+    ($($name:ident),* $(,)?) => {$(
+        $crate::on_both_backends!(@each $name, |backend| async move {
+            super::$name(TestApp::start(backend).await).await
+        });
     )*};
 }
 

@@ -5,7 +5,10 @@ mod common;
 
 mod attachments;
 mod auth;
+mod desk;
 mod import;
+mod magic_link;
+mod smtp;
 mod tickets;
 mod users;
 mod web;

@@ -24,7 +24,7 @@ on_both_backends!(
 );
 
 impl TestApp {
-    async fn new_ticket(&self, token: &str, subject: &str) -> Value {
+    pub(crate) async fn new_ticket(&self, token: &str, subject: &str) -> Value {
         let body = json!({"subject": subject, "description": "Details of the problem"});
         expect_json(
             self.post_json("/api/v1/tickets", token, body).await,
@@ -241,7 +241,7 @@ async fn every_change_is_audited_with_its_source(app: TestApp) {
         topics,
         [
             "ticket.created",
-            "ticket.updated",
+            "ticket.assigned",
             "ticket.updated",
             "ticket.updated",
             "ticket.updated"

@@ -8,4 +8,4 @@ pub mod session;
 pub mod token;
 
 pub use session::{Caller, Session};
-pub use token::{Claims, JwtKeys};
+pub use token::{Claims, JwtKeys, MagicLinkClaims};

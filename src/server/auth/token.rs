@@ -49,10 +49,43 @@ impl Claims {
     }
 }
 
+/// The audience of magic links. Access tokens carry no audience, and each
+/// kind's validation refuses the other (jsonwebtoken rejects an `aud` that
+/// was not asked for), so neither can stand in for the other.
+pub const MAGIC_LINK_AUDIENCE: &str = "fieldesk:magic-link";
+
+/// A magic link: lets the requester of one ticket follow it without an
+/// account. Bound to that ticket; expires.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MagicLinkClaims {
+    /// The requester's user id.
+    pub sub: Uuid,
+    pub org: Uuid,
+    /// The one ticket this link opens.
+    pub tkt: Uuid,
+    pub aud: String,
+    pub iat: i64,
+    pub exp: i64,
+}
+
+impl MagicLinkClaims {
+    pub fn new(requester: Uuid, org: Uuid, ticket: Uuid, now: i64, ttl: Duration) -> Self {
+        MagicLinkClaims {
+            sub: requester,
+            org,
+            tkt: ticket,
+            aud: MAGIC_LINK_AUDIENCE.to_owned(),
+            iat: now,
+            exp: now + ttl.as_secs() as i64,
+        }
+    }
+}
+
 pub struct JwtKeys {
     encoding: EncodingKey,
     decoding: DecodingKey,
     validation: Validation,
+    magic_link_validation: Validation,
 }
 
 impl JwtKeys {
@@ -60,16 +93,35 @@ impl JwtKeys {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.leeway = 5;
         validation.set_required_spec_claims(&["exp", "sub"]);
+        let mut magic_link_validation = validation.clone();
+        magic_link_validation.set_required_spec_claims(&["exp", "sub", "aud"]);
+        magic_link_validation.set_audience(&[MAGIC_LINK_AUDIENCE]);
         JwtKeys {
             encoding: EncodingKey::from_secret(secret),
             decoding: DecodingKey::from_secret(secret),
             validation,
+            magic_link_validation,
         }
     }
 
     pub fn sign(&self, claims: &Claims) -> String {
+        self.sign_any(claims)
+    }
+
+    pub fn sign_magic_link(&self, claims: &MagicLinkClaims) -> String {
+        self.sign_any(claims)
+    }
+
+    fn sign_any(&self, claims: &impl Serialize) -> String {
         encode(&Header::new(Algorithm::HS256), claims, &self.encoding)
             .expect("HS256 signing with an in-memory key cannot fail")
+    }
+
+    /// The claims of a valid, unexpired magic link signed by us.
+    pub fn verify_magic_link(&self, token: &str) -> Option<MagicLinkClaims> {
+        decode::<MagicLinkClaims>(token, &self.decoding, &self.magic_link_validation)
+            .ok()
+            .map(|data| data.claims)
     }
 
     /// The claims of a valid, unexpired token signed by us.
@@ -134,6 +186,44 @@ mod tests {
         ));
         assert_eq!(ours.verify(&token), None);
         assert_eq!(ours.verify("not.a.jwt"), None);
+    }
+
+    fn magic_link(now: i64, ttl: u64) -> MagicLinkClaims {
+        MagicLinkClaims::new(
+            Uuid::now_v7(),
+            Uuid::now_v7(),
+            Uuid::now_v7(),
+            now,
+            Duration::from_secs(ttl),
+        )
+    }
+
+    #[test]
+    fn magic_link_round_trips_and_expires() {
+        let keys = JwtKeys::new(b"test-secret-test-secret-test-secret");
+        let claims = magic_link(now(), 60);
+        let token = keys.sign_magic_link(&claims);
+        assert_eq!(keys.verify_magic_link(&token), Some(claims));
+        let expired = keys.sign_magic_link(&magic_link(now() - 3600, 60));
+        assert_eq!(keys.verify_magic_link(&expired), None);
+    }
+
+    #[test]
+    fn magic_links_and_access_tokens_are_not_interchangeable() {
+        let keys = JwtKeys::new(b"test-secret-test-secret-test-secret");
+        let link = keys.sign_magic_link(&magic_link(now(), 60));
+        assert_eq!(keys.verify(&link), None);
+        let access = keys.sign(&Claims::new(
+            &user(),
+            Uuid::now_v7(),
+            now(),
+            Duration::from_secs(60),
+        ));
+        assert_eq!(keys.verify_magic_link(&access), None);
+        // Another audience is refused even with every field present.
+        let mut other = magic_link(now(), 60);
+        other.aud = "something-else".into();
+        assert_eq!(keys.verify_magic_link(&keys.sign_magic_link(&other)), None);
     }
 
     #[test]

@@ -5,6 +5,8 @@
 //! fully typed sqlx code without a lowest-common-denominator driver.
 
 pub mod attachments;
+pub mod desk;
+pub mod mail;
 pub mod orgs;
 pub mod sessions;
 pub mod tickets;

@@ -5,12 +5,14 @@
 use super::attachments::{INSERT_ATTACHMENT, NewAttachment};
 use super::{Db, on_db};
 use crate::domain::ticket::{
-    Channel, Comment, Priority, Satisfaction, Ticket, TicketStats, TicketStatus, display_number,
+    Channel, Comment, CustomValues, Priority, Satisfaction, Severity, Ticket, TicketStats,
+    TicketStatus, display_number,
 };
 use crate::engine::import::{ImportedDates, ValidTicket};
 use crate::engine::search;
 use crate::engine::ticket_change::{FieldChange, TicketState, diff};
 use chrono::{DateTime, Utc};
+use sqlx::types::Json;
 use uuid::Uuid;
 
 /// Where a change came from, for the audit trail.
@@ -60,11 +62,17 @@ pub struct TicketRow {
     pub escalation_reason: Option<String>,
     pub merged_into_id: Option<Uuid>,
     pub parent_id: Option<Uuid>,
+    pub severity: Option<String>,
+    pub category_id: Option<Uuid>,
+    pub team_id: Option<Uuid>,
+    pub company_id: Option<Uuid>,
+    pub custom_fields: Json<CustomValues>,
 }
 
 const TICKET_COLUMNS: &str = "id, organization_id, number, subject, description, status, priority, channel, \
      requester_id, assignee_id, tags, first_response_at, resolved_at, closed_at, created_at, updated_at, version, \
-     satisfaction_score, satisfaction_comment, escalated_at, escalation_reason, merged_into_id, parent_id";
+     satisfaction_score, satisfaction_comment, escalated_at, escalation_reason, merged_into_id, parent_id, \
+     severity, category_id, team_id, company_id, custom_fields";
 
 fn split_tags(tags: &str) -> Vec<String> {
     tags.split(',')
@@ -83,13 +91,21 @@ impl TicketRow {
         Priority::parse(&self.priority).unwrap_or(Priority::Medium)
     }
 
+    fn severity(&self) -> Option<Severity> {
+        self.severity.as_deref().and_then(Severity::parse)
+    }
+
     pub fn state(&self) -> TicketState {
         TicketState {
             subject: self.subject.clone(),
             status: self.status(),
             priority: self.priority(),
+            severity: self.severity(),
+            category_id: self.category_id,
+            team_id: self.team_id,
             assignee_id: self.assignee_id,
             tags: split_tags(&self.tags),
+            custom_fields: self.custom_fields.0.clone(),
             first_response_at: self.first_response_at,
             resolved_at: self.resolved_at,
             closed_at: self.closed_at,
@@ -108,8 +124,13 @@ impl TicketRow {
             display_number: display_number(self.number),
             status: self.status(),
             priority: self.priority(),
+            severity: self.severity(),
             channel: Channel::parse(&self.channel).unwrap_or(Channel::Web),
             tags: split_tags(&self.tags),
+            company_id: self.company_id,
+            team_id: self.team_id,
+            category_id: self.category_id,
+            custom_fields: self.custom_fields.0,
             id: self.id,
             number: self.number,
             subject: self.subject,
@@ -141,10 +162,15 @@ pub struct NewTicket<'a> {
     pub subject: &'a str,
     pub description: &'a str,
     pub priority: Priority,
+    pub severity: Option<Severity>,
     pub channel: Channel,
     pub requester_id: Uuid,
+    pub company_id: Option<Uuid>,
     pub assignee_id: Option<Uuid>,
+    pub team_id: Option<Uuid>,
+    pub category_id: Option<Uuid>,
     pub tags: &'a [String],
+    pub custom_fields: &'a CustomValues,
     /// Files sent with the request; their bytes are already stored.
     pub attachments: &'a [NewAttachment],
     /// The ticket this one was split from.
@@ -237,8 +263,10 @@ macro_rules! insert_in_tx {
         .await?;
         let row: TicketRow = sqlx::query_as(&format!(
             "INSERT INTO tickets (id, organization_id, number, subject, description, status, priority, channel, \
-             requester_id, assignee_id, tags, parent_id, external_id, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, 'new', $6, $7, $8, $9, $10, $11, $13, $12, $12) RETURNING {TICKET_COLUMNS}"
+             requester_id, assignee_id, tags, parent_id, external_id, created_at, updated_at, \
+             severity, category_id, team_id, company_id, custom_fields) \
+             VALUES ($1, $2, $3, $4, $5, 'new', $6, $7, $8, $9, $10, $11, $13, $12, $12, $14, $15, $16, $17, $18) \
+             RETURNING {TICKET_COLUMNS}"
         ))
         .bind(id)
         .bind(new.organization_id)
@@ -253,6 +281,11 @@ macro_rules! insert_in_tx {
         .bind(new.parent_id)
         .bind($now)
         .bind(new.external_id)
+        .bind(new.severity.map(Severity::as_str))
+        .bind(new.category_id)
+        .bind(new.team_id)
+        .bind(new.company_id)
+        .bind(Json(new.custom_fields))
         .fetch_one(&mut *$tx)
         .await?;
         audit!($tx, new.organization_id, id, actor, "ticket", None::<String>, Some("created"), $now);
@@ -336,7 +369,7 @@ pub struct Applied {
 const UPDATE_TICKET: &str = "UPDATE tickets SET subject = $1, status = $2, priority = $3, assignee_id = $4, tags = $5, \
      first_response_at = $6, resolved_at = $7, closed_at = $8, updated_at = $9, version = version + 1, \
      satisfaction_score = $13, satisfaction_comment = $14, escalated_at = $15, escalation_reason = $16, \
-     deleted_at = $17, merged_into_id = $18 \
+     deleted_at = $17, merged_into_id = $18, severity = $19, category_id = $20, team_id = $21, custom_fields = $22 \
      WHERE id = $10 AND organization_id = $11 AND version = $12 RETURNING ";
 
 /// Applies `$change` inside `$tx`: returns `Ok(None)` from the enclosing
@@ -365,6 +398,10 @@ macro_rules! apply_in_tx {
             .bind(next.escalation_reason.as_deref())
             .bind(next.deleted_at)
             .bind(next.merged_into_id)
+            .bind(next.severity.map(Severity::as_str))
+            .bind(next.category_id)
+            .bind(next.team_id)
+            .bind(Json(&next.custom_fields))
             .fetch_optional(&mut *$tx)
             .await?;
         let Some(updated) = updated else {
@@ -397,7 +434,7 @@ macro_rules! apply_in_tx {
         };
         insert_attachments!($tx, t.organization_id, t.id, change.attachments, $now);
         for line in change.changes {
-            audit!($tx, t.organization_id, t.id, change.actor, line.field, line.old.as_deref(), line.new.as_deref(), $now);
+            audit!($tx, t.organization_id, t.id, change.actor, &*line.field, line.old.as_deref(), line.new.as_deref(), $now);
         }
         let payload = serde_json::json!({
             "ticket_id": t.id,
@@ -585,10 +622,15 @@ pub async fn import(
                         subject: &t.subject,
                         description: &t.description,
                         priority: t.priority,
+                        severity: None,
                         channel: Channel::Api,
                         requester_id: item.requester_id,
+                        company_id: None,
                         assignee_id: None,
+                        team_id: None,
+                        category_id: None,
                         tags: &[],
+                        custom_fields: &CustomValues::new(),
                         attachments: &[],
                         parent_id: None,
                         external_id: Some(&t.external_id),
@@ -681,6 +723,13 @@ pub enum AssigneeFilter {
     User(Uuid),
 }
 
+/// Which timestamp a list is ordered (and paged) by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortKey {
+    Created,
+    Updated,
+}
+
 /// A queue view: filters, order, and the keyset position to continue from.
 #[derive(Debug, Clone)]
 pub struct ListFilter {
@@ -689,8 +738,15 @@ pub struct ListFilter {
     pub requester_id: Option<Uuid>,
     pub statuses: Vec<TicketStatus>,
     pub priority: Option<Priority>,
+    pub severity: Option<Severity>,
+    pub channel: Option<Channel>,
     pub assignee: AssigneeFilter,
+    pub team_id: Option<Uuid>,
+    pub category_id: Option<Uuid>,
     pub tag: Option<String>,
+    /// Created in [from, to).
+    pub created_from: Option<DateTime<Utc>>,
+    pub created_to: Option<DateTime<Utc>>,
     /// Only tickets escalated to the managers.
     pub escalated: bool,
     /// Full-text search: every word, as a prefix, in the subject, the
@@ -698,8 +754,9 @@ pub struct ListFilter {
     pub text: Option<String>,
     /// Whether internal notes count as matches (staff) or not (customers).
     pub include_internal: bool,
+    pub sort: SortKey,
     pub oldest_first: bool,
-    /// (created_at, id) of the last row already seen.
+    /// (sort timestamp, id) of the last row already seen.
     pub after: Option<(DateTime<Utc>, Uuid)>,
     pub limit: u32,
 }
@@ -768,6 +825,24 @@ pub async fn list(db: &Db, f: &ListFilter) -> Result<Vec<Ticket>, sqlx::Error> {
             if let Some(priority) = f.priority {
                 $qb.push(" AND priority = ").push_bind(priority.as_str());
             }
+            if let Some(severity) = f.severity {
+                $qb.push(" AND severity = ").push_bind(severity.as_str());
+            }
+            if let Some(channel) = f.channel {
+                $qb.push(" AND channel = ").push_bind(channel.as_str());
+            }
+            if let Some(team) = f.team_id {
+                $qb.push(" AND team_id = ").push_bind(team);
+            }
+            if let Some(category) = f.category_id {
+                $qb.push(" AND category_id = ").push_bind(category);
+            }
+            if let Some(from) = f.created_from {
+                $qb.push(" AND created_at >= ").push_bind(from);
+            }
+            if let Some(to) = f.created_to {
+                $qb.push(" AND created_at < ").push_bind(to);
+            }
             match f.assignee {
                 AssigneeFilter::Any => {}
                 AssigneeFilter::Unassigned => {
@@ -784,12 +859,16 @@ pub async fn list(db: &Db, f: &ListFilter) -> Result<Vec<Ticket>, sqlx::Error> {
                 $qb.push(" AND escalated_at IS NOT NULL");
             }
             let (cmp, dir) = if f.oldest_first { (">", "ASC") } else { ("<", "DESC") };
+            let key = match f.sort {
+                SortKey::Created => "created_at",
+                SortKey::Updated => "updated_at",
+            };
             if let Some((at, id)) = f.after {
-                $qb.push(format!(" AND (created_at {cmp} ")).push_bind(at);
-                $qb.push(" OR (created_at = ").push_bind(at);
+                $qb.push(format!(" AND ({key} {cmp} ")).push_bind(at);
+                $qb.push(format!(" OR ({key} = ")).push_bind(at);
                 $qb.push(format!(" AND id {cmp} ")).push_bind(id).push("))");
             }
-            $qb.push(format!(" ORDER BY created_at {dir}, id {dir} LIMIT ")).push_bind(i64::from(f.limit));
+            $qb.push(format!(" ORDER BY {key} {dir}, id {dir} LIMIT ")).push_bind(i64::from(f.limit));
         }};
     }
     let rows: Vec<TicketRow> = match db {

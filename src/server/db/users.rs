@@ -19,7 +19,16 @@ pub struct UserRecord {
     pub active: bool,
 }
 
+/// The password hash of a contact (imported, or named on a ticket by
+/// staff): it matches no password, so they cannot sign in.
+pub const NO_PASSWORD: &str = "!";
+
 impl UserRecord {
+    /// Contacts follow their tickets by magic link instead.
+    pub fn can_sign_in(&self) -> bool {
+        self.password_hash != NO_PASSWORD
+    }
+
     pub fn role(&self) -> Role {
         // The CHECK constraint guarantees a known role.
         self.role.parse().unwrap_or(Role::Customer)

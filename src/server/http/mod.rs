@@ -83,7 +83,9 @@ fn pkg_service(state: &AppState) -> SetResponseHeader<ServeDir, HeaderValue> {
 }
 
 /// Serves until SIGTERM or Ctrl-C, letting in-flight requests finish.
+/// Also starts the mail worker, which lives as long as the process.
 pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> anyhow::Result<()> {
+    crate::server::mail::start(state.clone())?;
     let app = router(state);
     // Pages are streamed in several small writes; with Nagle's algorithm on,
     // a write waits for the client's delayed ACK (~40 ms) on kept-alive

@@ -1,8 +1,10 @@
 //! The REST API under `/api/v1`: thin handlers over the same services the
 //! browser's server functions use.
 
+mod access;
 mod attachments;
 mod auth;
+mod desk;
 mod import;
 mod tickets;
 mod users;
@@ -13,15 +15,17 @@ use crate::server::state::AppState;
 use axum::Router;
 use axum::extract::FromRequest;
 use axum::extract::rejection::JsonRejection;
-use serde::Serialize;
+use serde::{Deserialize, Deserializer, Serialize};
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .merge(auth::router())
+        .merge(access::router())
         .merge(users::router())
         .merge(tickets::router())
         .merge(attachments::router())
         .merge(import::router())
+        .merge(desk::router())
         .fallback(not_found)
 }
 
@@ -32,6 +36,13 @@ async fn not_found() -> AppError {
 /// A path id that does not parse names nothing: 404, like another tenant's id.
 pub fn path_id(raw: &str) -> Result<uuid::Uuid, ApiError> {
     uuid::Uuid::parse_str(raw).map_err(|_| ApiError::not_found())
+}
+
+/// Distinguishes an absent field (leave alone) from `null` (clear it).
+pub fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
 }
 
 /// A page of a list; `next_cursor` continues it (None on the last page).

@@ -1,28 +1,30 @@
 //! `/tickets…`: create, read, list, update, status, assign, comments, history.
 
-use super::{ApiJson, Page, path_id};
+use super::{ApiJson, Page, path_id, present};
 use crate::domain::FieldErrors;
-use crate::domain::ticket::{Comment, HistoryEntry, Priority, Ticket, TicketStats, TicketStatus};
+use crate::domain::desk::AgentRating;
+use crate::domain::ticket::{
+    Comment, CustomValues, HistoryEntry, Priority, Severity, Ticket, TicketStats, TicketStatus,
+};
 use crate::engine::ticket_change::TicketPatch;
 use crate::server::auth::Caller;
-use crate::server::db::tickets::{AssigneeFilter, ListFilter, Source};
+use crate::server::db::tickets::Source;
 use crate::server::error::AppResult;
 use crate::server::state::AppState;
-use crate::server::tickets::{self, CreateTicket, open_statuses};
+use crate::server::ticket_query::{self, ListQuery};
+use crate::server::tickets::{self, AssignRequest, BulkChange, CreateTicket};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use chrono::{DateTime, Utc};
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
 use uuid::Uuid;
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/tickets", post(create).get(list))
         .route("/tickets/stats", get(stats))
+        .route("/tickets/bulk", post(bulk))
         .route(
             "/tickets/{id}",
             get(show).patch(update).put(update).delete(delete),
@@ -35,6 +37,11 @@ pub fn router() -> Router<AppState> {
         .route("/tickets/{id}/comments", get(comments).post(add_comment))
         .route("/tickets/{id}/history", get(history))
         .route("/tickets/{id}/rating", post(rate))
+        .route(
+            "/tickets/{id}/agent-ratings",
+            get(agent_ratings).post(rate_agent),
+        )
+        .route("/tickets/{id}/canned-responses/{canned_id}", get(canned))
 }
 
 #[derive(Deserialize)]
@@ -46,9 +53,15 @@ struct CreateBody {
     priority: Option<String>,
     channel: Option<String>,
     requester_id: Option<Uuid>,
+    requester_email: Option<String>,
     assignee_id: Option<Uuid>,
     #[serde(default)]
     tags: Vec<String>,
+    severity: Option<String>,
+    team_id: Option<Uuid>,
+    category_id: Option<Uuid>,
+    #[serde(default)]
+    custom_fields: CustomValues,
 }
 
 async fn create(
@@ -62,9 +75,14 @@ async fn create(
         priority: body.priority,
         channel: body.channel,
         requester_id: body.requester_id,
+        requester_email: body.requester_email,
         assignee_id: body.assignee_id,
         tags: body.tags,
         attachments: Vec::new(),
+        severity: body.severity,
+        team_id: body.team_id,
+        category_id: body.category_id,
+        custom_fields: body.custom_fields,
     };
     let ticket = tickets::create(&state, &session.claims, input, Source::Api).await?;
     Ok((StatusCode::CREATED, Json(ticket)))
@@ -80,13 +98,6 @@ async fn show(
     ))
 }
 
-/// Distinguishes an absent field (leave alone) from `null` (clear it).
-fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
-    d: D,
-) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(d).map(Some)
-}
-
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct PatchBody {
@@ -96,6 +107,13 @@ struct PatchBody {
     #[serde(default, deserialize_with = "present")]
     assignee_id: Option<Option<Uuid>>,
     tags: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "present")]
+    severity: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    team_id: Option<Option<Uuid>>,
+    #[serde(default, deserialize_with = "present")]
+    category_id: Option<Option<Uuid>>,
+    custom_fields: Option<CustomValues>,
 }
 
 async fn update(
@@ -112,6 +130,12 @@ async fn update(
         priority: errs.parse("priority", body.priority.as_deref(), Priority::parse),
         assignee_id: body.assignee_id,
         tags: body.tags,
+        severity: body
+            .severity
+            .map(|s| errs.parse("severity", s.as_deref(), Severity::parse)),
+        team_id: body.team_id,
+        category_id: body.category_id,
+        custom_fields: body.custom_fields,
     };
     errs.into_result()?;
     Ok(Json(
@@ -146,12 +170,18 @@ async fn set_status(
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct AssignBody {
     #[serde(default, deserialize_with = "present")]
     assignee_id: Option<Option<Uuid>>,
+    #[serde(default, deserialize_with = "present")]
+    team_id: Option<Option<Uuid>>,
+    #[serde(default)]
+    auto: bool,
 }
 
-/// Assigns to an agent (or unassigns with `null`). Staff only.
+/// `{assignee_id}` (null unassigns), `{team_id}`, or `{auto: true}` (with
+/// an optional `team_id`). Staff only.
 async fn assign(
     State(state): State<AppState>,
     Caller(session): Caller,
@@ -159,22 +189,106 @@ async fn assign(
     ApiJson(body): ApiJson<AssignBody>,
 ) -> AppResult<Json<Ticket>> {
     let id = path_id(&id)?;
-    session.require_staff()?;
-    let Some(assignee) = body.assignee_id else {
-        let mut errs = FieldErrors::new();
-        errs.add(
-            "assignee_id",
-            "Name the agent to assign, or null to unassign",
-        );
-        return Err(errs.into_result().unwrap_err().into());
-    };
-    let patch = TicketPatch {
-        assignee_id: Some(assignee),
-        ..Default::default()
+    let request = AssignRequest {
+        assignee_id: body.assignee_id,
+        team_id: body.team_id,
+        auto: body.auto,
     };
     Ok(Json(
-        tickets::update(&state, &session.claims, id, patch, Source::Api).await?,
+        tickets::assign(&state, &session.claims, id, request, Source::Api).await?,
     ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BulkBody {
+    #[serde(default)]
+    ticket_ids: Vec<Uuid>,
+    status: Option<String>,
+    priority: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    assignee_id: Option<Option<Uuid>>,
+    #[serde(default)]
+    add_tags: Vec<String>,
+}
+
+/// `POST /tickets/bulk`: one change to many tickets; each ticket's outcome.
+async fn bulk(
+    State(state): State<AppState>,
+    Caller(session): Caller,
+    ApiJson(body): ApiJson<BulkBody>,
+) -> AppResult<Json<Page<tickets::BulkOutcome>>> {
+    let mut errs = FieldErrors::new();
+    let change = BulkChange {
+        status: errs.parse("status", body.status.as_deref(), TicketStatus::parse),
+        priority: errs.parse("priority", body.priority.as_deref(), Priority::parse),
+        assignee_id: body.assignee_id,
+        add_tags: body.add_tags,
+    };
+    errs.into_result()?;
+    let items = tickets::bulk_update(
+        &state,
+        &session.claims,
+        &body.ticket_ids,
+        change,
+        Source::Api,
+    )
+    .await?;
+    Ok(Json(Page {
+        items,
+        next_cursor: None,
+    }))
+}
+
+#[derive(Deserialize)]
+struct AgentRatingBody {
+    agent_id: Option<Uuid>,
+    #[serde(default)]
+    score: i64,
+    #[serde(default)]
+    comment: String,
+}
+
+/// A manager rates how an agent (default: the assignee) handled the ticket.
+async fn rate_agent(
+    State(state): State<AppState>,
+    Caller(session): Caller,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<AgentRatingBody>,
+) -> AppResult<(StatusCode, Json<AgentRating>)> {
+    let rating = tickets::rate_agent(
+        &state,
+        &session.claims,
+        path_id(&id)?,
+        body.agent_id,
+        body.score,
+        &body.comment,
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(rating)))
+}
+
+async fn agent_ratings(
+    State(state): State<AppState>,
+    Caller(session): Caller,
+    Path(id): Path<String>,
+) -> AppResult<Json<Page<AgentRating>>> {
+    let items = tickets::agent_ratings(&state, &session.claims, path_id(&id)?).await?;
+    Ok(Json(Page {
+        items,
+        next_cursor: None,
+    }))
+}
+
+/// A canned response filled in for this ticket: `{"body": "..."}`.
+async fn canned(
+    State(state): State<AppState>,
+    Caller(session): Caller,
+    Path((id, canned_id)): Path<(String, String)>,
+) -> AppResult<Json<serde_json::Value>> {
+    let body = tickets::render_canned(&state, &session.claims, path_id(&canned_id)?, path_id(&id)?)
+        .await?;
+    Ok(Json(serde_json::json!({ "body": body })))
 }
 
 #[derive(Deserialize)]
@@ -348,128 +462,15 @@ async fn history(
     }))
 }
 
-#[derive(Deserialize)]
-struct ListQuery {
-    status: Option<String>,
-    priority: Option<String>,
-    assignee: Option<String>,
-    tag: Option<String>,
-    escalated: Option<String>,
-    q: Option<String>,
-    sort: Option<String>,
-    limit: Option<String>,
-    cursor: Option<String>,
-}
-
-const DEFAULT_PAGE: u32 = 25;
-const MAX_PAGE: u32 = 100;
-
-fn encode_cursor(ticket: &Ticket) -> String {
-    URL_SAFE_NO_PAD.encode(format!("{}|{}", ticket.created_at.to_rfc3339(), ticket.id))
-}
-
-fn decode_cursor(raw: &str) -> Option<(DateTime<Utc>, Uuid)> {
-    let text = String::from_utf8(URL_SAFE_NO_PAD.decode(raw).ok()?).ok()?;
-    let (at, id) = text.split_once('|')?;
-    Some((
-        DateTime::parse_from_rfc3339(at).ok()?.with_timezone(&Utc),
-        Uuid::parse_str(id).ok()?,
-    ))
-}
-
-/// `GET /tickets?status=open,pending&priority=&assignee=me|none|<id>&tag=&q=&sort=-created_at&limit=&cursor=`
+/// `GET /tickets?…` (see `ticket_query::ListQuery` for every filter).
 async fn list(
     State(state): State<AppState>,
     Caller(session): Caller,
     Query(query): Query<ListQuery>,
 ) -> AppResult<Json<Page<Ticket>>> {
-    let mut errs = FieldErrors::new();
-    let statuses = match query.status.as_deref() {
-        None | Some("") => open_statuses(),
-        Some("all") => Vec::new(),
-        Some(list) => list
-            .split(',')
-            .filter_map(|s| errs.parse("status", Some(s), TicketStatus::parse))
-            .collect(),
-    };
-    let priority = errs.parse("priority", query.priority.as_deref(), Priority::parse);
-    let assignee = match query.assignee.as_deref() {
-        None | Some("") | Some("any") => AssigneeFilter::Any,
-        Some("me") => AssigneeFilter::User(session.claims.sub),
-        Some("none") => AssigneeFilter::Unassigned,
-        Some(id) => match Uuid::parse_str(id) {
-            Ok(id) => AssigneeFilter::User(id),
-            Err(_) => {
-                errs.add("assignee", "Use me, none, or a user id");
-                AssigneeFilter::Any
-            }
-        },
-    };
-    let oldest_first = match query.sort.as_deref() {
-        None | Some("") | Some("-created_at") => false,
-        Some("created_at") => true,
-        Some(_) => {
-            errs.add("sort", "Sort by created_at or -created_at");
-            false
-        }
-    };
-    let limit = match query.limit.as_deref() {
-        None | Some("") => DEFAULT_PAGE,
-        Some(l) => match l.parse::<u32>() {
-            Ok(n) if (1..=MAX_PAGE).contains(&n) => n,
-            _ => {
-                errs.add("limit", format!("Use a number from 1 to {MAX_PAGE}"));
-                DEFAULT_PAGE
-            }
-        },
-    };
-    let escalated = match query.escalated.as_deref() {
-        None | Some("") | Some("false") => false,
-        Some("true") => true,
-        Some(_) => {
-            errs.add("escalated", "Use true or false");
-            false
-        }
-    };
-    let after = match query.cursor.as_deref().filter(|c| !c.is_empty()) {
-        None => None,
-        Some(raw) => {
-            let decoded = decode_cursor(raw);
-            errs.check(
-                decoded.is_some(),
-                "cursor",
-                "This cursor is not valid; start from the first page",
-            );
-            decoded
-        }
-    };
-    errs.into_result()?;
-    let filter = ListFilter {
-        organization_id: session.claims.org,
-        requester_id: None,
-        statuses,
-        priority,
-        assignee,
-        tag: query
-            .tag
-            .map(|t| t.trim().to_lowercase())
-            .filter(|t| !t.is_empty()),
-        escalated,
-        text: query
-            .q
-            .map(|q| q.trim().to_owned())
-            .filter(|q| !q.is_empty()),
-        include_internal: false, // set by the service from the caller's role
-        oldest_first,
-        after,
-        limit: limit + 1,
-    };
-    let mut items = tickets::list(&state, &session.claims, filter).await?;
-    let next_cursor = if items.len() > limit as usize {
-        items.truncate(limit as usize);
-        items.last().map(encode_cursor)
-    } else {
-        None
-    };
+    let (filter, limit) = ticket_query::parse(&query, &session.claims)?;
+    let sort = filter.sort;
+    let items = tickets::list(&state, &session.claims, filter).await?;
+    let (items, next_cursor) = ticket_query::paginate(items, limit, sort);
     Ok(Json(Page { items, next_cursor }))
 }

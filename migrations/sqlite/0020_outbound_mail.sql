@@ -1,0 +1,27 @@
+-- Outbound mail is written to the database before anything tries to send
+-- it (in the transaction of whatever caused it); the mail worker sends due
+-- rows and retries with backoff, so a mail server that is down loses nothing.
+CREATE TABLE outbound_mail (
+    id               BLOB PRIMARY KEY NOT NULL,
+    organization_id  BLOB NOT NULL REFERENCES organizations(id),
+    to_address       TEXT NOT NULL,
+    subject          TEXT NOT NULL,
+    body_text        TEXT NOT NULL,
+    status           TEXT NOT NULL CHECK (status IN ('pending','sent','failed')),
+    attempts         INTEGER NOT NULL DEFAULT 0,
+    last_error       TEXT,
+    next_attempt_at  TEXT NOT NULL,
+    created_at       TEXT NOT NULL,
+    sent_at          TEXT
+);
+CREATE INDEX outbound_mail_due ON outbound_mail (status, next_attempt_at);
+
+-- Outbox events a subscriber has dealt with; each subscriber keeps its own.
+CREATE TABLE outbox_handled (
+    subscriber        TEXT NOT NULL,
+    event_id          BLOB NOT NULL REFERENCES outbox(id),
+    event_created_at  TEXT NOT NULL,
+    PRIMARY KEY (subscriber, event_id)
+);
+CREATE INDEX outbox_handled_latest ON outbox_handled (subscriber, event_created_at);
+CREATE INDEX outbox_topic_time ON outbox (topic, created_at);

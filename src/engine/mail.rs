@@ -1,0 +1,189 @@
+//! Outbound mail rules: when a failed delivery is tried again, and what the
+//! magic-link mails say. The worker and the services do the I/O.
+
+use chrono::{DateTime, TimeDelta, Utc};
+
+/// How long a worker holds a mail it is sending before another may try it
+/// (a worker that dies mid-send leaves the mail to be retried, never lost).
+pub const SEND_LEASE: TimeDelta = TimeDelta::minutes(5);
+
+/// The longest wait between two attempts.
+const MAX_BACKOFF_SECS: i64 = 30 * 60;
+
+/// After `attempts` failed deliveries, when to try again: 2, 4, 8 … seconds,
+/// at most half an hour apart. A mail is retried until it is sent or the
+/// server refuses it for good.
+pub fn next_attempt(attempts: i64, now: DateTime<Utc>) -> DateTime<Utc> {
+    let exponent = attempts.clamp(1, 20) as u32;
+    let secs = 2_i64.saturating_pow(exponent).min(MAX_BACKOFF_SECS);
+    now + TimeDelta::seconds(secs)
+}
+
+/// A ticket and the link that opens it.
+pub struct TicketLink<'a> {
+    pub number: &'a str,
+    pub subject: &'a str,
+    pub url: &'a str,
+}
+
+/// Subject and plain-text body of a mail.
+#[derive(Debug, PartialEq, Eq)]
+pub struct MailText {
+    pub subject: String,
+    pub body: String,
+}
+
+/// "7 days", "12 hours", "1 hour": how long a link works, as people say it.
+fn lifetime(ttl_secs: u64) -> String {
+    let (count, unit) = match ttl_secs {
+        s if s >= 86_400 && s % 86_400 == 0 => (s / 86_400, "day"),
+        s if s >= 3_600 => (s.div_ceil(3_600), "hour"),
+        s => (s.div_ceil(60).max(1), "minute"),
+    };
+    let plural = if count == 1 { "" } else { "s" };
+    format!("{count} {unit}{plural}")
+}
+
+fn request_again(portal: &str) -> String {
+    format!("When it has expired, ask for a new one at {portal}/access")
+}
+
+/// To the requester of a ticket someone opened on their behalf.
+pub fn new_ticket_mail(
+    org_name: &str,
+    ticket: &TicketLink,
+    ttl_secs: u64,
+    portal: &str,
+) -> MailText {
+    MailText {
+        subject: format!("[{}] {}", ticket.number, ticket.subject),
+        body: format!(
+            "Hello,\n\n{org_name} has opened request {} for you: \"{}\".\n\n\
+             Follow it and reply here, no account needed:\n{}\n\n\
+             This link is personal and works for {}. {}\n",
+            ticket.number,
+            ticket.subject,
+            ticket.url,
+            lifetime(ttl_secs),
+            request_again(portal),
+        ),
+    }
+}
+
+/// The answer to "email me a link to my requests": one link per ticket.
+pub fn requested_links_mail(
+    org_name: &str,
+    tickets: &[TicketLink],
+    ttl_secs: u64,
+    portal: &str,
+) -> MailText {
+    let subject = format!("Your requests with {org_name}");
+    if tickets.is_empty() {
+        return MailText {
+            subject,
+            body: format!(
+                "Hello,\n\nYou asked for links to your requests with {org_name}, \
+                 but none of them is open at the moment.\n"
+            ),
+        };
+    }
+    let list: String = tickets
+        .iter()
+        .map(|t| format!("{} {}\n{}\n\n", t.number, t.subject, t.url))
+        .collect();
+    MailText {
+        subject,
+        body: format!(
+            "Hello,\n\nHere are your open requests with {org_name}. \
+             Each link opens one request, no account needed:\n\n{list}\
+             These links are personal and work for {}. {}\n",
+            lifetime(ttl_secs),
+            request_again(portal),
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn retries_back_off_exponentially_up_to_half_an_hour() {
+        let now = Utc::now();
+        let wait = |attempts| (next_attempt(attempts, now) - now).num_seconds();
+        assert_eq!(wait(1), 2);
+        assert_eq!(wait(2), 4);
+        assert_eq!(wait(5), 32);
+        assert_eq!(wait(11), 1800);
+        assert_eq!(wait(1_000), 1800);
+        assert_eq!(wait(0), 2, "a first failure still waits");
+    }
+
+    proptest! {
+        #[test]
+        fn backoff_never_shrinks_and_stays_bounded(a in 0i64..10_000) {
+            let now = Utc::now();
+            let this = next_attempt(a, now);
+            prop_assert!(this <= next_attempt(a + 1, now));
+            prop_assert!(this > now && this <= now + TimeDelta::seconds(MAX_BACKOFF_SECS));
+        }
+    }
+
+    #[test]
+    fn lifetimes_read_naturally() {
+        assert_eq!(lifetime(7 * 86_400), "7 days");
+        assert_eq!(lifetime(86_400), "1 day");
+        assert_eq!(lifetime(90_000), "25 hours");
+        assert_eq!(lifetime(3_600), "1 hour");
+        assert_eq!(lifetime(90), "2 minutes");
+        assert_eq!(lifetime(0), "1 minute");
+    }
+
+    fn link<'a>(number: &'a str, url: &'a str) -> TicketLink<'a> {
+        TicketLink {
+            number,
+            subject: "Printer on fire",
+            url,
+        }
+    }
+
+    #[test]
+    fn new_ticket_mail_carries_the_link() {
+        let mail = new_ticket_mail(
+            "Acme",
+            &link("TCK-000007", "http://h/access/tok"),
+            604_800,
+            "http://h",
+        );
+        assert_eq!(mail.subject, "[TCK-000007] Printer on fire");
+        assert!(mail.body.contains("\nhttp://h/access/tok\n"));
+        assert!(mail.body.contains("works for 7 days"));
+        assert!(mail.body.contains("http://h/access\n"));
+    }
+
+    #[test]
+    fn requested_links_list_every_ticket_or_say_there_is_none() {
+        let mail = requested_links_mail(
+            "Acme",
+            &[
+                link("TCK-000001", "http://h/access/a"),
+                link("TCK-000002", "http://h/access/b"),
+            ],
+            3_600,
+            "http://h",
+        );
+        assert_eq!(mail.subject, "Your requests with Acme");
+        assert!(
+            mail.body
+                .contains("TCK-000001 Printer on fire\nhttp://h/access/a\n")
+        );
+        assert!(
+            mail.body
+                .contains("TCK-000002 Printer on fire\nhttp://h/access/b\n")
+        );
+        let none = requested_links_mail("Acme", &[], 3_600, "http://h");
+        assert!(none.body.contains("none of them is open"));
+        assert!(!none.body.contains("/access"));
+    }
+}

@@ -1,0 +1,537 @@
+//! How an organization's desk is set up: teams and their members, skills,
+//! categories, custom ticket fields, companies, canned responses, saved
+//! views, and managers' ratings of agents. Every query is scoped by
+//! organization.
+
+use super::{Db, on_db};
+use crate::domain::desk::{
+    AgentRating, AgentSkill, AssignmentStrategy, CannedResponse, Category, Company, CustomField,
+    FieldKind, SavedView, Skill, Team,
+};
+use crate::engine::assignment::Candidate;
+use chrono::{DateTime, Utc};
+use sqlx::types::Json;
+use uuid::Uuid;
+
+#[derive(sqlx::FromRow)]
+struct TeamRow {
+    id: Uuid,
+    name: String,
+    assignment: String,
+    created_at: DateTime<Utc>,
+    last_assignee_id: Option<Uuid>,
+}
+
+/// A team with its members, and the member who got its last ticket.
+pub struct TeamRecord {
+    pub team: Team,
+    pub last_assignee_id: Option<Uuid>,
+}
+
+pub async fn teams(db: &Db, org: Uuid) -> Result<Vec<Team>, sqlx::Error> {
+    let (rows, members): (Vec<TeamRow>, Vec<(Uuid, Uuid)>) = on_db!(db, pool => {
+        let rows = sqlx::query_as(
+            "SELECT id, name, assignment, created_at, last_assignee_id FROM teams WHERE organization_id = $1 ORDER BY lower(name)",
+        )
+        .bind(org)
+        .fetch_all(pool)
+        .await?;
+        let members = sqlx::query_as(
+            "SELECT m.team_id, m.user_id FROM team_members m JOIN users u ON u.id = m.user_id \
+             WHERE m.organization_id = $1 ORDER BY lower(u.name), u.id",
+        )
+        .bind(org)
+        .fetch_all(pool)
+        .await?;
+        (rows, members)
+    });
+    Ok(rows
+        .into_iter()
+        .map(|row| into_team(row, &members))
+        .collect())
+}
+
+fn into_team(row: TeamRow, members: &[(Uuid, Uuid)]) -> Team {
+    Team {
+        member_ids: members
+            .iter()
+            .filter(|(team, _)| *team == row.id)
+            .map(|(_, user)| *user)
+            .collect(),
+        assignment: AssignmentStrategy::parse(&row.assignment)
+            .unwrap_or(AssignmentStrategy::RoundRobin),
+        id: row.id,
+        name: row.name,
+        created_at: row.created_at,
+    }
+}
+
+pub async fn find_team(db: &Db, org: Uuid, id: Uuid) -> Result<Option<TeamRecord>, sqlx::Error> {
+    let found: Option<TeamRow> = on_db!(db, pool => sqlx::query_as(
+        "SELECT id, name, assignment, created_at, last_assignee_id FROM teams WHERE id = $1 AND organization_id = $2",
+    )
+    .bind(id)
+    .bind(org)
+    .fetch_optional(pool)
+    .await)?;
+    let Some(row) = found else {
+        return Ok(None);
+    };
+    let members: Vec<(Uuid, Uuid)> = on_db!(db, pool => sqlx::query_as(
+        "SELECT m.team_id, m.user_id FROM team_members m JOIN users u ON u.id = m.user_id \
+         WHERE m.team_id = $1 ORDER BY lower(u.name), u.id",
+    )
+    .bind(id)
+    .fetch_all(pool)
+    .await)?;
+    let last_assignee_id = row.last_assignee_id;
+    Ok(Some(TeamRecord {
+        team: into_team(row, &members),
+        last_assignee_id,
+    }))
+}
+
+/// What a team is saved as; `members` replaces the whole membership.
+pub struct TeamChanges<'a> {
+    pub name: Option<&'a str>,
+    pub assignment: Option<AssignmentStrategy>,
+    pub members: Option<&'a [Uuid]>,
+}
+
+/// Creates (`create`) or changes team `id`, with its members, atomically.
+/// False if there is no such team to change.
+pub async fn save_team(
+    db: &Db,
+    org: Uuid,
+    id: Uuid,
+    create: bool,
+    changes: &TeamChanges<'_>,
+) -> Result<bool, sqlx::Error> {
+    let now = Utc::now();
+    on_db!(db, pool => {
+        let mut tx = pool.begin().await?;
+        let written = if create {
+            sqlx::query("INSERT INTO teams (id, organization_id, name, assignment, created_at) VALUES ($1, $2, $3, $4, $5)")
+                .bind(id)
+                .bind(org)
+                .bind(changes.name.unwrap_or_default())
+                .bind(changes.assignment.unwrap_or(AssignmentStrategy::RoundRobin).as_str())
+                .bind(now)
+                .execute(&mut *tx)
+                .await?
+        } else {
+            sqlx::query("UPDATE teams SET name = COALESCE($1, name), assignment = COALESCE($2, assignment) WHERE id = $3 AND organization_id = $4")
+                .bind(changes.name)
+                .bind(changes.assignment.map(AssignmentStrategy::as_str))
+                .bind(id)
+                .bind(org)
+                .execute(&mut *tx)
+                .await?
+        };
+        if written.rows_affected() == 0 {
+            return Ok(false);
+        }
+        if let Some(members) = changes.members {
+            sqlx::query("DELETE FROM team_members WHERE team_id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            for user in members {
+                sqlx::query("INSERT INTO team_members (team_id, user_id, organization_id) VALUES ($1, $2, $3)")
+                    .bind(id)
+                    .bind(user)
+                    .bind(org)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(true)
+    })
+}
+
+/// Remembers who got the team's last ticket (round-robin's turn).
+pub async fn set_last_assignee(db: &Db, team: Uuid, user: Uuid) -> Result<(), sqlx::Error> {
+    on_db!(db, pool => sqlx::query("UPDATE teams SET last_assignee_id = $1 WHERE id = $2")
+        .bind(user)
+        .bind(team)
+        .execute(pool)
+        .await
+        .map(|_| ()))
+}
+
+/// The active agents of a team in turn order, with their open workload and
+/// their proficiency in `skill`.
+pub async fn candidates(
+    db: &Db,
+    org: Uuid,
+    team: Uuid,
+    skill: Option<Uuid>,
+) -> Result<Vec<Candidate>, sqlx::Error> {
+    let rows: Vec<(Uuid, i64, Option<i32>)> = on_db!(db, pool => sqlx::query_as(
+        "SELECT u.id, \
+           (SELECT COUNT(*) FROM tickets t WHERE t.organization_id = $1 AND t.assignee_id = u.id \
+              AND t.deleted_at IS NULL AND t.status IN ('new', 'open', 'pending', 'on_hold')), \
+           (SELECT s.proficiency FROM agent_skills s WHERE s.user_id = u.id AND s.skill_id = $3) \
+         FROM team_members m JOIN users u ON u.id = m.user_id \
+         WHERE m.team_id = $2 AND m.organization_id = $1 AND u.active \
+           AND u.role IN ('agent', 'manager', 'admin') \
+         ORDER BY lower(u.name), u.id",
+    )
+    .bind(org)
+    .bind(team)
+    .bind(skill)
+    .fetch_all(pool)
+    .await)?;
+    Ok(rows
+        .into_iter()
+        .map(|(user_id, open_tickets, proficiency)| Candidate {
+            user_id,
+            open_tickets,
+            proficiency,
+        })
+        .collect())
+}
+
+/// Lists the rows of a simple named setup table, by name.
+macro_rules! list_named {
+    ($db:expr, $org:expr, $sql:expr) => {
+        on_db!($db, pool => sqlx::query_as($sql).bind($org).fetch_all(pool).await)
+    };
+}
+
+pub async fn skills(db: &Db, org: Uuid) -> Result<Vec<Skill>, sqlx::Error> {
+    list_named!(
+        db,
+        org,
+        "SELECT id, name FROM skills WHERE organization_id = $1 ORDER BY lower(name)"
+    )
+}
+
+pub async fn insert_skill(db: &Db, org: Uuid, skill: &Skill) -> Result<(), sqlx::Error> {
+    on_db!(db, pool => sqlx::query("INSERT INTO skills (id, organization_id, name) VALUES ($1, $2, $3)")
+        .bind(skill.id)
+        .bind(org)
+        .bind(&skill.name)
+        .execute(pool)
+        .await
+        .map(|_| ()))
+}
+
+pub async fn agent_skills(db: &Db, org: Uuid, user: Uuid) -> Result<Vec<AgentSkill>, sqlx::Error> {
+    on_db!(db, pool => sqlx::query_as(
+        "SELECT skill_id, proficiency FROM agent_skills WHERE user_id = $1 AND organization_id = $2 ORDER BY skill_id",
+    )
+    .bind(user)
+    .bind(org)
+    .fetch_all(pool)
+    .await)
+}
+
+/// Replaces an agent's skills.
+pub async fn set_agent_skills(
+    db: &Db,
+    org: Uuid,
+    user: Uuid,
+    skills: &[AgentSkill],
+) -> Result<(), sqlx::Error> {
+    on_db!(db, pool => {
+        let mut tx = pool.begin().await?;
+        sqlx::query("DELETE FROM agent_skills WHERE user_id = $1 AND organization_id = $2")
+            .bind(user)
+            .bind(org)
+            .execute(&mut *tx)
+            .await?;
+        for s in skills {
+            sqlx::query("INSERT INTO agent_skills (user_id, skill_id, organization_id, proficiency) VALUES ($1, $2, $3, $4)")
+                .bind(user)
+                .bind(s.skill_id)
+                .bind(org)
+                .bind(s.proficiency)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await
+    })
+}
+
+pub async fn categories(db: &Db, org: Uuid) -> Result<Vec<Category>, sqlx::Error> {
+    list_named!(
+        db,
+        org,
+        "SELECT id, name, team_id, skill_id FROM categories WHERE organization_id = $1 ORDER BY lower(name)"
+    )
+}
+
+pub async fn find_category(db: &Db, org: Uuid, id: Uuid) -> Result<Option<Category>, sqlx::Error> {
+    on_db!(db, pool => sqlx::query_as(
+        "SELECT id, name, team_id, skill_id FROM categories WHERE id = $1 AND organization_id = $2",
+    )
+    .bind(id)
+    .bind(org)
+    .fetch_optional(pool)
+    .await)
+}
+
+/// Inserts a category, or replaces the one with its id.
+pub async fn save_category(db: &Db, org: Uuid, c: &Category) -> Result<(), sqlx::Error> {
+    on_db!(db, pool => sqlx::query(
+        "INSERT INTO categories (id, organization_id, name, team_id, skill_id, created_at) VALUES ($1, $2, $3, $4, $5, $6) \
+         ON CONFLICT (id) DO UPDATE SET name = excluded.name, team_id = excluded.team_id, skill_id = excluded.skill_id \
+         WHERE categories.organization_id = excluded.organization_id",
+    )
+    .bind(c.id)
+    .bind(org)
+    .bind(&c.name)
+    .bind(c.team_id)
+    .bind(c.skill_id)
+    .bind(Utc::now())
+    .execute(pool)
+    .await
+    .map(|_| ()))
+}
+
+#[derive(sqlx::FromRow)]
+struct FieldRow {
+    id: Uuid,
+    key: String,
+    label: String,
+    kind: String,
+    options: Json<Vec<String>>,
+    required: bool,
+    customer_visible: bool,
+    position: i32,
+}
+
+pub async fn custom_fields(db: &Db, org: Uuid) -> Result<Vec<CustomField>, sqlx::Error> {
+    let rows: Vec<FieldRow> = list_named!(
+        db,
+        org,
+        "SELECT id, key, label, kind, options, required, customer_visible, position \
+         FROM custom_fields WHERE organization_id = $1 ORDER BY position, created_at"
+    )?;
+    Ok(rows
+        .into_iter()
+        .map(|r| CustomField {
+            id: r.id,
+            key: r.key,
+            label: r.label,
+            kind: FieldKind::parse(&r.kind).unwrap_or(FieldKind::Text),
+            options: r.options.0,
+            required: r.required,
+            customer_visible: r.customer_visible,
+            position: r.position,
+        })
+        .collect())
+}
+
+/// Inserts a custom field, or replaces the one with its id (the service
+/// keeps its key and kind: tickets hold values under them).
+pub async fn save_custom_field(db: &Db, org: Uuid, f: &CustomField) -> Result<(), sqlx::Error> {
+    on_db!(db, pool => sqlx::query(
+        "INSERT INTO custom_fields (id, organization_id, key, kind, label, options, required, customer_visible, position, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+         ON CONFLICT (id) DO UPDATE SET label = excluded.label, options = excluded.options, required = excluded.required, \
+         customer_visible = excluded.customer_visible, position = excluded.position \
+         WHERE custom_fields.organization_id = excluded.organization_id",
+    )
+    .bind(f.id)
+    .bind(org)
+    .bind(&f.key)
+    .bind(f.kind.as_str())
+    .bind(&f.label)
+    .bind(Json(&f.options))
+    .bind(f.required)
+    .bind(f.customer_visible)
+    .bind(f.position)
+    .bind(Utc::now())
+    .execute(pool)
+    .await
+    .map(|_| ()))
+}
+
+pub async fn companies(db: &Db, org: Uuid) -> Result<Vec<Company>, sqlx::Error> {
+    list_named!(
+        db,
+        org,
+        "SELECT id, name FROM companies WHERE organization_id = $1 ORDER BY lower(name)"
+    )
+}
+
+pub async fn insert_company(db: &Db, org: Uuid, company: &Company) -> Result<(), sqlx::Error> {
+    on_db!(db, pool => sqlx::query("INSERT INTO companies (id, organization_id, name, created_at) VALUES ($1, $2, $3, $4)")
+        .bind(company.id)
+        .bind(org)
+        .bind(&company.name)
+        .bind(Utc::now())
+        .execute(pool)
+        .await
+        .map(|_| ()))
+}
+
+/// Puts a user in a company (or none). False if `org` has no such user.
+pub async fn set_user_company(
+    db: &Db,
+    org: Uuid,
+    user: Uuid,
+    company: Option<Uuid>,
+) -> Result<bool, sqlx::Error> {
+    on_db!(db, pool => sqlx::query("UPDATE users SET company_id = $1 WHERE id = $2 AND organization_id = $3")
+        .bind(company)
+        .bind(user)
+        .bind(org)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected() == 1))
+}
+
+/// The company a user belongs to, if any.
+pub async fn user_company(db: &Db, org: Uuid, user: Uuid) -> Result<Option<Uuid>, sqlx::Error> {
+    let row: Option<(Option<Uuid>,)> = on_db!(db, pool => sqlx::query_as(
+        "SELECT company_id FROM users WHERE id = $1 AND organization_id = $2",
+    )
+    .bind(user)
+    .bind(org)
+    .fetch_optional(pool)
+    .await)?;
+    Ok(row.and_then(|(c,)| c))
+}
+
+pub async fn canned_responses(db: &Db, org: Uuid) -> Result<Vec<CannedResponse>, sqlx::Error> {
+    list_named!(
+        db,
+        org,
+        "SELECT id, title, body FROM canned_responses WHERE organization_id = $1 ORDER BY lower(title)"
+    )
+}
+
+pub async fn find_canned_response(
+    db: &Db,
+    org: Uuid,
+    id: Uuid,
+) -> Result<Option<CannedResponse>, sqlx::Error> {
+    on_db!(db, pool => sqlx::query_as(
+        "SELECT id, title, body FROM canned_responses WHERE id = $1 AND organization_id = $2",
+    )
+    .bind(id)
+    .bind(org)
+    .fetch_optional(pool)
+    .await)
+}
+
+/// Inserts a canned response, or replaces the one with its id.
+pub async fn save_canned_response(
+    db: &Db,
+    org: Uuid,
+    c: &CannedResponse,
+) -> Result<(), sqlx::Error> {
+    on_db!(db, pool => sqlx::query(
+        "INSERT INTO canned_responses (id, organization_id, title, body, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5) \
+         ON CONFLICT (id) DO UPDATE SET title = excluded.title, body = excluded.body, updated_at = excluded.updated_at \
+         WHERE canned_responses.organization_id = excluded.organization_id",
+    )
+    .bind(c.id)
+    .bind(org)
+    .bind(&c.title)
+    .bind(&c.body)
+    .bind(Utc::now())
+    .execute(pool)
+    .await
+    .map(|_| ()))
+}
+
+pub async fn delete_canned_response(db: &Db, org: Uuid, id: Uuid) -> Result<bool, sqlx::Error> {
+    on_db!(db, pool => sqlx::query("DELETE FROM canned_responses WHERE id = $1 AND organization_id = $2")
+        .bind(id)
+        .bind(org)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected() == 1))
+}
+
+/// A person's saved views.
+pub async fn saved_views(db: &Db, org: Uuid, owner: Uuid) -> Result<Vec<SavedView>, sqlx::Error> {
+    on_db!(db, pool => sqlx::query_as(
+        "SELECT id, name, query FROM saved_views WHERE organization_id = $1 AND owner_id = $2 ORDER BY lower(name), id",
+    )
+    .bind(org)
+    .bind(owner)
+    .fetch_all(pool)
+    .await)
+}
+
+pub async fn insert_saved_view(
+    db: &Db,
+    org: Uuid,
+    owner: Uuid,
+    view: &SavedView,
+) -> Result<(), sqlx::Error> {
+    on_db!(db, pool => sqlx::query(
+        "INSERT INTO saved_views (id, organization_id, owner_id, name, query, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(view.id)
+    .bind(org)
+    .bind(owner)
+    .bind(&view.name)
+    .bind(&view.query)
+    .bind(Utc::now())
+    .execute(pool)
+    .await
+    .map(|_| ()))
+}
+
+/// Deletes one of `owner`'s views. False if they have no such view.
+pub async fn delete_saved_view(
+    db: &Db,
+    org: Uuid,
+    owner: Uuid,
+    id: Uuid,
+) -> Result<bool, sqlx::Error> {
+    on_db!(db, pool => sqlx::query("DELETE FROM saved_views WHERE id = $1 AND organization_id = $2 AND owner_id = $3")
+        .bind(id)
+        .bind(org)
+        .bind(owner)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected() == 1))
+}
+
+/// Records (or replaces) a manager's rating of an agent on a ticket.
+pub async fn upsert_agent_rating(
+    db: &Db,
+    org: Uuid,
+    rating: &AgentRating,
+) -> Result<(), sqlx::Error> {
+    on_db!(db, pool => sqlx::query(
+        "INSERT INTO agent_ratings (id, organization_id, ticket_id, agent_id, rated_by, score, comment, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+         ON CONFLICT (ticket_id, agent_id) DO UPDATE SET rated_by = excluded.rated_by, \
+         score = excluded.score, comment = excluded.comment, created_at = excluded.created_at",
+    )
+    .bind(Uuid::now_v7())
+    .bind(org)
+    .bind(rating.ticket_id)
+    .bind(rating.agent_id)
+    .bind(rating.rated_by)
+    .bind(rating.score)
+    .bind(rating.comment.as_deref())
+    .bind(rating.created_at)
+    .execute(pool)
+    .await
+    .map(|_| ()))
+}
+
+pub async fn agent_ratings(
+    db: &Db,
+    org: Uuid,
+    ticket: Uuid,
+) -> Result<Vec<AgentRating>, sqlx::Error> {
+    on_db!(db, pool => sqlx::query_as(
+        "SELECT ticket_id, agent_id, rated_by, score, comment, created_at FROM agent_ratings \
+         WHERE organization_id = $1 AND ticket_id = $2 ORDER BY created_at",
+    )
+    .bind(org)
+    .bind(ticket)
+    .fetch_all(pool)
+    .await)
+}

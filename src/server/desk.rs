@@ -1,0 +1,502 @@
+//! The desk setup service: teams, skills, categories, custom fields,
+//! companies and canned responses (administrators change them, staff read
+//! them), and each person's saved views. Handlers are thin shells over this.
+
+use crate::domain::desk::{
+    AgentSkill, AssignmentStrategy, CannedResponse, Category, Company, CustomField, FieldKind,
+    MAX_CANNED_BODY_LEN, SavedView, Skill, Team, check_field_key, check_field_options, check_name,
+};
+use crate::domain::{ApiError, ErrorKind, FieldErrors, Role};
+use crate::engine::placeholders;
+use crate::server::auth::Claims;
+use crate::server::db::desk::{self, TeamChanges};
+use crate::server::db::users;
+use crate::server::error::{AppError, AppResult, is_unique_violation};
+use crate::server::state::AppState;
+use crate::server::ticket_query;
+use uuid::Uuid;
+
+fn require_admin(caller: &Claims) -> Result<(), ApiError> {
+    if caller.role == Role::Admin {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden())
+    }
+}
+
+fn require_staff(caller: &Claims) -> Result<(), ApiError> {
+    if caller.role.is_staff() {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden())
+    }
+}
+
+/// A 409 on `field` when a unique name is already used; other errors pass.
+fn name_taken(field: &'static str) -> impl Fn(sqlx::Error) -> AppError {
+    move |e| {
+        if is_unique_violation(&e) {
+            let mut err = ApiError::new(ErrorKind::Conflict, "That name is already in use");
+            err.fields
+                .insert(field.into(), "That name is already in use".into());
+            err.into()
+        } else {
+            e.into()
+        }
+    }
+}
+
+/// Checks that every id is active support staff of the caller's organization.
+async fn check_staff_ids(
+    state: &AppState,
+    org: Uuid,
+    ids: &[Uuid],
+    field: &str,
+    errs: &mut FieldErrors,
+) -> AppResult<()> {
+    for id in ids {
+        let user = users::find_in_org(&state.db, org, *id).await?;
+        let ok = user.is_some_and(|u| {
+            u.active && matches!(u.role, Role::Agent | Role::Manager | Role::Admin)
+        });
+        errs.check(
+            ok,
+            field,
+            "Choose active agents, managers or admins of your organization",
+        );
+    }
+    Ok(())
+}
+
+pub async fn teams(state: &AppState, caller: &Claims) -> AppResult<Vec<Team>> {
+    require_staff(caller)?;
+    Ok(desk::teams(&state.db, caller.org).await?)
+}
+
+/// A team as sent by an administrator; `None` leaves a field alone.
+#[derive(Default)]
+pub struct TeamInput {
+    pub name: Option<String>,
+    pub assignment: Option<String>,
+    pub member_ids: Option<Vec<Uuid>>,
+}
+
+/// Creates a team (`id` None) or changes one.
+pub async fn save_team(
+    state: &AppState,
+    caller: &Claims,
+    id: Option<Uuid>,
+    input: TeamInput,
+) -> AppResult<Team> {
+    require_admin(caller)?;
+    let mut errs = FieldErrors::new();
+    let name = match (&input.name, id) {
+        (Some(name), _) => Some(check_name(&mut errs, "name", name)),
+        (None, None) => Some(check_name(&mut errs, "name", "")),
+        (None, Some(_)) => None,
+    };
+    let assignment = errs.parse(
+        "assignment",
+        input.assignment.as_deref(),
+        AssignmentStrategy::parse,
+    );
+    let mut members = input.member_ids.clone();
+    if let Some(ids) = &mut members {
+        ids.sort();
+        ids.dedup();
+        check_staff_ids(state, caller.org, ids, "member_ids", &mut errs).await?;
+    }
+    errs.into_result()?;
+    let changes = TeamChanges {
+        name: name.as_deref(),
+        assignment,
+        members: members.as_deref(),
+    };
+    let team_id = id.unwrap_or_else(Uuid::now_v7);
+    let saved = desk::save_team(&state.db, caller.org, team_id, id.is_none(), &changes)
+        .await
+        .map_err(name_taken("name"))?;
+    match (
+        saved,
+        desk::find_team(&state.db, caller.org, team_id).await?,
+    ) {
+        (true, Some(record)) => Ok(record.team),
+        _ => Err(ApiError::not_found().into()),
+    }
+}
+
+pub async fn skills(state: &AppState, caller: &Claims) -> AppResult<Vec<Skill>> {
+    require_staff(caller)?;
+    Ok(desk::skills(&state.db, caller.org).await?)
+}
+
+pub async fn create_skill(state: &AppState, caller: &Claims, name: &str) -> AppResult<Skill> {
+    require_admin(caller)?;
+    let mut errs = FieldErrors::new();
+    let name = check_name(&mut errs, "name", name);
+    errs.into_result()?;
+    let skill = Skill {
+        id: Uuid::now_v7(),
+        name,
+    };
+    desk::insert_skill(&state.db, caller.org, &skill)
+        .await
+        .map_err(name_taken("name"))?;
+    Ok(skill)
+}
+
+pub async fn agent_skills(
+    state: &AppState,
+    caller: &Claims,
+    user: Uuid,
+) -> AppResult<Vec<AgentSkill>> {
+    require_staff(caller)?;
+    if users::find_in_org(&state.db, caller.org, user)
+        .await?
+        .is_none()
+    {
+        return Err(ApiError::not_found().into());
+    }
+    Ok(desk::agent_skills(&state.db, caller.org, user).await?)
+}
+
+/// Replaces an agent's skills (proficiency 1–5 each).
+pub async fn set_agent_skills(
+    state: &AppState,
+    caller: &Claims,
+    user: Uuid,
+    mut skills: Vec<AgentSkill>,
+) -> AppResult<Vec<AgentSkill>> {
+    require_admin(caller)?;
+    if users::find_in_org(&state.db, caller.org, user)
+        .await?
+        .is_none()
+    {
+        return Err(ApiError::not_found().into());
+    }
+    let known = desk::skills(&state.db, caller.org).await?;
+    let mut errs = FieldErrors::new();
+    skills.sort_by_key(|s| s.skill_id);
+    errs.check(
+        skills.windows(2).all(|w| w[0].skill_id != w[1].skill_id),
+        "skills",
+        "List each skill once",
+    );
+    for (i, s) in skills.iter().enumerate() {
+        errs.check(
+            known.iter().any(|k| k.id == s.skill_id),
+            &format!("skills[{i}].skill_id"),
+            "No such skill",
+        );
+        errs.check(
+            (1..=5).contains(&s.proficiency),
+            &format!("skills[{i}].proficiency"),
+            "Proficiency is 1 (basic) to 5 (expert)",
+        );
+    }
+    errs.into_result()?;
+    desk::set_agent_skills(&state.db, caller.org, user, &skills).await?;
+    Ok(skills)
+}
+
+/// Categories: customers read them too (the portal form offers them).
+pub async fn categories(state: &AppState, caller: &Claims) -> AppResult<Vec<Category>> {
+    Ok(desk::categories(&state.db, caller.org).await?)
+}
+
+#[derive(Default)]
+pub struct CategoryInput {
+    pub name: Option<String>,
+    /// `Some(None)` clears the team (likewise the skill).
+    pub team_id: Option<Option<Uuid>>,
+    pub skill_id: Option<Option<Uuid>>,
+}
+
+pub async fn save_category(
+    state: &AppState,
+    caller: &Claims,
+    id: Option<Uuid>,
+    input: CategoryInput,
+) -> AppResult<Category> {
+    require_admin(caller)?;
+    let mut category = match id {
+        Some(id) => desk::find_category(&state.db, caller.org, id)
+            .await?
+            .ok_or_else(ApiError::not_found)?,
+        None => Category {
+            id: Uuid::now_v7(),
+            name: String::new(),
+            team_id: None,
+            skill_id: None,
+        },
+    };
+    let mut errs = FieldErrors::new();
+    if input.name.is_some() || id.is_none() {
+        category.name = check_name(&mut errs, "name", input.name.as_deref().unwrap_or(""));
+    }
+    if let Some(team) = input.team_id {
+        if let Some(team) = team {
+            let exists = desk::find_team(&state.db, caller.org, team)
+                .await?
+                .is_some();
+            errs.check(exists, "team_id", "No such team");
+        }
+        category.team_id = team;
+    }
+    if let Some(skill) = input.skill_id {
+        if let Some(skill) = skill {
+            let known = desk::skills(&state.db, caller.org).await?;
+            errs.check(
+                known.iter().any(|k| k.id == skill),
+                "skill_id",
+                "No such skill",
+            );
+        }
+        category.skill_id = skill;
+    }
+    errs.into_result()?;
+    desk::save_category(&state.db, caller.org, &category)
+        .await
+        .map_err(name_taken("name"))?;
+    Ok(category)
+}
+
+/// Custom fields: staff see all, customers the ones shown to them.
+pub async fn custom_fields(state: &AppState, caller: &Claims) -> AppResult<Vec<CustomField>> {
+    let all = desk::custom_fields(&state.db, caller.org).await?;
+    Ok(if caller.role.is_staff() {
+        all
+    } else {
+        all.into_iter().filter(|f| f.customer_visible).collect()
+    })
+}
+
+#[derive(Default)]
+pub struct FieldInput {
+    /// Set on creation only: tickets keep values under the key.
+    pub key: Option<String>,
+    pub kind: Option<String>,
+    pub label: Option<String>,
+    pub options: Option<Vec<String>>,
+    pub required: Option<bool>,
+    pub customer_visible: Option<bool>,
+    pub position: Option<i32>,
+}
+
+pub async fn save_custom_field(
+    state: &AppState,
+    caller: &Claims,
+    id: Option<Uuid>,
+    input: FieldInput,
+) -> AppResult<CustomField> {
+    require_admin(caller)?;
+    let mut errs = FieldErrors::new();
+    let mut field = match id {
+        Some(id) => {
+            let existing = desk::custom_fields(&state.db, caller.org).await?;
+            let field = existing
+                .into_iter()
+                .find(|f| f.id == id)
+                .ok_or_else(ApiError::not_found)?;
+            errs.check(
+                input.key.as_ref().is_none_or(|k| *k == field.key),
+                "key",
+                "A field's key cannot change",
+            );
+            errs.check(
+                input.kind.as_ref().is_none_or(|k| k == field.kind.as_str()),
+                "kind",
+                "A field's kind cannot change",
+            );
+            field
+        }
+        None => {
+            let key = input.key.clone().unwrap_or_default();
+            check_field_key(&mut errs, &key);
+            let kind = errs.parse("kind", input.kind.as_deref(), FieldKind::parse);
+            errs.check(input.kind.is_some(), "kind", "Choose the kind of field");
+            CustomField {
+                id: Uuid::now_v7(),
+                key,
+                label: String::new(),
+                kind: kind.unwrap_or(FieldKind::Text),
+                options: Vec::new(),
+                required: false,
+                customer_visible: false,
+                position: 0,
+            }
+        }
+    };
+    if input.label.is_some() || id.is_none() {
+        field.label = check_name(&mut errs, "label", input.label.as_deref().unwrap_or(""));
+    }
+    if let Some(options) = input.options {
+        field.options = options.into_iter().map(|o| o.trim().to_owned()).collect();
+    }
+    check_field_options(&mut errs, field.kind, &field.options);
+    field.required = input.required.unwrap_or(field.required);
+    field.customer_visible = input.customer_visible.unwrap_or(field.customer_visible);
+    field.position = input.position.unwrap_or(field.position);
+    errs.into_result()?;
+    desk::save_custom_field(&state.db, caller.org, &field)
+        .await
+        .map_err(name_taken("key"))?;
+    Ok(field)
+}
+
+pub async fn companies(state: &AppState, caller: &Claims) -> AppResult<Vec<Company>> {
+    require_staff(caller)?;
+    Ok(desk::companies(&state.db, caller.org).await?)
+}
+
+pub async fn create_company(state: &AppState, caller: &Claims, name: &str) -> AppResult<Company> {
+    require_admin(caller)?;
+    let mut errs = FieldErrors::new();
+    let name = check_name(&mut errs, "name", name);
+    errs.into_result()?;
+    let company = Company {
+        id: Uuid::now_v7(),
+        name,
+    };
+    desk::insert_company(&state.db, caller.org, &company)
+        .await
+        .map_err(name_taken("name"))?;
+    Ok(company)
+}
+
+/// Puts a person in a company (or none); their new tickets carry it.
+pub async fn set_user_company(
+    state: &AppState,
+    caller: &Claims,
+    user: Uuid,
+    company: Option<Uuid>,
+) -> AppResult<()> {
+    require_admin(caller)?;
+    if let Some(company) = company {
+        let known = desk::companies(&state.db, caller.org).await?;
+        let mut errs = FieldErrors::new();
+        errs.check(
+            known.iter().any(|c| c.id == company),
+            "company_id",
+            "No such company",
+        );
+        errs.into_result()?;
+    }
+    if desk::set_user_company(&state.db, caller.org, user, company).await? {
+        Ok(())
+    } else {
+        Err(ApiError::not_found().into())
+    }
+}
+
+pub async fn canned_responses(state: &AppState, caller: &Claims) -> AppResult<Vec<CannedResponse>> {
+    require_staff(caller)?;
+    Ok(desk::canned_responses(&state.db, caller.org).await?)
+}
+
+/// Creates (`id` None) or replaces a canned response. Unknown placeholders
+/// are refused, so a customer never receives a literal `{{…}}`.
+pub async fn save_canned_response(
+    state: &AppState,
+    caller: &Claims,
+    id: Option<Uuid>,
+    title: &str,
+    body: &str,
+) -> AppResult<CannedResponse> {
+    require_admin(caller)?;
+    if let Some(id) = id {
+        desk::find_canned_response(&state.db, caller.org, id)
+            .await?
+            .ok_or_else(ApiError::not_found)?;
+    }
+    let mut errs = FieldErrors::new();
+    let title = check_name(&mut errs, "title", title);
+    errs.check(!body.trim().is_empty(), "body", "Write the response");
+    errs.check(
+        body.len() <= MAX_CANNED_BODY_LEN,
+        "body",
+        "The response is too long",
+    );
+    let unknown = placeholders::unknown(body);
+    if !unknown.is_empty() {
+        errs.add(
+            "body",
+            format!(
+                "Unknown placeholder {{{{{}}}}}; use one of: {}",
+                unknown[0],
+                placeholders::PLACEHOLDERS.join(", ")
+            ),
+        );
+    }
+    errs.into_result()?;
+    let canned = CannedResponse {
+        id: id.unwrap_or_else(Uuid::now_v7),
+        title,
+        body: body.to_owned(),
+    };
+    desk::save_canned_response(&state.db, caller.org, &canned)
+        .await
+        .map_err(name_taken("title"))?;
+    Ok(canned)
+}
+
+pub async fn delete_canned_response(state: &AppState, caller: &Claims, id: Uuid) -> AppResult<()> {
+    require_admin(caller)?;
+    if desk::delete_canned_response(&state.db, caller.org, id).await? {
+        Ok(())
+    } else {
+        Err(ApiError::not_found().into())
+    }
+}
+
+pub async fn saved_views(state: &AppState, caller: &Claims) -> AppResult<Vec<SavedView>> {
+    require_staff(caller)?;
+    Ok(desk::saved_views(&state.db, caller.org, caller.sub).await?)
+}
+
+pub const MAX_VIEW_QUERY_LEN: usize = 2_000;
+
+/// Saves a queue's filters (its query string) under a name.
+pub async fn create_saved_view(
+    state: &AppState,
+    caller: &Claims,
+    name: &str,
+    query: &str,
+) -> AppResult<SavedView> {
+    require_staff(caller)?;
+    let mut errs = FieldErrors::new();
+    let name = check_name(&mut errs, "name", name);
+    let query = query.trim().trim_start_matches('?');
+    errs.check(
+        query.len() <= MAX_VIEW_QUERY_LEN,
+        "query",
+        "The filters are too long",
+    );
+    // Only filters the ticket list understands (a cursor is a position, not a filter).
+    let parsed = ticket_query::from_query_string(query)
+        .and_then(|q| ticket_query::parse(&q, caller).map(|_| q));
+    match parsed {
+        Ok(q) => errs.check(q.cursor.is_none(), "query", "A view cannot hold a cursor"),
+        Err(e) => errs.add(
+            "query",
+            e.fields.values().next().cloned().unwrap_or(e.error),
+        ),
+    }
+    errs.into_result()?;
+    let view = SavedView {
+        id: Uuid::now_v7(),
+        name,
+        query: query.to_owned(),
+    };
+    desk::insert_saved_view(&state.db, caller.org, caller.sub, &view).await?;
+    Ok(view)
+}
+
+pub async fn delete_saved_view(state: &AppState, caller: &Claims, id: Uuid) -> AppResult<()> {
+    require_staff(caller)?;
+    if desk::delete_saved_view(&state.db, caller.org, caller.sub, id).await? {
+        Ok(())
+    } else {
+        Err(ApiError::not_found().into())
+    }
+}

@@ -1,0 +1,193 @@
+//! Magic links: signed, expiring links that let a customer without an
+//! account follow one ticket (`/access/{token}`, see `server::access`).
+//! They are mailed when someone opens a ticket for a contact — an outbox
+//! subscriber, so every way of creating a ticket is covered and the mail
+//! rests on the event stored with the ticket — and on request ("email me a
+//! link to my requests").
+
+use crate::domain::access::{MAX_LINKS_PER_MAIL, access_path};
+use crate::domain::ticket::TicketStatus;
+use crate::domain::user::check_new_email;
+use crate::domain::{FieldErrors, Role};
+use crate::engine::mail::{TicketLink, new_ticket_mail, requested_links_mail};
+use crate::server::auth::MagicLinkClaims;
+use crate::server::auth::service::spend_ip_attempt;
+use crate::server::db::mail::{self as store, Event, NewMail};
+use crate::server::db::orgs;
+use crate::server::db::tickets::{self, AssigneeFilter, ListFilter, SortKey};
+use crate::server::db::users::{self, UserRecord};
+use crate::server::error::AppResult;
+use crate::server::state::AppState;
+use chrono::Utc;
+use std::net::IpAddr;
+use uuid::Uuid;
+
+/// This subscriber's name in `outbox_handled`.
+const SUBSCRIBER: &str = "magic-link-mail";
+/// Events looked at per round.
+const EVENTS_PER_ROUND: i64 = 50;
+
+/// A signed link to one ticket for its requester.
+fn link(state: &AppState, requester: &UserRecord, ticket: Uuid) -> String {
+    let claims = MagicLinkClaims::new(
+        requester.id,
+        requester.organization_id,
+        ticket,
+        Utc::now().timestamp(),
+        state.config.magic_link_ttl(),
+    );
+    let token = state.keys.sign_magic_link(&claims);
+    format!("{}{}", state.config.public_url(), access_path(&token))
+}
+
+/// Who follows tickets by link: active customers who cannot sign in (those
+/// who can have the portal).
+fn follows_by_link(user: &UserRecord) -> bool {
+    user.active && user.role() == Role::Customer && !user.can_sign_in()
+}
+
+/// The outbox subscriber: for each new ticket whose requester follows by
+/// link, queues the mail with the link (exactly once per event).
+pub async fn mail_new_tickets(state: &AppState) -> anyhow::Result<()> {
+    let events = store::unhandled_events(
+        &state.db,
+        SUBSCRIBER,
+        "ticket.created",
+        Utc::now(),
+        EVENTS_PER_ROUND,
+    )
+    .await?;
+    for event in &events {
+        let mail = new_ticket_mail_for(state, event).await?;
+        store::handle_event(&state.db, SUBSCRIBER, event, mail.as_ref(), Utc::now()).await?;
+    }
+    Ok(())
+}
+
+async fn new_ticket_mail_for(state: &AppState, event: &Event) -> anyhow::Result<Option<NewMail>> {
+    // Imports record `ticket.imported`, so history never mails anyone.
+    let Some(row) = tickets::find(&state.db, event.organization_id, event.aggregate_id).await?
+    else {
+        return Ok(None); // deleted since
+    };
+    let requester = users::find_by_id(&state.db, row.requester_id).await?;
+    let Some(requester) = requester.filter(follows_by_link) else {
+        return Ok(None);
+    };
+    let ticket = row.into_ticket();
+    let url = link(state, &requester, ticket.id);
+    let text = new_ticket_mail(
+        &requester.organization_name,
+        &TicketLink {
+            number: &ticket.display_number,
+            subject: &ticket.subject,
+            url: &url,
+        },
+        state.config.magic_link_ttl_secs,
+        &state.config.public_url(),
+    );
+    Ok(Some(NewMail {
+        organization_id: requester.organization_id,
+        to: requester.email,
+        subject: text.subject,
+        body: text.body,
+    }))
+}
+
+/// "Email me a link to my requests": if `email` is a customer of the
+/// organization, they get one mail with a link per open (or resolved)
+/// ticket. The answer is the same whoever asks — the lookups happen after
+/// it, so not even its timing tells whether the address is known.
+pub async fn request_links(
+    state: &AppState,
+    organization: &str,
+    email: &str,
+    ip: IpAddr,
+) -> AppResult<()> {
+    let mut errs = FieldErrors::new();
+    let slug = organization.trim().to_lowercase();
+    errs.check(
+        !slug.is_empty(),
+        "organization",
+        "Name the organization you have requests with",
+    );
+    let email = check_new_email(&mut errs, "email", email);
+    errs.into_result()?;
+    spend_ip_attempt(state, ip)?;
+    // A budget per address as well, so nobody can flood someone's inbox;
+    // spent silently, as the answer must not differ.
+    if state.magic_link_limiter.check_key(&email).is_err() {
+        tracing::info!("magic-link request over the per-address limit; not mailed");
+        return Ok(());
+    }
+    let state = state.clone();
+    tokio::spawn(async move {
+        if let Err(e) = mail_links(&state, &slug, &email).await {
+            tracing::error!(error = ?e, "queuing requested magic links failed");
+        }
+    });
+    Ok(())
+}
+
+async fn mail_links(state: &AppState, slug: &str, email: &str) -> anyhow::Result<()> {
+    let Some(org) = orgs::find_by_slug(&state.db, slug).await? else {
+        return Ok(());
+    };
+    let user = users::find_by_email(&state.db, email).await?;
+    let Some(user) =
+        user.filter(|u| u.organization_id == org.id && u.active && u.role() == Role::Customer)
+    else {
+        return Ok(());
+    };
+    let filter = ListFilter {
+        organization_id: org.id,
+        requester_id: Some(user.id),
+        // Resolved ones too: the requester may reopen or rate them.
+        statuses: TicketStatus::ALL
+            .iter()
+            .copied()
+            .filter(|s| *s != TicketStatus::Closed)
+            .collect(),
+        priority: None,
+        severity: None,
+        channel: None,
+        assignee: AssigneeFilter::Any,
+        team_id: None,
+        category_id: None,
+        tag: None,
+        created_from: None,
+        created_to: None,
+        escalated: false,
+        text: None,
+        include_internal: false,
+        sort: SortKey::Updated,
+        oldest_first: false,
+        after: None,
+        limit: MAX_LINKS_PER_MAIL as u32,
+    };
+    let found = tickets::list(&state.db, &filter).await?;
+    let urls: Vec<String> = found.iter().map(|t| link(state, &user, t.id)).collect();
+    let links: Vec<TicketLink> = found
+        .iter()
+        .zip(&urls)
+        .map(|(t, url)| TicketLink {
+            number: &t.display_number,
+            subject: &t.subject,
+            url,
+        })
+        .collect();
+    let text = requested_links_mail(
+        &org.name,
+        &links,
+        state.config.magic_link_ttl_secs,
+        &state.config.public_url(),
+    );
+    let mail = NewMail {
+        organization_id: org.id,
+        to: user.email.clone(),
+        subject: text.subject,
+        body: text.body,
+    };
+    store::enqueue(&state.db, &mail, Utc::now()).await?;
+    Ok(())
+}

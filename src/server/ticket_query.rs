@@ -1,0 +1,207 @@
+//! The ticket list's query string — `GET /tickets?…`, the desk's filter bar
+//! and saved views all speak it — parsed into a store filter with
+//! field-level errors, and the opaque cursor that continues a page.
+
+use crate::domain::ticket::{Channel, Priority, Severity, Ticket, TicketStatus};
+use crate::domain::{ApiError, FieldErrors};
+use crate::server::auth::Claims;
+use crate::server::db::tickets::{AssigneeFilter, ListFilter, SortKey};
+use crate::server::tickets::open_statuses;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Deserialize;
+use uuid::Uuid;
+
+/// `status=open,pending|all &priority= &severity= &assignee=me|none|<id>
+/// &team=<id> &category=<id> &channel= &tag= &escalated=true &q=
+/// &created_from= &created_to= (dates or RFC 3339) &sort=[-]created_at|[-]updated_at
+/// &limit= &cursor=`
+#[derive(Debug, Default, Deserialize)]
+pub struct ListQuery {
+    pub status: Option<String>,
+    pub priority: Option<String>,
+    pub severity: Option<String>,
+    pub assignee: Option<String>,
+    pub team: Option<String>,
+    pub category: Option<String>,
+    pub channel: Option<String>,
+    pub tag: Option<String>,
+    pub escalated: Option<String>,
+    pub q: Option<String>,
+    pub created_from: Option<String>,
+    pub created_to: Option<String>,
+    pub sort: Option<String>,
+    pub limit: Option<String>,
+    pub cursor: Option<String>,
+}
+
+pub const DEFAULT_PAGE: u32 = 25;
+pub const MAX_PAGE: u32 = 100;
+
+/// A query string (`status=open&team=…`, with or without `?`).
+pub fn from_query_string(raw: &str) -> Result<ListQuery, ApiError> {
+    serde_urlencoded::from_str(raw.trim_start_matches('?')).map_err(|_| {
+        let mut errs = FieldErrors::new();
+        errs.add("query", "These filters are not valid");
+        errs.into_result().unwrap_err()
+    })
+}
+
+fn present(value: &Option<String>) -> Option<&str> {
+    value.as_deref().map(str::trim).filter(|v| !v.is_empty())
+}
+
+fn id(errs: &mut FieldErrors, field: &str, value: &Option<String>) -> Option<Uuid> {
+    let raw = present(value)?;
+    let parsed = Uuid::parse_str(raw).ok();
+    errs.check(parsed.is_some(), field, "Use an id");
+    parsed
+}
+
+/// A date (`2026-11-24`, the whole day in UTC) or an RFC 3339 instant;
+/// `end` takes a date's end instead of its start.
+fn instant(
+    errs: &mut FieldErrors,
+    field: &str,
+    value: &Option<String>,
+    end: bool,
+) -> Option<DateTime<Utc>> {
+    let raw = present(value)?;
+    let parsed = DateTime::parse_from_rfc3339(raw)
+        .map(|t| t.with_timezone(&Utc))
+        .ok()
+        .or_else(|| {
+            let day = NaiveDate::parse_from_str(raw, "%Y-%m-%d").ok()?;
+            let day = if end { day.succ_opt()? } else { day };
+            Some(day.and_hms_opt(0, 0, 0)?.and_utc())
+        });
+    errs.check(
+        parsed.is_some(),
+        field,
+        "Use a date (YYYY-MM-DD) or an RFC 3339 time",
+    );
+    parsed
+}
+
+/// The store filter for `query` as `caller` asked it (the service still
+/// narrows it to what the caller may see), and the page size.
+pub fn parse(query: &ListQuery, caller: &Claims) -> Result<(ListFilter, u32), ApiError> {
+    let mut errs = FieldErrors::new();
+    let statuses = match present(&query.status) {
+        None => open_statuses(),
+        Some("all") => Vec::new(),
+        Some(list) => list
+            .split(',')
+            .filter_map(|s| errs.parse("status", Some(s), TicketStatus::parse))
+            .collect(),
+    };
+    let assignee = match present(&query.assignee) {
+        None | Some("any") => AssigneeFilter::Any,
+        Some("me") => AssigneeFilter::User(caller.sub),
+        Some("none") => AssigneeFilter::Unassigned,
+        Some(raw) => match Uuid::parse_str(raw) {
+            Ok(id) => AssigneeFilter::User(id),
+            Err(_) => {
+                errs.add("assignee", "Use me, none, or a user id");
+                AssigneeFilter::Any
+            }
+        },
+    };
+    let (sort, oldest_first) = match present(&query.sort) {
+        None | Some("-created_at") => (SortKey::Created, false),
+        Some("created_at") => (SortKey::Created, true),
+        Some("-updated_at") => (SortKey::Updated, false),
+        Some("updated_at") => (SortKey::Updated, true),
+        Some(_) => {
+            errs.add(
+                "sort",
+                "Sort by created_at or updated_at (- for newest first)",
+            );
+            (SortKey::Created, false)
+        }
+    };
+    let limit = match present(&query.limit) {
+        None => DEFAULT_PAGE,
+        Some(l) => match l.parse::<u32>() {
+            Ok(n) if (1..=MAX_PAGE).contains(&n) => n,
+            _ => {
+                errs.add("limit", format!("Use a number from 1 to {MAX_PAGE}"));
+                DEFAULT_PAGE
+            }
+        },
+    };
+    let escalated = match present(&query.escalated) {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(_) => {
+            errs.add("escalated", "Use true or false");
+            false
+        }
+    };
+    let after = present(&query.cursor).and_then(|raw| {
+        let decoded = decode_cursor(raw);
+        errs.check(
+            decoded.is_some(),
+            "cursor",
+            "This cursor is not valid; start from the first page",
+        );
+        decoded
+    });
+    let filter = ListFilter {
+        organization_id: caller.org,
+        requester_id: None,
+        statuses,
+        priority: errs.parse("priority", present(&query.priority), Priority::parse),
+        severity: errs.parse("severity", present(&query.severity), Severity::parse),
+        channel: errs.parse("channel", present(&query.channel), Channel::parse),
+        assignee,
+        team_id: id(&mut errs, "team", &query.team),
+        category_id: id(&mut errs, "category", &query.category),
+        tag: present(&query.tag).map(str::to_lowercase),
+        escalated,
+        text: present(&query.q).map(str::to_owned),
+        created_from: instant(&mut errs, "created_from", &query.created_from, false),
+        created_to: instant(&mut errs, "created_to", &query.created_to, true),
+        include_internal: false, // set by the service from the caller's role
+        sort,
+        oldest_first,
+        after,
+        limit: limit + 1,
+    };
+    errs.into_result()?;
+    Ok((filter, limit))
+}
+
+/// Where the next page starts: the last row's sort value and id.
+pub fn encode_cursor(ticket: &Ticket, sort: SortKey) -> String {
+    let at = match sort {
+        SortKey::Created => ticket.created_at,
+        SortKey::Updated => ticket.updated_at,
+    };
+    URL_SAFE_NO_PAD.encode(format!("{}|{}", at.to_rfc3339(), ticket.id))
+}
+
+fn decode_cursor(raw: &str) -> Option<(DateTime<Utc>, Uuid)> {
+    let text = String::from_utf8(URL_SAFE_NO_PAD.decode(raw).ok()?).ok()?;
+    let (at, id) = text.split_once('|')?;
+    Some((
+        DateTime::parse_from_rfc3339(at).ok()?.with_timezone(&Utc),
+        Uuid::parse_str(id).ok()?,
+    ))
+}
+
+/// One page: `limit` items and the cursor to the next page, if any.
+pub fn paginate(
+    mut items: Vec<Ticket>,
+    limit: u32,
+    sort: SortKey,
+) -> (Vec<Ticket>, Option<String>) {
+    if items.len() > limit as usize {
+        items.truncate(limit as usize);
+        let next = items.last().map(|t| encode_cursor(t, sort));
+        (items, next)
+    } else {
+        (items, None)
+    }
+}
