@@ -14,7 +14,13 @@ test('customer request → agent note and reply → customer sees only the reply
   await page.getByRole('link', { name: 'New request' }).click();
   await expect(page.getByRole('heading', { level: 1, name: 'New request' })).toBeVisible();
   await page.getByLabel('Subject').fill(subject);
-  await page.getByLabel('Description').fill('The PDF attached to invoice 42 opens as an empty page.\n<script>alert(1)</script>');
+  await page
+    .getByLabel('Description')
+    .fill(
+      'The PDF attached to invoice **42** opens as an empty page.\n' +
+        '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2"> ' +
+        '[details](javascript:window.__pwned=3) <b onmouseover="window.__pwned = 4">hover</b>',
+    );
   await page.getByLabel('Priority').selectOption('high');
   await page.getByLabel('Attachments').setInputFiles({
     name: 'invoice-42.pdf',
@@ -24,8 +30,13 @@ test('customer request → agent note and reply → customer sees only the reply
   await page.getByRole('button', { name: 'Submit' }).click();
   await expect(page.getByRole('heading', { level: 1, name: subject })).toBeVisible();
   await expect(page.getByRole('link', { name: 'invoice-42.pdf' })).toBeVisible();
-  // Hostile text is shown as text, never run.
-  await expect(page.getByText('<script>alert(1)</script>')).toBeVisible();
+  // Markdown is rendered; hostile HTML is defused, never run.
+  const description = page.getByRole('list', { name: 'Conversation' }).locator('.message-body').first();
+  await expect(description.locator('strong')).toHaveText('42');
+  await expect(description.locator('script, img, [onerror], [onmouseover]')).toHaveCount(0);
+  await expect(description.getByText('details')).not.toHaveAttribute('href', /.+/);
+  await description.getByText('hover').hover();
+  expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
   const ticketUrl = page.url();
   expect(ticketUrl).toMatch(/\/portal\/tickets\/[0-9a-f-]{36}$/);
 
@@ -46,13 +57,16 @@ test('customer request → agent note and reply → customer sees only the reply
 
   // A note being written survives a reload (kept as a local draft).
   await waitForHydration(agent);
-  await agent.getByLabel('Reply or note').fill('Customer is on the legacy billing plan.');
+  const note = 'Customer is on the legacy billing plan. @manager FYI';
+  await agent.getByLabel('Reply or note').fill(note);
   await agent.reload();
   await waitForHydration(agent);
-  await expect(agent.getByLabel('Reply or note')).toHaveValue('Customer is on the legacy billing plan.');
+  await expect(agent.getByLabel('Reply or note')).toHaveValue(note);
   await agent.getByLabel(/Internal note/).check();
   await agent.getByRole('button', { name: 'Send' }).click();
   await expect(agent.getByText('Customer is on the legacy billing plan.')).toBeVisible();
+  // The colleague it mentions stands out (and is mailed a link).
+  await expect(agent.locator('.message-internal .mention')).toHaveText('@manager');
 
   await agent.getByLabel('Reply or note').fill('Thanks! A corrected PDF is on its way.');
   await agent.getByRole('button', { name: 'Send' }).click();

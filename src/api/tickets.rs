@@ -69,6 +69,8 @@ impl Queue {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TicketDetail {
     pub ticket: Ticket,
+    /// The description as safe HTML (Markdown, rendered on the server).
+    pub description_html: String,
     pub requester_name: String,
     pub assignee_name: Option<String>,
     pub comments: Vec<Comment>,
@@ -164,9 +166,10 @@ pub async fn create_ticket(data: MultipartData) -> Result<(), ApiError> {
         subject: text("subject"),
         description: text("description"),
         priority: chosen("priority"),
-        channel: None,
+        // Staff only; the service refuses them from customers.
+        channel: chosen("channel"),
         requester_id: None,
-        requester_email: None,
+        requester_email: chosen("requester_email"),
         assignee_id: None,
         tags: Vec::new(),
         severity: None,
@@ -313,6 +316,7 @@ pub async fn load_ticket(id: String) -> Result<TicketDetail, ApiError> {
         }
     }
     Ok(TicketDetail {
+        description_html: crate::engine::markdown::to_safe_html(&ticket.description),
         ticket,
         requester_name,
         assignee_name,

@@ -16,8 +16,11 @@ pub const MAX_LINKS_PER_MAIL: usize = 10;
 /// The ticket a link opens, as its requester sees it: public messages and
 /// files only, no escalation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct LinkedTicket {
     pub ticket: Ticket,
+    /// The description as safe HTML (Markdown, rendered on the server).
+    pub description_html: String,
     pub organization_name: String,
     pub requester_name: String,
     pub comments: Vec<Comment>,

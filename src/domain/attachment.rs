@@ -7,7 +7,7 @@ use uuid::Uuid;
 /// A file attached to a ticket. `content_type` is what we sniffed from the
 /// bytes, never what the uploader claimed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow, utoipa::ToSchema))]
 pub struct Attachment {
     pub id: Uuid,
     pub ticket_id: Uuid,

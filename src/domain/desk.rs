@@ -29,6 +29,7 @@ wire_enum!(
 );
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Team {
     pub id: Uuid,
     pub name: String,
@@ -38,7 +39,7 @@ pub struct Team {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow, utoipa::ToSchema))]
 pub struct Skill {
     pub id: Uuid,
     pub name: String,
@@ -46,14 +47,14 @@ pub struct Skill {
 
 /// One skill of an agent, 1 (basic) to 5 (expert).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow, utoipa::ToSchema))]
 pub struct AgentSkill {
     pub skill_id: Uuid,
     pub proficiency: i32,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow, utoipa::ToSchema))]
 pub struct Category {
     pub id: Uuid,
     pub name: String,
@@ -64,6 +65,7 @@ pub struct Category {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CustomField {
     pub id: Uuid,
     /// Stable name in the API (`custom_fields.<key>`): lower-case, digits, `_`.
@@ -79,14 +81,14 @@ pub struct CustomField {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow, utoipa::ToSchema))]
 pub struct Company {
     pub id: Uuid,
     pub name: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow, utoipa::ToSchema))]
 pub struct CannedResponse {
     pub id: Uuid,
     pub title: String,
@@ -96,7 +98,7 @@ pub struct CannedResponse {
 
 /// A queue someone saved: its name and the query string of its filters.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow, utoipa::ToSchema))]
 pub struct SavedView {
     pub id: Uuid,
     pub name: String,
@@ -105,7 +107,7 @@ pub struct SavedView {
 
 /// A manager's 1–5 rating of how an agent handled a ticket.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow, utoipa::ToSchema))]
 pub struct AgentRating {
     pub ticket_id: Uuid,
     pub agent_id: Uuid,

@@ -37,12 +37,16 @@ impl ErrorKind {
     }
 }
 
+/// The body of every 4xx/5xx answer: a message for people, and for a
+/// validation error (422) one message per field that needs correcting.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[error("{error}")]
 pub struct ApiError {
     #[serde(skip_serializing, default)]
     pub kind: ErrorKind,
     pub error: String,
+    /// Field name → what is wrong with it; absent when no field is at fault.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub fields: BTreeMap<String, String>,
 }

@@ -73,6 +73,20 @@ impl Severity {
     }
 }
 
+impl Channel {
+    pub fn label(self) -> &'static str {
+        match self {
+            Channel::Web => "Web form",
+            Channel::Portal => "Portal",
+            Channel::Email => "Email",
+            Channel::Whatsapp => "WhatsApp",
+            Channel::Sms => "SMS",
+            Channel::Phone => "Phone",
+            Channel::Api => "API",
+        }
+    }
+}
+
 impl Priority {
     pub fn label(self) -> &'static str {
         match self {
@@ -109,6 +123,7 @@ pub fn parse_display_number(text: &str) -> Option<i64> {
 
 /// A ticket as returned by the API.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Ticket {
     pub id: Uuid,
     pub number: i64,
@@ -128,6 +143,7 @@ pub struct Ticket {
     pub tags: Vec<String>,
     /// Custom field key → value; customers only receive the fields marked
     /// visible to them.
+    #[cfg_attr(feature = "ssr", schema(value_type = Object))]
     pub custom_fields: CustomValues,
     pub first_response_at: Option<DateTime<Utc>>,
     pub resolved_at: Option<DateTime<Utc>>,
@@ -146,6 +162,7 @@ pub struct Ticket {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Satisfaction {
     /// 1 (very unhappy) to 5 (very happy).
     pub score: i32,
@@ -171,12 +188,17 @@ pub fn check_rating(errs: &mut FieldErrors, score: i64, comment: &str) {
 
 /// A message on a ticket: a public reply, or an internal note staff only see.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Comment {
     pub id: Uuid,
     pub ticket_id: Uuid,
     pub author_id: Uuid,
     pub author_name: String,
+    /// As written (Markdown).
     pub body: String,
+    /// `body` rendered and sanitized on the server: safe to show as HTML.
+    #[serde(default)]
+    pub body_html: String,
     pub public: bool,
     pub created_at: DateTime<Utc>,
 }
@@ -184,7 +206,7 @@ pub struct Comment {
 /// One line of a ticket's audit trail: who changed which field, from what
 /// to what, and through which channel (ui, api, rule, email, import).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow, utoipa::ToSchema))]
 pub struct HistoryEntry {
     pub actor_id: Option<Uuid>,
     pub actor_name: Option<String>,
@@ -200,6 +222,7 @@ pub struct HistoryEntry {
 
 /// Counts and averages over the tickets a caller may see (`GET /tickets/stats`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TicketStats {
     /// Live (not deleted) tickets.
     pub total: i64,

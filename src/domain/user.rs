@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 /// A user as returned by the API (never includes secrets).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct User {
     pub id: Uuid,
     pub email: String,

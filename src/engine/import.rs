@@ -13,12 +13,14 @@ pub const MAX_TICKETS_PER_IMPORT: usize = 1_000;
 const MAX_EXTERNAL_ID_LEN: usize = 200;
 
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ImportBatch {
     #[serde(default)]
     pub tickets: Vec<ImportTicket>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ImportTicket {
     #[serde(default)]
     pub external_id: String,
@@ -39,6 +41,7 @@ pub struct ImportTicket {
 }
 
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ImportComment {
     #[serde(default)]
     pub body: String,

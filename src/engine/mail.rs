@@ -1,5 +1,5 @@
 //! Outbound mail rules: when a failed delivery is tried again, and what the
-//! magic-link mails say. The worker and the services do the I/O.
+//! magic-link and @mention mails say. The worker and the services do the I/O.
 
 use chrono::{DateTime, TimeDelta, Utc};
 
@@ -103,6 +103,40 @@ pub fn requested_links_mail(
     }
 }
 
+/// How much of a message a mention mail quotes.
+const QUOTE_CHARS: usize = 1_000;
+
+/// To a colleague someone @mentioned in a note or reply (`url` opens the
+/// ticket on the desk: they sign in as usual, the mail grants nothing).
+pub fn mention_mail(author: &str, ticket: &TicketLink, message: &str, public: bool) -> MailText {
+    let kind = if public {
+        "a reply"
+    } else {
+        "an internal note"
+    };
+    let mut quoted: String = message
+        .trim()
+        .chars()
+        .take(QUOTE_CHARS)
+        .collect::<String>()
+        .lines()
+        .map(|line| format!("> {line}\n"))
+        .collect();
+    if message.trim().chars().count() > QUOTE_CHARS {
+        quoted.push_str("> …\n");
+    }
+    MailText {
+        subject: format!(
+            "[{}] {author} mentioned you: {}",
+            ticket.number, ticket.subject
+        ),
+        body: format!(
+            "{author} mentioned you in {kind} on {} \"{}\":\n\n{quoted}\nOpen the ticket: {}\n",
+            ticket.number, ticket.subject, ticket.url,
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -185,5 +219,35 @@ mod tests {
         let none = requested_links_mail("Acme", &[], 3_600, "http://h");
         assert!(none.body.contains("none of them is open"));
         assert!(!none.body.contains("/access"));
+    }
+
+    #[test]
+    fn mention_mail_quotes_the_message_and_links_the_ticket() {
+        let ticket = link("TCK-000009", "http://h/desk/tickets/t");
+        let mail = mention_mail(
+            "Alex Agent",
+            &ticket,
+            "@dana can you approve?\nThanks",
+            false,
+        );
+        assert_eq!(
+            mail.subject,
+            "[TCK-000009] Alex Agent mentioned you: Printer on fire"
+        );
+        assert!(
+            mail.body
+                .starts_with("Alex Agent mentioned you in an internal note on TCK-000009")
+        );
+        assert!(mail.body.contains("> @dana can you approve?\n> Thanks\n"));
+        assert!(
+            mail.body
+                .ends_with("Open the ticket: http://h/desk/tickets/t\n")
+        );
+        let long = "x".repeat(QUOTE_CHARS + 1);
+        assert!(
+            mention_mail("A", &ticket, &long, true)
+                .body
+                .contains("> …\n")
+        );
     }
 }

@@ -6,6 +6,10 @@ pub mod assignment;
 pub mod custom_fields;
 pub mod import;
 pub mod mail;
+// Server only: the browser gets the HTML, not the parser.
+#[cfg(feature = "ssr")]
+pub mod markdown;
+pub mod mentions;
 pub mod placeholders;
 pub mod search;
 pub mod ticket_change;

@@ -9,6 +9,7 @@ use crate::domain::access::{INVALID_LINK, LinkedTicket};
 use crate::domain::attachment::Attachment;
 use crate::domain::ticket::{Comment, TicketStatus};
 use crate::domain::{ApiError, ErrorKind, Role};
+use crate::engine::markdown::to_safe_html;
 use crate::engine::ticket_change::TicketPatch;
 use crate::server::auth::Claims;
 use crate::server::db::tickets::Source;
@@ -74,8 +75,10 @@ pub async fn open(state: &AppState, token: &str) -> AppResult<LinkAccess> {
 /// The ticket with its public conversation and files.
 pub async fn view(state: &AppState, access: &LinkAccess) -> AppResult<LinkedTicket> {
     let (caller, id) = (&access.caller, access.ticket_id);
+    let ticket = tickets::get(state, caller, id).await?;
     Ok(LinkedTicket {
-        ticket: tickets::get(state, caller, id).await?,
+        description_html: to_safe_html(&ticket.description),
+        ticket,
         organization_name: caller.org_name.clone(),
         requester_name: caller.name.clone(),
         comments: tickets::comments(state, caller, id).await?,

@@ -1,6 +1,7 @@
 //! Runtime configuration, read from the command line and the environment.
 //! clap documents every variable in `fieldesk --help`.
 
+use crate::server::storage::S3Bucket;
 use clap::{Args, Parser, Subcommand};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -110,6 +111,27 @@ pub struct Config {
     #[arg(long, env = "FIELDESK_MAGIC_LINK_TTL", default_value_t = 7 * 24 * 3600)]
     pub magic_link_ttl_secs: u64,
 
+    /// S3-compatible bucket for attachment files. Unset: files are kept under the data dir.
+    #[arg(long, env = "FIELDESK_S3_BUCKET")]
+    pub s3_bucket: Option<String>,
+
+    /// Endpoint of an S3-compatible service (MinIO, Ceph, Garage, R2…), addressed
+    /// path-style; `http://` endpoints are allowed. Unset: AWS S3.
+    #[arg(long, env = "FIELDESK_S3_ENDPOINT")]
+    pub s3_endpoint: Option<String>,
+
+    /// Region of the bucket.
+    #[arg(long, env = "FIELDESK_S3_REGION", default_value = "us-east-1")]
+    pub s3_region: String,
+
+    /// Access key for the bucket. Unset: `AWS_ACCESS_KEY_ID` or the instance's role.
+    #[arg(long, env = "FIELDESK_S3_ACCESS_KEY_ID", hide_env_values = true)]
+    pub s3_access_key_id: Option<String>,
+
+    /// Secret key for the bucket. Unset: `AWS_SECRET_ACCESS_KEY` or the instance's role.
+    #[arg(long, env = "FIELDESK_S3_SECRET_ACCESS_KEY", hide_env_values = true)]
+    pub s3_secret_access_key: Option<String>,
+
     /// Emit logs as JSON lines instead of human-readable text.
     #[arg(long, env = "FIELDESK_LOG_JSON", default_value_t = false)]
     pub log_json: bool,
@@ -144,6 +166,17 @@ impl Config {
             Some(url) => url.trim_end_matches('/').to_owned(),
             None => format!("http://{}", self.addr),
         }
+    }
+
+    /// The attachment bucket, when files go to S3 instead of the data dir.
+    pub fn s3_bucket(&self) -> Option<S3Bucket> {
+        Some(S3Bucket {
+            name: self.s3_bucket.clone()?,
+            region: self.s3_region.clone(),
+            endpoint: self.s3_endpoint.clone(),
+            access_key_id: self.s3_access_key_id.clone(),
+            secret_access_key: self.s3_secret_access_key.clone(),
+        })
     }
 
     /// A configuration for tests and tools: everything default, data in `dir`.

@@ -14,7 +14,7 @@ use serde::Serialize;
 use std::collections::HashMap;
 use uuid::Uuid;
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ImportReport {
     pub created: usize,
     pub updated: usize,
@@ -24,7 +24,7 @@ pub struct ImportReport {
     pub items: Vec<ImportedTicket>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ImportedTicket {
     pub external_id: String,
     pub id: Uuid,

@@ -59,7 +59,7 @@ pub async fn mail_new_tickets(state: &AppState) -> anyhow::Result<()> {
     .await?;
     for event in &events {
         let mail = new_ticket_mail_for(state, event).await?;
-        store::handle_event(&state.db, SUBSCRIBER, event, mail.as_ref(), Utc::now()).await?;
+        store::handle_event(&state.db, SUBSCRIBER, event, mail.as_slice(), Utc::now()).await?;
     }
     Ok(())
 }

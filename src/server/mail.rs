@@ -6,8 +6,8 @@
 
 use crate::engine::mail::{SEND_LEASE, next_attempt};
 use crate::server::db::mail::{self as store, QueuedMail};
-use crate::server::magic_link;
 use crate::server::state::AppState;
+use crate::server::{magic_link, mentions};
 use anyhow::Context;
 use chrono::Utc;
 use lettre::message::header::ContentType;
@@ -93,6 +93,9 @@ async fn run(state: AppState, mailer: Option<Mailer>) {
     loop {
         if let Err(e) = magic_link::mail_new_tickets(&state).await {
             tracing::error!(error = ?e, "magic-link mails for new tickets failed; retrying");
+        }
+        if let Err(e) = mentions::mail_mentions(&state).await {
+            tracing::error!(error = ?e, "@mention mails failed; retrying");
         }
         match &mailer {
             Some(mailer) => {

@@ -10,6 +10,7 @@ pub mod http;
 pub mod import;
 pub mod magic_link;
 pub mod mail;
+pub mod mentions;
 pub mod seed;
 pub mod seed_scale;
 pub mod state;
@@ -27,6 +28,10 @@ use db::Db;
 
 /// Opens the database, applies migrations and builds the app state.
 pub async fn init(config: Config) -> anyhow::Result<AppState> {
+    // Every TLS client (SMTP, S3) uses ring, the one crypto provider in the
+    // tree; S3's HTTP client is built without a provider of its own. A
+    // second call (tests start many servers) finds it installed: fine.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     std::fs::create_dir_all(&config.data_dir)?;
     let db = Db::connect(&config.database_url()).await?;
     db.migrate().await?;

@@ -65,7 +65,10 @@ impl AppState {
             .env(Env::PROD)
             .site_addr(config.addr)
             .build();
-        let storage = Storage::local(&config.data_dir.join("files"))?;
+        let storage = match config.s3_bucket() {
+            Some(bucket) => Storage::s3(&bucket)?,
+            None => Storage::local(&config.data_dir.join("files"))?,
+        };
         Ok(AppState(Arc::new(Inner {
             leptos_options,
             db,

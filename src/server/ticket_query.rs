@@ -17,22 +17,43 @@ use uuid::Uuid;
 /// &team=<id> &category=<id> &channel= &tag= &escalated=true &q=
 /// &created_from= &created_to= (dates or RFC 3339) &sort=[-]created_at|[-]updated_at
 /// &limit= &cursor=`
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
+    /// Comma-separated statuses, or `all`; default: the open ones.
+    #[param(example = "open,pending")]
     pub status: Option<String>,
+    #[param(value_type = Option<Priority>)]
     pub priority: Option<String>,
+    #[param(value_type = Option<Severity>)]
     pub severity: Option<String>,
+    /// `me`, `none`, `any` or a user id.
     pub assignee: Option<String>,
+    /// A team id.
+    #[param(value_type = Option<Uuid>)]
     pub team: Option<String>,
+    /// A category id.
+    #[param(value_type = Option<Uuid>)]
     pub category: Option<String>,
+    #[param(value_type = Option<Channel>)]
     pub channel: Option<String>,
     pub tag: Option<String>,
+    /// Only escalated tickets.
+    #[param(value_type = Option<bool>)]
     pub escalated: Option<String>,
+    /// Words to search for in subjects and messages.
     pub q: Option<String>,
+    /// Created on or after: a date (`2026-11-24`) or an RFC 3339 time.
     pub created_from: Option<String>,
+    /// Created on or before: a date (the whole day) or an RFC 3339 time.
     pub created_to: Option<String>,
+    /// `-created_at` (newest first, default), `created_at`, `-updated_at` or `updated_at`.
+    #[param(pattern = "^(-?(created_at|updated_at))?$")]
     pub sort: Option<String>,
+    /// Page size, 1 to 100 (default 25).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
     pub limit: Option<String>,
+    /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
 }
 

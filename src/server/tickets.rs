@@ -950,7 +950,7 @@ pub struct BulkChange {
 }
 
 /// What a bulk change did to one ticket.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct BulkOutcome {
     pub id: Uuid,
     pub ok: bool,

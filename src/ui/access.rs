@@ -99,7 +99,7 @@ fn LinkedTicketView(
             </header>
             <section aria-label="Messages">
                 <Conversation
-                    description=t.description.clone()
+                    description_html=linked.description_html
                     requester=linked.requester_name
                     created=when(t.created_at)
                     comments=linked.comments

@@ -3,7 +3,9 @@
 //! category, team, custom fields, assignment), managers' agent ratings and
 //! keyboard shortcuts.
 
-use super::forms::{FormAlert, UploadAction, UploadForm, last_error, upload_action};
+use super::forms::{
+    FieldMessage, FormAlert, UploadAction, UploadForm, field_message, last_error, upload_action,
+};
 use crate::api::desk::{
     AssignTicket, DeskOptions, RateAgent, SaveView, bulk_update, delete_view, next_ticket,
     update_ticket_fields,
@@ -228,6 +230,11 @@ pub fn BulkBar(options: DeskOptions, children: Children) -> impl IntoView {
                 <label>"Add tag" <input type="text" name="add_tag" size="10" /></label>
                 <button type="submit" class="btn btn-quiet" disabled=move || action.pending().get()>"Apply to ticked"</button>
             </div>
+            <FieldMessage
+                name="ticket_ids"
+                hint="Tick tickets below, choose what changes, then apply.".into()
+                message=field_message("ticket_ids", error)
+            />
             {children()}
         </UploadForm>
     }
@@ -240,8 +247,9 @@ pub fn RoutingPanel(
     ticket: Ticket,
     options: DeskOptions,
     fields_action: UploadAction,
+    /// Owned by the page, which reloads the ticket when it is done.
+    assign: ServerAction<AssignTicket>,
 ) -> impl IntoView {
-    let assign = ServerAction::<AssignTicket>::new();
     let fields_error = last_error(fields_action.value());
     let assign_error = last_error(assign.value());
     let id = ticket.id.to_string();

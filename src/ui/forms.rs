@@ -38,7 +38,10 @@ pub fn FormAlert(error: Signal<Option<ApiError>>) -> impl IntoView {
 }
 
 /// A field's server message, if the last submission had one.
-fn field_message(name: &'static str, error: Signal<Option<ApiError>>) -> Signal<Option<String>> {
+pub fn field_message(
+    name: &'static str,
+    error: Signal<Option<ApiError>>,
+) -> Signal<Option<String>> {
     Signal::derive(move || error.get().and_then(|e| e.field(name).map(str::to_owned)))
 }
 
@@ -70,6 +73,9 @@ pub fn Field(
     #[prop(optional)] autocomplete: &'static str,
     #[prop(optional, into)] hint: String,
     #[prop(optional)] autofocus: bool,
+    /// May be left empty (fields are required unless said otherwise).
+    #[prop(optional)]
+    optional: bool,
     error: Signal<Option<ApiError>>,
 ) -> impl IntoView {
     let message = field_message(name, error);
@@ -82,7 +88,7 @@ pub fn Field(
                 type=kind
                 autocomplete=autocomplete
                 autofocus=autofocus
-                required
+                required=!optional
                 aria-invalid=move || if message.get().is_some() { "true" } else { "false" }
                 aria-describedby=format!("{name}-message")
             />

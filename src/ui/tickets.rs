@@ -12,7 +12,7 @@ use super::forms::{
 };
 use super::frame::CurrentUser;
 use super::status_pages::ErrorNotice;
-use crate::api::desk::{DeskOptions, fill_canned, load_desk_options};
+use crate::api::desk::{AssignTicket, DeskOptions, fill_canned, load_desk_options};
 use crate::api::tickets::{
     EscalateTicket, MergeTicket, Queue, RateTicket, ReplyToTicket, UpdateTicket, attach_files,
     create_ticket, list_tickets, load_ticket, ticket_path,
@@ -20,9 +20,9 @@ use crate::api::tickets::{
 use crate::domain::ApiError;
 use crate::domain::Role;
 use crate::domain::attachment::{Attachment, MAX_FILES_PER_REQUEST, download_path, human_size};
-use crate::domain::desk::CannedResponse;
+use crate::domain::desk::{CannedResponse, CustomField};
 use crate::domain::ticket::{
-    Comment, CustomValues, HistoryEntry, Priority, Satisfaction, Ticket, TicketStatus,
+    Channel, Comment, CustomValues, HistoryEntry, Priority, Satisfaction, Ticket, TicketStatus,
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -83,22 +83,27 @@ fn TicketTable(tickets: Vec<Ticket>, staff: bool, caption: &'static str) -> impl
     .into_any()
 }
 
-/// A list of tickets loaded from a queue, narrowed by `filters` (a query string).
-#[component]
-fn QueueList(
-    #[prop(into)] queue: Signal<Queue>,
-    #[prop(into, optional)] filters: Signal<String>,
-    staff: bool,
-) -> impl IntoView {
-    let tickets = Resource::new(
+/// A queue's tickets, narrowed by `filters` (a query string).
+type QueueTickets = Resource<Result<Vec<Ticket>, ApiError>>;
+
+/// Created where the page's other resources are, never inside a `Suspend`:
+/// the server and the hydrating browser must create resources in the same
+/// order to match each one's data.
+fn queue_tickets(queue: Signal<Queue>, filters: Signal<String>) -> QueueTickets {
+    Resource::new(
         move || (queue.get(), filters.get()),
         |(queue, filters)| list_tickets(queue, filters),
-    );
+    )
+}
+
+/// A list of tickets loaded from a queue.
+#[component]
+fn QueueList(tickets: QueueTickets, caption: &'static str, staff: bool) -> impl IntoView {
     view! {
         <Suspense fallback=|| view! { <p class="loading" role="status">"Loading tickets…"</p> }>
             {move || Suspend::new(async move {
                 match tickets.await {
-                    Ok(list) => view! { <TicketTable tickets=list staff caption=queue.get_untracked().label() /> }.into_any(),
+                    Ok(list) => view! { <TicketTable tickets=list staff caption /> }.into_any(),
                     Err(error) => view! { <ErrorNotice error /> }.into_any(),
                 }
             })}
@@ -114,7 +119,7 @@ pub fn MyRequests() -> impl IntoView {
             <h2>"My requests"</h2>
             <a class="btn btn-primary" href="/portal/new">"New request"</a>
         </div>
-        <QueueList queue=Queue::Mine staff=false />
+        <QueueList tickets=queue_tickets(Queue::Mine.into(), Signal::stored(String::new())) caption=Queue::Mine.label() staff=false />
     }
 }
 
@@ -143,6 +148,7 @@ pub fn DeskQueues() -> impl IntoView {
         map.to_query_string().trim_start_matches('?').to_owned()
     });
     let options = Resource::new(|| (), |()| load_desk_options());
+    let tickets = queue_tickets(queue, filters);
     let tabs = Queue::DESK
         .into_iter()
         .map(|q| {
@@ -164,16 +170,20 @@ pub fn DeskQueues() -> impl IntoView {
             <a class="btn btn-primary" href="/desk/new">"New ticket"</a>
         </div>
         <Suspense fallback=|| ()>
-            {move || Suspend::new(async move {
-                let options = options.await.unwrap_or_default();
-                view! {
-                    <QueueFilters options=options.clone() queue=queue.get_untracked().slug() query=pairs.get_untracked() />
-                    <SavedViews options=options.clone() filters=filters.get_untracked() />
-                    <BulkBar options>
-                        <QueueList queue filters staff=true />
-                    </BulkBar>
-                }
-            })}
+            {move || {
+                // Tracked here, so moving to another queue or filter redraws the bars.
+                let (queue, query, filters) = (queue.get(), pairs.get(), filters.get());
+                Suspend::new(async move {
+                    let options = options.await.unwrap_or_default();
+                    view! {
+                        <QueueFilters options=options.clone() queue=queue.slug() query />
+                        <SavedViews options=options.clone() filters />
+                        <BulkBar options>
+                            <QueueList tickets caption=queue.label() staff=true />
+                        </BulkBar>
+                    }
+                })
+            }}
         </Suspense>
     }
 }
@@ -184,11 +194,19 @@ pub fn NewTicketPage() -> impl IntoView {
     let create = upload_action(create_ticket);
     let error = last_error(create.value());
     let options = Resource::new(|| (), |()| load_desk_options());
-    let heading = if user.role.is_staff() {
-        "New ticket"
-    } else {
-        "New request"
-    };
+    let staff = user.role.is_staff();
+    let heading = if staff { "New ticket" } else { "New request" };
+    // How the request reached the agent who types it in.
+    let channels = [
+        Channel::Phone,
+        Channel::Email,
+        Channel::Web,
+        Channel::Whatsapp,
+        Channel::Sms,
+    ]
+    .iter()
+    .map(|c| view! { <option value=c.as_str()>{c.label()}</option> })
+    .collect_view();
     let priorities = Priority::ALL
         .iter()
         .map(|p| view! { <option value=p.as_str() selected=*p == Priority::Medium>{p.label()}</option> })
@@ -200,6 +218,21 @@ pub fn NewTicketPage() -> impl IntoView {
             <UploadForm action=create endpoint="/api/create_ticket">
                 <div class="stack">
                     <FormAlert error />
+                    {staff.then(|| view! {
+                        <Field
+                            name="requester_email"
+                            label="Requester email"
+                            kind="email"
+                            autocomplete="off"
+                            optional=true
+                            hint="Who the ticket is for. Someone new becomes a contact and is mailed a link to follow it. Empty: yourself."
+                            error
+                        />
+                        <div class="field">
+                            <label for="channel">"Channel"</label>
+                            <select id="channel" name="channel">{channels}</select>
+                        </div>
+                    })}
                     <Field name="subject" label="Subject" error />
                     <div class="field">
                         <label for="description">"Description"</label>
@@ -316,7 +349,8 @@ fn Attachments(
 
 #[component]
 pub(crate) fn Conversation(
-    description: String,
+    /// The ticket's description as safe HTML (rendered on the server).
+    description_html: String,
     requester: String,
     created: String,
     comments: Vec<Comment>,
@@ -332,7 +366,7 @@ pub(crate) fn Conversation(
                         {(!c.public).then(|| view! { <span class="badge badge-internal">"Internal note"</span> })}
                         <span class="muted">{when(c.created_at)}</span>
                     </header>
-                    <div class="message-body">{c.body}</div>
+                    <div class="message-body markdown" inner_html=c.body_html></div>
                 </li>
             }
         })
@@ -344,7 +378,7 @@ pub(crate) fn Conversation(
                     <strong>{requester}</strong>
                     <span class="muted">{created}</span>
                 </header>
-                <div class="message-body">{description}</div>
+                <div class="message-body markdown" inner_html=description_html></div>
             </li>
             {items}
         </ol>
@@ -363,6 +397,7 @@ pub fn TicketPage() -> impl IntoView {
     let merge = ServerAction::<MergeTicket>::new();
     let attach = upload_action(attach_files);
     let routed = fields_action();
+    let assign = ServerAction::<AssignTicket>::new();
     let manager = matches!(user.role, Role::Manager | Role::Admin);
     let options = Resource::new(
         || (),
@@ -386,6 +421,7 @@ pub fn TicketPage() -> impl IntoView {
                 escalate.version().get(),
                 merge.version().get(),
                 routed.version().get(),
+                assign.version().get(),
             )
         },
         |(id, ..)| load_ticket(id),
@@ -446,7 +482,7 @@ pub fn TicketPage() -> impl IntoView {
                     <div class=if staff { "ticket-layout with-panel" } else { "ticket-layout" }>
                         <section aria-label="Messages">
                             <Conversation
-                                description=t.description.clone()
+                                description_html=detail.description_html.clone()
                                 requester=detail.requester_name.clone()
                                 created=when(t.created_at)
                                 comments=detail.comments.clone()
@@ -466,12 +502,12 @@ pub fn TicketPage() -> impl IntoView {
                             {(!staff && !t.status.is_open()).then(|| view! {
                                 <RatingForm action=rate error=rate_error ticket=t.clone() />
                             })}
-                            {staff.then(|| view! { <History entries=detail.history.clone() /> })}
+                            {staff.then(|| view! { <History entries=detail.history.clone() fields=options.fields.clone() /> })}
                         </section>
                         {staff.then(|| view! {
                             <div class="side-panel">
                                 <TriagePanel action=update error=update_error ticket=t.clone() />
-                                <RoutingPanel ticket=t.clone() options=options.clone() fields_action=routed />
+                                <RoutingPanel ticket=t.clone() options=options.clone() fields_action=routed assign />
                                 {manager.then(|| view! { <AgentRatingForm ticket_id=id.clone() ratings=detail.agent_ratings.clone() /> })}
                                 {(t.status != TicketStatus::Closed).then(|| view! {
                                     <MoreActions
@@ -575,7 +611,11 @@ fn ReplyForm(
                         node_ref=body
                         on:input=move |ev| draft.save(&event_target_value(&ev))
                     ></textarea>
-                    <p class="field-hint">"Drafts are kept in this browser until you send them."</p>
+                    <p class="field-hint">
+                        "Markdown works: **bold**, _italic_, lists, `code`, [links](https://…). "
+                        {staff.then_some("Mention a colleague with @ and their email name (@dana for dana@…): they are mailed a link. ")}
+                        "Drafts are kept in this browser until you send them."
+                    </p>
                 </div>
                 {staff.then(|| view! {
                     <label class="checkbox">
@@ -822,11 +862,15 @@ fn MoreActions(
 
 /// The audit trail, oldest first: who changed what, when, and from where.
 #[component]
-fn History(entries: Vec<HistoryEntry>) -> impl IntoView {
+fn History(
+    entries: Vec<HistoryEntry>,
+    /// To name custom fields by their labels.
+    fields: Vec<CustomField>,
+) -> impl IntoView {
     let items = entries
         .into_iter()
         .map(|entry| {
-            let (label, change) = describe_change(&entry);
+            let (label, change) = describe_change(&entry, &fields);
             let meta = format!(
                 "{} · {} · via {}",
                 entry.actor_name.clone().unwrap_or_else(|| "System".into()),
@@ -858,8 +902,15 @@ fn source_label(source: &str) -> String {
 }
 
 /// A field name and its old → new values as people read them.
-fn describe_change(entry: &HistoryEntry) -> (String, String) {
+fn describe_change(entry: &HistoryEntry, fields: &[CustomField]) -> (String, String) {
     let field = entry.field.as_str();
+    if let Some(key) = field.strip_prefix("custom_fields.") {
+        let label = fields
+            .iter()
+            .find(|f| f.key == key)
+            .map_or_else(|| humanize(key), |f| f.label.clone());
+        return (label, arrow(entry.old.clone(), entry.new.clone()));
+    }
     let label = match field {
         "ticket" => "Ticket",
         "subject" => "Subject",
@@ -944,7 +995,7 @@ mod tests {
 
     #[test]
     fn history_lines_read_like_sentences() {
-        let line = |field, old, new| describe_change(&entry(field, old, new));
+        let line = |field, old, new| describe_change(&entry(field, old, new), &[]);
         assert_eq!(
             line("status", Some("on_hold"), Some("resolved")),
             ("Status".into(), "On hold → Resolved".into())
@@ -970,5 +1021,30 @@ mod tests {
             ("Some new field".into(), "a → —".into())
         );
         assert_eq!(source_label("ui"), "web app");
+    }
+
+    #[test]
+    fn custom_fields_are_named_by_their_labels() {
+        let churn = CustomField {
+            id: uuid::Uuid::nil(),
+            key: "churn_risk".into(),
+            label: "Churn risk".into(),
+            kind: crate::domain::desk::FieldKind::Select,
+            options: vec!["Low".into(), "High".into()],
+            required: false,
+            customer_visible: false,
+            position: 0,
+        };
+        let field = entry("custom_fields.churn_risk", None, Some("High"));
+        assert_eq!(
+            describe_change(&field, &[churn]),
+            ("Churn risk".into(), "High".into())
+        );
+        // A field deleted since: its key, readable.
+        let gone = entry("custom_fields.old_key", Some("x"), None);
+        assert_eq!(
+            describe_change(&gone, &[]),
+            ("Old key".into(), "x → —".into())
+        );
     }
 }

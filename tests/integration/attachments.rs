@@ -34,7 +34,7 @@ impl TestApp {
             .to_owned()
     }
 
-    async fn upload(&self, token: &str, ticket: &str, form: Form) -> reqwest::Response {
+    pub(crate) async fn upload(&self, token: &str, ticket: &str, form: Form) -> reqwest::Response {
         self.client
             .post(self.url(&format!("/api/v1/tickets/{ticket}/attachments")))
             .bearer_auth(token)

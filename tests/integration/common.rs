@@ -180,6 +180,12 @@ impl TestApp {
             .to_owned()
     }
 
+    /// The body of a public (no token) GET, as text.
+    pub async fn get_public_text(&self, path: &str) -> String {
+        let res = self.client.get(self.url(path)).send().await.unwrap();
+        res.text().await.unwrap()
+    }
+
     pub async fn get(&self, path: &str, bearer: &str) -> Response {
         self.client
             .get(self.url(path))

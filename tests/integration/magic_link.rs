@@ -22,7 +22,8 @@ on_both_backends!(
 const MAIL_WAIT: Duration = Duration::from_secs(15);
 const CONTACT: &str = "new.person@example.com";
 
-async fn start(backend: Backend, smtp_url: String) -> TestApp {
+/// A test app mailing through `smtp_url`, its links under a public address.
+pub(crate) async fn start(backend: Backend, smtp_url: String) -> TestApp {
     TestApp::start_with(backend, |config| {
         config.smtp_url = Some(smtp_url);
         config.public_url = Some("http://help.example.com/".into());

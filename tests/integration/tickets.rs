@@ -21,6 +21,7 @@ on_both_backends!(
     splitting_moves_chosen_messages_to_a_linked_ticket,
     tickets_are_found_by_number_within_the_organization,
     search_finds_words_in_subjects_descriptions_and_messages,
+    text_is_stored_as_written_and_rendered_safely,
 );
 
 impl TestApp {
@@ -1165,4 +1166,82 @@ async fn search_finds_words_in_subjects_descriptions_and_messages(app: TestApp) 
     expect_json(patch, StatusCode::OK).await;
     assert_eq!(search(agent.clone(), "gadget").await, [id(&by_note)]);
     assert!(search(agent.clone(), "third").await.is_empty());
+}
+
+/// Markdown and raw HTML a hostile user might type, and what must never
+/// reach a page from it.
+const HOSTILE: &str = "Invoice **42** is blank.\n\
+    <script>window.pwned = 1</script><img src=x onerror=\"window.pwned = 2\">\
+    [details](javascript:window.pwned=3) <a href=\"JaVaScRiPt:alert(4)\">more</a>\
+    <b onmouseover=\"alert(5)\">hover</b> <iframe src=\"https://evil.test\"></iframe>\
+    <svg onload=alert(6)></svg> <p style=\"color:red\">styled</p>";
+
+/// No markup from `HOSTILE` that a browser would act on.
+fn assert_defused(html: &str) {
+    let lower = html.to_lowercase();
+    for banned in [
+        "<script>window.pwned",
+        "<img",
+        "<iframe",
+        "<svg",
+        "<b onmouseover",
+        "href=\"javascript",
+        "<p style",
+    ] {
+        assert!(!lower.contains(banned), "{banned:?} survived in {html}");
+    }
+}
+
+async fn text_is_stored_as_written_and_rendered_safely(app: TestApp) {
+    let customer = app.bearer("customer@acme.test").await;
+    let agent = app.bearer("agent@acme.test").await;
+    let body = json!({"subject": "Blank invoice", "description": HOSTILE});
+    let ticket = expect_json(
+        app.post_json("/api/v1/tickets", &customer, body).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    assert_eq!(ticket["description"], HOSTILE, "stored as written");
+    let id = ticket["id"].as_str().unwrap();
+    let comments = format!("/api/v1/tickets/{id}/comments");
+    let reply = json!({"body": HOSTILE, "public": true});
+    let reply = expect_json(
+        app.post_json(&comments, &agent, reply).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    assert_eq!(reply["body"], HOSTILE);
+    let listed = expect_json(app.get(&comments, &customer).await, StatusCode::OK).await;
+    for comment in [&reply, &listed["items"][0]] {
+        let html = comment["body_html"].as_str().unwrap();
+        assert!(html.contains("<strong>42</strong>"), "{html}");
+        assert!(html.contains("<b>hover</b>"), "{html}");
+        assert_defused(html);
+        // No hostile attribute survives anywhere in the HTML (a link that
+        // Markdown left as text may still read "javascript:", harmlessly).
+        for gone in ["onerror", "onload", "onmouseover", "style="] {
+            assert!(!html.to_lowercase().contains(gone), "{gone} in {html}");
+        }
+    }
+
+    // The pages, as each side's browser gets them (hydration data included).
+    for (email, path) in [
+        ("customer@acme.test", format!("/portal/tickets/{id}")),
+        ("agent@acme.test", format!("/desk/tickets/{id}")),
+    ] {
+        let browser = app.browser(email).await;
+        let res = browser
+            .get(app.url(&path))
+            .header("accept", "text/html")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK, "{path}");
+        let html = res.text().await.unwrap();
+        assert!(
+            html.matches("<strong>42</strong>").count() >= 2,
+            "{path}: description and reply rendered"
+        );
+        assert_defused(&html);
+    }
 }

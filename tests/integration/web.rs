@@ -433,15 +433,7 @@ async fn health_and_metrics(app: TestApp) {
         "default-src 'none'; frame-ancestors 'none'"
     );
 
-    let metrics = app
-        .client
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.get_public_text("/metrics").await;
     assert!(metrics.contains("http_requests_total"), "{metrics}");
     assert!(metrics.contains("route=\"/healthz\""), "{metrics}");
 }

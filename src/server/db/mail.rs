@@ -122,6 +122,8 @@ pub struct Event {
     pub organization_id: Uuid,
     pub aggregate_id: Uuid,
     pub created_at: DateTime<Utc>,
+    /// JSON, as the change path wrote it.
+    pub payload: String,
 }
 
 /// Events committed out of order (a transaction that started earlier but
@@ -148,7 +150,7 @@ pub async fn unhandled_events(
     .await)?;
     let since = latest.map_or(now, |(at,)| at) - LATE_COMMIT_WINDOW;
     on_db!(db, pool => sqlx::query_as(
-        "SELECT o.id, o.organization_id, o.aggregate_id, o.created_at FROM outbox o \
+        "SELECT o.id, o.organization_id, o.aggregate_id, o.created_at, o.payload FROM outbox o \
          WHERE o.topic = $1 AND o.created_at > $2 AND NOT EXISTS \
          (SELECT 1 FROM outbox_handled h WHERE h.subscriber = $3 AND h.event_id = o.id) \
          ORDER BY o.created_at LIMIT $4",
@@ -161,13 +163,13 @@ pub async fn unhandled_events(
     .await)
 }
 
-/// Marks `event` handled by `subscriber` and queues the mail it called for,
-/// if any, in one transaction: the mail is queued exactly once.
+/// Marks `event` handled by `subscriber` and queues the mails it called
+/// for, in one transaction: each mail is queued exactly once.
 pub async fn handle_event(
     db: &Db,
     subscriber: &str,
     event: &Event,
-    mail: Option<&NewMail>,
+    mails: &[NewMail],
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
     on_db!(db, pool => {
@@ -181,9 +183,11 @@ pub async fn handle_event(
         .bind(event.created_at)
         .execute(&mut *tx)
         .await?;
-        // Another worker handled it first: leave its mail as the only one.
-        if marked.rows_affected() == 1 && let Some(mail) = mail {
-            insert_mail!(&mut *tx, mail, now)?;
+        // Another worker handled it first: leave its mails as the only ones.
+        if marked.rows_affected() == 1 {
+            for mail in mails {
+                insert_mail!(&mut *tx, mail, now)?;
+            }
         }
         tx.commit().await
     })

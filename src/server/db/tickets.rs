@@ -9,6 +9,7 @@ use crate::domain::ticket::{
     TicketStatus, display_number,
 };
 use crate::engine::import::{ImportedDates, ValidTicket};
+use crate::engine::markdown::to_safe_html;
 use crate::engine::search;
 use crate::engine::ticket_change::{FieldChange, TicketState, diff};
 use chrono::{DateTime, Utc};
@@ -426,6 +427,7 @@ macro_rules! apply_in_tx {
                     author_id: c.author_id,
                     author_name: String::new(),
                     body: c.body.to_owned(),
+                    body_html: to_safe_html(c.body),
                     public: c.public,
                     created_at: $now,
                 })
@@ -564,7 +566,7 @@ pub struct ImportItem<'a> {
 }
 
 /// What an import did to one ticket.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ImportResult {
     Created,
@@ -893,11 +895,11 @@ pub async fn comments(
     ticket: Uuid,
     include_internal: bool,
 ) -> Result<Vec<Comment>, sqlx::Error> {
-    let sql = "SELECT c.id, c.ticket_id, c.author_id, u.name AS author_name, c.body, c.public, c.created_at \
-         FROM ticket_comments c JOIN users u ON u.id = c.author_id \
-         WHERE c.ticket_id = $1 AND c.organization_id = $2 AND (c.public OR $3) \
-         ORDER BY c.created_at, c.id";
-    let rows: Vec<CommentRow> = on_db!(db, pool => sqlx::query_as(sql)
+    let sql = format!(
+        "{SELECT_COMMENT} WHERE c.ticket_id = $1 AND c.organization_id = $2 AND (c.public OR $3) \
+         ORDER BY c.created_at, c.id"
+    );
+    let rows: Vec<CommentRow> = on_db!(db, pool => sqlx::query_as(&sql)
         .bind(ticket)
         .bind(org)
         .bind(include_internal)
@@ -905,6 +907,17 @@ pub async fn comments(
         .await)?;
     Ok(rows.into_iter().map(CommentRow::into_comment).collect())
 }
+
+/// One comment of `org` (a note or a reply), for event subscribers.
+pub async fn comment(db: &Db, org: Uuid, id: Uuid) -> Result<Option<Comment>, sqlx::Error> {
+    let sql = format!("{SELECT_COMMENT} WHERE c.id = $1 AND c.organization_id = $2");
+    let row: Option<CommentRow> =
+        on_db!(db, pool => sqlx::query_as(&sql).bind(id).bind(org).fetch_optional(pool).await)?;
+    Ok(row.map(CommentRow::into_comment))
+}
+
+const SELECT_COMMENT: &str = "SELECT c.id, c.ticket_id, c.author_id, u.name AS author_name, \
+     c.body, c.public, c.created_at FROM ticket_comments c JOIN users u ON u.id = c.author_id";
 
 #[derive(sqlx::FromRow)]
 struct CommentRow {
@@ -924,6 +937,7 @@ impl CommentRow {
             ticket_id: self.ticket_id,
             author_id: self.author_id,
             author_name: self.author_name,
+            body_html: to_safe_html(&self.body),
             body: self.body,
             public: self.public,
             created_at: self.created_at,

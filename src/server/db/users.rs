@@ -3,6 +3,7 @@
 
 use super::{Db, on_db};
 use crate::domain::{Role, User};
+use crate::engine::mentions::handle_of;
 use chrono::Utc;
 use uuid::Uuid;
 
@@ -103,6 +104,27 @@ pub async fn find_in_org(db: &Db, org: Uuid, id: Uuid) -> Result<Option<User>, s
     let record: Option<UserRecord> =
         on_db!(db, pool => sqlx::query_as(&sql).bind(id).bind(org).fetch_optional(pool).await)?;
     Ok(record.map(|r| r.to_user()))
+}
+
+/// The active colleague of `org` an @mention names (`dana` → `dana@…`);
+/// customers are never mentioned.
+pub async fn staff_by_handle(
+    db: &Db,
+    org: Uuid,
+    handle: &str,
+) -> Result<Option<UserRecord>, sqlx::Error> {
+    let sql =
+        format!("{SELECT_RECORD} WHERE u.organization_id = $1 AND u.email LIKE $2 AND u.active");
+    // LIKE narrows (`_` in a handle is a wildcard there); the exact
+    // comparison decides.
+    let candidates: Vec<UserRecord> = on_db!(db, pool => sqlx::query_as(&sql)
+        .bind(org)
+        .bind(format!("{handle}@%"))
+        .fetch_all(pool)
+        .await)?;
+    Ok(candidates
+        .into_iter()
+        .find(|u| u.role().is_staff() && handle_of(&u.email) == handle))
 }
 
 /// One page of an organization's users ordered by email (unique, so it is

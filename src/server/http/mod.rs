@@ -2,6 +2,7 @@
 //! API, health and metrics, wrapped in the cross-cutting layers (session,
 //! CSRF, security headers, compression, tracing, metrics).
 
+pub mod openapi;
 pub mod rest;
 
 use crate::app::{App, shell};
@@ -37,6 +38,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .nest("/api/v1", rest::router())
+        .merge(openapi::router())
         // The WASM/JS/CSS bundle: served directly (leptos' fallback file
         // handler is ~10x slower), revalidated by Last-Modified.
         .nest_service("/pkg", pkg_service(&state))

@@ -3,8 +3,9 @@
 //! `POST /access/{token}/comments`, `GET /access/{token}/attachments/{id}`.
 //! Thin shells over `server::access`, like the page's server functions.
 
-use super::attachments::file_response;
+use super::attachments::{FileBytes, file_response};
 use super::{ApiJson, path_id};
+use crate::domain::ApiError;
 use crate::domain::access::LinkedTicket;
 use crate::domain::ticket::Comment;
 use crate::server::access;
@@ -17,9 +18,9 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
+use utoipa::{OpenApi, ToSchema};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -29,25 +30,56 @@ pub fn router() -> Router<AppState> {
         .route("/access/{token}/attachments/{id}", get(download))
 }
 
-#[derive(Deserialize)]
+/// The document of the routes above.
+#[derive(OpenApi)]
+#[openapi(paths(request_links, show, reply, download))]
+pub struct Api;
+
+#[derive(Deserialize, ToSchema)]
 struct LinkRequest {
+    /// The organization's slug (as in its portal address).
     #[serde(default)]
+    #[schema(required = true)]
     organization: String,
     #[serde(default)]
+    #[schema(required = true)]
     email: String,
 }
 
-/// 202 whether or not the address is known.
+#[derive(Serialize, ToSchema)]
+struct Accepted {
+    message: &'static str,
+}
+
+/// Mails the address a link to each of its open requests with the
+/// organization. The answer is the same whether or not the address is
+/// known, so it cannot be used to find out who is a customer.
+#[utoipa::path(post, path = "/auth/magic-link", tag = "access",
+    request_body = LinkRequest,
+    responses(
+        (status = 202, description = "Accepted (also for unknown addresses)", body = Accepted),
+        (status = 400, description = "The body is not JSON", body = ApiError),
+        (status = 422, description = "No organization, or not an email address", body = ApiError),
+        (status = 429, description = "Too many requests from this IP address", body = ApiError),
+    ))]
 async fn request_links(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     ApiJson(body): ApiJson<LinkRequest>,
-) -> AppResult<(StatusCode, Json<Value>)> {
+) -> AppResult<(StatusCode, Json<Accepted>)> {
     magic_link::request_links(&state, &body.organization, &body.email, peer.ip()).await?;
     let message = "If this address has requests with the organization, a link is on its way.";
-    Ok((StatusCode::ACCEPTED, Json(json!({ "message": message }))))
+    Ok((StatusCode::ACCEPTED, Json(Accepted { message })))
 }
 
+/// The ticket a link opens, as its requester sees it: public replies and
+/// files only. The token is the credential; no bearer token is needed.
+#[utoipa::path(get, path = "/access/{token}", tag = "access",
+    params(("token" = String, Path, description = "The token from the mailed link")),
+    responses(
+        (status = 200, description = "The ticket and its public conversation", body = LinkedTicket),
+        (status = 404, description = "The link has expired or is not valid (one answer for every cause)", body = ApiError),
+    ))]
 async fn show(
     State(state): State<AppState>,
     Path(token): Path<String>,
@@ -56,12 +88,24 @@ async fn show(
     Ok(Json(access::view(&state, &link).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct ReplyBody {
     #[serde(default)]
+    #[schema(required = true, min_length = 1)]
     body: String,
 }
 
+/// A public reply from the requester.
+#[utoipa::path(post, path = "/access/{token}/comments", tag = "access",
+    params(("token" = String, Path, description = "The token from the mailed link")),
+    request_body = ReplyBody,
+    responses(
+        (status = 201, description = "The reply", body = Comment),
+        (status = 400, description = "The body is not JSON", body = ApiError),
+        (status = 404, description = "The link has expired or is not valid (one answer for every cause)", body = ApiError),
+        (status = 409, description = "The ticket no longer takes replies (e.g. merged)", body = ApiError),
+        (status = 422, description = "An empty or too long body", body = ApiError),
+    ))]
 async fn reply(
     State(state): State<AppState>,
     Path(token): Path<String>,
@@ -72,6 +116,17 @@ async fn reply(
     Ok((StatusCode::CREATED, Json(comment)))
 }
 
+/// A public file of the linked ticket.
+#[utoipa::path(get, path = "/access/{token}/attachments/{id}", tag = "access",
+    params(
+        ("token" = String, Path, description = "The token from the mailed link"),
+        ("id" = Uuid, Path, description = "Attachment id"),
+    ),
+    responses(
+        (status = 200, description = "The file, under its sniffed content type", content_type = "*/*",
+            body = inline(FileBytes)),
+        (status = 404, description = "The link has expired or is not valid, or no such public file on its ticket", body = ApiError),
+    ))]
 async fn download(
     State(state): State<AppState>,
     Path((token, id)): Path<(String, String)>,

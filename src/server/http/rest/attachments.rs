@@ -19,6 +19,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
+use utoipa::{OpenApi, ToSchema};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -26,11 +27,59 @@ pub fn router() -> Router<AppState> {
         .route("/attachments/{id}", get(download))
 }
 
+/// The document of the routes above.
+#[derive(OpenApi)]
+#[openapi(paths(list, upload, download))]
+pub struct Api;
+
+/// A file's bytes, of any type (documentation only).
+pub(super) struct FileBytes;
+
+impl utoipa::PartialSchema for FileBytes {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::Type::String)
+            .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
+                utoipa::openapi::KnownFormat::Binary,
+            )))
+            .into()
+    }
+}
+
+impl ToSchema for FileBytes {}
+
+/// The multipart form of an upload.
+#[derive(ToSchema)]
+#[expect(
+    dead_code,
+    reason = "describes the form for the OpenAPI document; the handler streams the body itself to enforce the size limit"
+)]
+struct UploadForm {
+    /// The file; its type is sniffed from the bytes.
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
+    /// `false` attaches it internally (staff only); default `true`.
+    public: Option<bool>,
+}
+
 /// Room for multipart boundaries and the small text fields around the file.
 const MULTIPART_OVERHEAD: u64 = 64 * 1024;
 
 /// One file per request, in the multipart field `file`; staff may send
 /// `public=false` to attach it internally.
+#[utoipa::path(post, path = "/tickets/{id}/attachments", tag = "attachments", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Ticket id")),
+    request_body(content = UploadForm, content_type = "multipart/form-data"),
+    responses(
+        (status = 201, description = "The stored file", body = Attachment),
+        (status = 400, description = "Not a readable multipart/form-data body", body = ApiError),
+        (status = 401, description = "No valid bearer token", body = ApiError),
+        (status = 403, description = "The caller may not add files to this ticket", body = ApiError),
+        (status = 404, description = "No such ticket visible to the caller", body = ApiError),
+        (status = 409, description = "The ticket no longer takes files (e.g. merged)", body = ApiError),
+        (status = 413, description = "The file exceeds the upload limit", body = ApiError),
+        (status = 422, description = "No file, more than one, or an invalid `public`", body = ApiError),
+    ))]
 async fn upload(
     State(state): State<AppState>,
     Caller(session): Caller,
@@ -79,6 +128,14 @@ async fn upload(
     Ok((StatusCode::CREATED, Json(attachment)))
 }
 
+/// The files on a ticket the caller may see (customers: public ones only).
+#[utoipa::path(get, path = "/tickets/{id}/attachments", tag = "attachments", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Ticket id")),
+    responses(
+        (status = 200, description = "Every file, oldest first (one page)", body = Page<Attachment>),
+        (status = 401, description = "No valid bearer token", body = ApiError),
+        (status = 404, description = "No such ticket visible to the caller", body = ApiError),
+    ))]
 async fn list(
     State(state): State<AppState>,
     Caller(session): Caller,
@@ -94,6 +151,14 @@ async fn list(
 /// The bytes, under the type we sniffed. Only raster images are shown
 /// inline; everything else (SVG and HTML included) is a download, and the
 /// sandbox CSP keeps a file opened directly from running script.
+#[utoipa::path(get, path = "/attachments/{id}", tag = "attachments", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Attachment id")),
+    responses(
+        (status = 200, description = "The file, under its sniffed content type", content_type = "*/*",
+            body = inline(FileBytes)),
+        (status = 401, description = "No valid bearer token", body = ApiError),
+        (status = 404, description = "No such file visible to the caller", body = ApiError),
+    ))]
 async fn download(
     State(state): State<AppState>,
     Caller(session): Caller,

@@ -1,7 +1,7 @@
 //! `/auth/login`, `/auth/register`, `/auth/refresh`, `/auth/logout`.
 
 use super::ApiJson;
-use crate::domain::User;
+use crate::domain::{ApiError, User};
 use crate::server::auth::refresh::Presenter;
 use crate::server::auth::service::{self, IssuedSession};
 use crate::server::error::AppResult;
@@ -13,6 +13,7 @@ use axum::routing::post;
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
+use utoipa::{OpenApi, ToSchema};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -22,37 +23,51 @@ pub fn router() -> Router<AppState> {
         .route("/auth/logout", post(logout))
 }
 
-#[derive(Deserialize)]
+/// The document of the routes above (public: no bearer token needed).
+#[derive(OpenApi)]
+#[openapi(paths(login, register, refresh, logout))]
+pub struct Api;
+
+#[derive(Deserialize, ToSchema)]
 struct LoginRequest {
     #[serde(default)]
+    #[schema(required = true)]
     email: String,
     #[serde(default)]
+    #[schema(required = true)]
     password: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct RegisterRequest {
     #[serde(default)]
+    #[schema(required = true)]
     organization: String,
     #[serde(default)]
+    #[schema(required = true)]
     email: String,
     #[serde(default)]
+    #[schema(required = true)]
     name: String,
     #[serde(default)]
+    #[schema(required = true)]
     password: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct RefreshRequest {
     #[serde(default)]
+    #[schema(required = true)]
     refresh_token: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct TokenResponse {
     access_token: String,
     refresh_token: String,
+    /// Always `Bearer`.
     token_type: &'static str,
+    /// Seconds until the access token expires.
     expires_in: u64,
     user: User,
 }
@@ -79,6 +94,17 @@ impl From<IssuedSession> for TokenResponse {
     }
 }
 
+/// Signs in with email and password; the access token goes in
+/// `Authorization: Bearer`, the refresh token buys the next one.
+#[utoipa::path(post, path = "/auth/login", tag = "auth",
+    request_body = LoginRequest,
+    responses(
+        (status = 200, description = "Signed in", body = TokenResponse),
+        (status = 400, description = "The body is not JSON", body = ApiError),
+        (status = 401, description = "Wrong email or password, or the account is deactivated", body = ApiError),
+        (status = 422, description = "A field is missing or invalid (per-field messages)", body = ApiError),
+        (status = 429, description = "Too many sign-in attempts", body = ApiError),
+    ))]
 async fn login(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -89,6 +115,15 @@ async fn login(
 }
 
 /// Customer self sign-up; answers like a login, with 201.
+#[utoipa::path(post, path = "/auth/register", tag = "auth",
+    request_body = RegisterRequest,
+    responses(
+        (status = 201, description = "Account created and signed in", body = TokenResponse),
+        (status = 400, description = "The body is not JSON", body = ApiError),
+        (status = 409, description = "The email is already registered", body = ApiError),
+        (status = 422, description = "A field is missing or invalid (per-field messages)", body = ApiError),
+        (status = 429, description = "Too many attempts from this address", body = ApiError),
+    ))]
 async fn register(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -104,6 +139,16 @@ async fn register(
     Ok((StatusCode::CREATED, Json(issued.into())))
 }
 
+/// Spends a refresh token for a new access token and its successor; a spent
+/// token presented again revokes the whole family.
+#[utoipa::path(post, path = "/auth/refresh", tag = "auth",
+    request_body = RefreshRequest,
+    responses(
+        (status = 200, description = "New tokens", body = TokenResponse),
+        (status = 400, description = "The body is not JSON", body = ApiError),
+        (status = 401, description = "The refresh token is unknown, spent or expired", body = ApiError),
+        (status = 422, description = "A field has the wrong type", body = ApiError),
+    ))]
 async fn refresh(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<RefreshRequest>,
@@ -112,6 +157,14 @@ async fn refresh(
     Ok(Json(issued.into()))
 }
 
+/// Ends the session the refresh token belongs to.
+#[utoipa::path(post, path = "/auth/logout", tag = "auth",
+    request_body = RefreshRequest,
+    responses(
+        (status = 204, description = "Signed out (also when the token was already spent)"),
+        (status = 400, description = "The body is not JSON", body = ApiError),
+        (status = 422, description = "A field has the wrong type", body = ApiError),
+    ))]
 async fn logout(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<RefreshRequest>,

@@ -4,8 +4,10 @@
 //! (they are short), changes answer the saved object.
 
 use super::{ApiJson, Page, path_id, present};
+use crate::domain::ApiError;
 use crate::domain::desk::{
-    AgentSkill, CannedResponse, Category, Company, CustomField, SavedView, Skill, Team,
+    AgentSkill, AssignmentStrategy, CannedResponse, Category, Company, CustomField, FieldKind,
+    SavedView, Skill, Team,
 };
 use crate::server::auth::Caller;
 use crate::server::desk::{self, CategoryInput, FieldInput, TeamInput};
@@ -16,6 +18,7 @@ use axum::http::StatusCode;
 use axum::routing::{get, patch, put};
 use axum::{Json, Router};
 use serde::Deserialize;
+use utoipa::{OpenApi, ToSchema};
 use uuid::Uuid;
 
 pub fn router() -> Router<AppState> {
@@ -42,6 +45,35 @@ pub fn router() -> Router<AppState> {
         .route("/views/{id}", axum::routing::delete(delete_view))
 }
 
+/// The document of the routes above.
+#[derive(OpenApi)]
+#[openapi(paths(
+    teams,
+    create_team,
+    update_team,
+    skills,
+    create_skill,
+    agent_skills,
+    set_agent_skills,
+    set_company,
+    categories,
+    create_category,
+    update_category,
+    fields,
+    create_field,
+    update_field,
+    companies,
+    create_company,
+    canned,
+    create_canned,
+    update_canned,
+    delete_canned,
+    views,
+    create_view,
+    delete_view
+))]
+pub struct Api;
+
 fn page<T>(items: Vec<T>) -> Json<Page<T>> {
     Json(Page {
         items,
@@ -49,14 +81,22 @@ fn page<T>(items: Vec<T>) -> Json<Page<T>> {
     })
 }
 
+#[utoipa::path(get, path = "/teams", tag = "desk", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The teams", body = Page<Team>),
+        (status = 401, description = "No valid bearer token", body = ApiError),
+        (status = 403, description = "Customers may not see this", body = ApiError),
+    ))]
 async fn teams(State(s): State<AppState>, Caller(c): Caller) -> AppResult<Json<Page<Team>>> {
     Ok(page(desk::teams(&s, &c.claims).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
+#[schema(as = TeamInput)]
 #[serde(deny_unknown_fields)]
 struct TeamBody {
     name: Option<String>,
+    #[schema(value_type = Option<AssignmentStrategy>)]
     assignment: Option<String>,
     member_ids: Option<Vec<Uuid>>,
 }
@@ -71,6 +111,16 @@ impl From<TeamBody> for TeamInput {
     }
 }
 
+#[utoipa::path(post, path = "/teams", tag = "desk", security(("bearer" = [])),
+    request_body = TeamBody,
+    responses(
+        (status = 201, description = "The new team", body = Team),
+        (status = 400, description = "The body is not JSON", body = ApiError),
+        (status = 401, description = "No valid bearer token", body = ApiError),
+        (status = 403, description = "Only admins change the desk setup", body = ApiError),
+        (status = 409, description = "That name is already in use", body = ApiError),
+        (status = 422, description = "A field is missing or invalid (per-field messages)", body = ApiError),
+    ))]
 async fn create_team(
     State(s): State<AppState>,
     Caller(c): Caller,
@@ -80,6 +130,18 @@ async fn create_team(
     Ok((StatusCode::CREATED, Json(team)))
 }
 
+#[utoipa::path(patch, path = "/teams/{id}", tag = "desk", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Team id")),
+    request_body = TeamBody,
+    responses(
+        (status = 200, description = "The changed team", body = Team),
+        (status = 400, description = "The body is not JSON", body = ApiError),
+        (status = 401, description = "No valid bearer token", body = ApiError),
+        (status = 403, description = "Only admins change the desk setup", body = ApiError),
+        (status = 404, description = "No such team in the organization", body = ApiError),
+        (status = 409, description = "That name is already in use", body = ApiError),
+        (status = 422, description = "A field is missing or invalid (per-field messages)", body = ApiError),
+    ))]
 async fn update_team(
     State(s): State<AppState>,
     Caller(c): Caller,
@@ -92,16 +154,33 @@ async fn update_team(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
+#[schema(as = NewName)]
 struct NameBody {
     #[serde(default)]
     name: String,
 }
 
+#[utoipa::path(get, path = "/skills", tag = "desk", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The skills", body = Page<Skill>),
+        (status = 401, description = "No valid bearer token", body = ApiError),
+        (status = 403, description = "Customers may not see this", body = ApiError),
+    ))]
 async fn skills(State(s): State<AppState>, Caller(c): Caller) -> AppResult<Json<Page<Skill>>> {
     Ok(page(desk::skills(&s, &c.claims).await?))
 }
 
+#[utoipa::path(post, path = "/skills", tag = "desk", security(("bearer" = [])),
+    request_body = NameBody,
+    responses(
+        (status = 201, description = "The new skill", body = Skill),
+        (status = 400, description = "The body is not JSON", body = ApiError),
+        (status = 401, description = "No valid bearer token", body = ApiError),
+        (status = 403, description = "Only admins change the desk setup", body = ApiError),
+        (status = 409, description = "That name is already in use", body = ApiError),
+        (status = 422, description = "A field is missing or invalid (per-field messages)", body = ApiError),
+    ))]
 async fn create_skill(
     State(s): State<AppState>,
     Caller(c): Caller,
@@ -111,6 +190,14 @@ async fn create_skill(
     Ok((StatusCode::CREATED, Json(skill)))
 }
 
+#[utoipa::path(get, path = "/users/{id}/skills", tag = "desk", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Agent id")),
+    responses(
+        (status = 200, description = "The agent's skills", body = Page<AgentSkill>),
+        (status = 401, description = "No valid bearer token", body = ApiError),
+        (status = 403, description = "Customers may not see this", body = ApiError),
+        (status = 404, description = "No such agent in the organization", body = ApiError),
+    ))]
 async fn agent_skills(
     State(s): State<AppState>,
     Caller(c): Caller,
@@ -121,13 +208,25 @@ async fn agent_skills(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
+#[schema(as = AgentSkills)]
 struct AgentSkillsBody {
     #[serde(default)]
     skills: Vec<AgentSkill>,
 }
 
 /// Replaces the agent's skills: `{"skills": [{"skill_id", "proficiency"}]}`.
+#[utoipa::path(put, path = "/users/{id}/skills", tag = "desk", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Agent id")),
+    request_body = AgentSkillsBody,
+    responses(
+        (status = 200, description = "The agent's skills now", body = Page<AgentSkill>),
+        (status = 400, description = "The body is not JSON", body = ApiError),
+        (status = 401, description = "No valid bearer token", body = ApiError),
+        (status = 403, description = "Only admins change the desk setup", body = ApiError),
+        (status = 404, description = "No such agent in the organization", body = ApiError),
+        (status = 422, description = "A field is missing or invalid (per-field messages)", body = ApiError),
+    ))]
 async fn set_agent_skills(
     State(s): State<AppState>,
     Caller(c): Caller,
@@ -140,12 +239,24 @@ async fn set_agent_skills(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
+#[schema(as = UserCompany)]
 struct CompanyBody {
     company_id: Option<Uuid>,
 }
 
 /// `{"company_id": <id> | null}`.
+#[utoipa::path(put, path = "/users/{id}/company", tag = "desk", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "User id")),
+    request_body = CompanyBody,
+    responses(
+        (status = 204, description = "Changed"),
+        (status = 400, description = "The body is not JSON", body = ApiError),
+        (status = 401, description = "No valid bearer token", body = ApiError),
+        (status = 403, description = "Only admins change the desk setup", body = ApiError),
+        (status = 404, description = "No such user or company in the organization", body = ApiError),
+        (status = 422, description = "A field is missing or invalid (per-field messages)", body = ApiError),
+    ))]
 async fn set_company(
     State(s): State<AppState>,
     Caller(c): Caller,
@@ -156,6 +267,11 @@ async fn set_company(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(get, path = "/categories", tag = "desk", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The categories (customers too: the portal form offers them)", body = Page<Category>),
+        (status = 401, description = "No valid bearer token", body = ApiError),
+    ))]
 async fn categories(
     State(s): State<AppState>,
     Caller(c): Caller,
@@ -163,7 +279,8 @@ async fn categories(
     Ok(page(desk::categories(&s, &c.claims).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
+#[schema(as = CategoryInput)]
 #[serde(deny_unknown_fields)]
 struct CategoryBody {
     name: Option<String>,
@@ -183,6 +300,16 @@ impl From<CategoryBody> for CategoryInput {
     }
 }
 
+#[utoipa::path(post, path = "/categories", tag = "desk", security(("bearer" = [])),
+    request_body = CategoryBody,
+    responses(
+        (status = 201, description = "The new category", body = Category),
+        (status = 400, description = "The body is not JSON", body = ApiError),
+        (status = 401, description = "No valid bearer token", body = ApiError),
+        (status = 403, description = "Only admins change the desk setup", body = ApiError),
+        (status = 409, description = "That name is already in use", body = ApiError),
+        (status = 422, description = "A field is missing or invalid (per-field messages)", body = ApiError),
+    ))]
 async fn create_category(
     State(s): State<AppState>,
     Caller(c): Caller,
@@ -192,6 +319,18 @@ async fn create_category(
     Ok((StatusCode::CREATED, Json(category)))
 }
 
+#[utoipa::path(patch, path = "/categories/{id}", tag = "desk", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Category id")),
+    request_body = CategoryBody,
+    responses(
+        (status = 200, description = "The changed category", body = Category),
+        (status = 400, description = "The body is not JSON", body = ApiError),
+        (status = 401, description = "No valid bearer token", body = ApiError),
+        (status = 403, description = "Only admins change the desk setup", body = ApiError),
+        (status = 404, description = "No such category in the organization", body = ApiError),
+        (status = 409, description = "That name is already in use", body = ApiError),
+        (status = 422, description = "A field is missing or invalid (per-field messages)", body = ApiError),
+    ))]
 async fn update_category(
     State(s): State<AppState>,
     Caller(c): Caller,
@@ -204,6 +343,11 @@ async fn update_category(
     ))
 }
 
+#[utoipa::path(get, path = "/ticket-fields", tag = "desk", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The custom ticket fields (customers: the customer-visible ones)", body = Page<CustomField>),
+        (status = 401, description = "No valid bearer token", body = ApiError),
+    ))]
 async fn fields(
     State(s): State<AppState>,
     Caller(c): Caller,
@@ -211,10 +355,12 @@ async fn fields(
     Ok(page(desk::custom_fields(&s, &c.claims).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
+#[schema(as = TicketFieldInput)]
 #[serde(deny_unknown_fields)]
 struct FieldBody {
     key: Option<String>,
+    #[schema(value_type = Option<FieldKind>)]
     kind: Option<String>,
     label: Option<String>,
     options: Option<Vec<String>>,
@@ -237,6 +383,16 @@ impl From<FieldBody> for FieldInput {
     }
 }
 
+#[utoipa::path(post, path = "/ticket-fields", tag = "desk", security(("bearer" = [])),
+    request_body = FieldBody,
+    responses(
+        (status = 201, description = "The new field", body = CustomField),
+        (status = 400, description = "The body is not JSON", body = ApiError),
+        (status = 401, description = "No valid bearer token", body = ApiError),
+        (status = 403, description = "Only admins change the desk setup", body = ApiError),
+        (status = 409, description = "That key is already in use", body = ApiError),
+        (status = 422, description = "A field is missing or invalid (per-field messages)", body = ApiError),
+    ))]
 async fn create_field(
     State(s): State<AppState>,
     Caller(c): Caller,
@@ -246,6 +402,18 @@ async fn create_field(
     Ok((StatusCode::CREATED, Json(field)))
 }
 
+#[utoipa::path(patch, path = "/ticket-fields/{id}", tag = "desk", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Field id")),
+    request_body = FieldBody,
+    responses(
+        (status = 200, description = "The changed field", body = CustomField),
+        (status = 400, description = "The body is not JSON", body = ApiError),
+        (status = 401, description = "No valid bearer token", body = ApiError),
+        (status = 403, description = "Only admins change the desk setup", body = ApiError),
+        (status = 404, description = "No such field in the organization", body = ApiError),
+        (status = 409, description = "That key is already in use", body = ApiError),
+        (status = 422, description = "A field is missing or invalid (per-field messages)", body = ApiError),
+    ))]
 async fn update_field(
     State(s): State<AppState>,
     Caller(c): Caller,
@@ -258,10 +426,26 @@ async fn update_field(
     ))
 }
 
+#[utoipa::path(get, path = "/companies", tag = "desk", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The companies", body = Page<Company>),
+        (status = 401, description = "No valid bearer token", body = ApiError),
+        (status = 403, description = "Customers may not see this", body = ApiError),
+    ))]
 async fn companies(State(s): State<AppState>, Caller(c): Caller) -> AppResult<Json<Page<Company>>> {
     Ok(page(desk::companies(&s, &c.claims).await?))
 }
 
+#[utoipa::path(post, path = "/companies", tag = "desk", security(("bearer" = [])),
+    request_body = NameBody,
+    responses(
+        (status = 201, description = "The new company", body = Company),
+        (status = 400, description = "The body is not JSON", body = ApiError),
+        (status = 401, description = "No valid bearer token", body = ApiError),
+        (status = 403, description = "Only admins change the desk setup", body = ApiError),
+        (status = 409, description = "That name is already in use", body = ApiError),
+        (status = 422, description = "A field is missing or invalid (per-field messages)", body = ApiError),
+    ))]
 async fn create_company(
     State(s): State<AppState>,
     Caller(c): Caller,
@@ -271,6 +455,12 @@ async fn create_company(
     Ok((StatusCode::CREATED, Json(company)))
 }
 
+#[utoipa::path(get, path = "/canned-responses", tag = "desk", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The canned responses", body = Page<CannedResponse>),
+        (status = 401, description = "No valid bearer token", body = ApiError),
+        (status = 403, description = "Customers may not see this", body = ApiError),
+    ))]
 async fn canned(
     State(s): State<AppState>,
     Caller(c): Caller,
@@ -278,7 +468,8 @@ async fn canned(
     Ok(page(desk::canned_responses(&s, &c.claims).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
+#[schema(as = CannedInput)]
 struct CannedBody {
     #[serde(default)]
     title: String,
@@ -286,6 +477,16 @@ struct CannedBody {
     body: String,
 }
 
+#[utoipa::path(post, path = "/canned-responses", tag = "desk", security(("bearer" = [])),
+    request_body = CannedBody,
+    responses(
+        (status = 201, description = "The new canned response", body = CannedResponse),
+        (status = 400, description = "The body is not JSON", body = ApiError),
+        (status = 401, description = "No valid bearer token", body = ApiError),
+        (status = 403, description = "Only admins change the desk setup", body = ApiError),
+        (status = 409, description = "That title is already in use", body = ApiError),
+        (status = 422, description = "A field is missing or invalid (per-field messages)", body = ApiError),
+    ))]
 async fn create_canned(
     State(s): State<AppState>,
     Caller(c): Caller,
@@ -295,6 +496,18 @@ async fn create_canned(
     Ok((StatusCode::CREATED, Json(canned)))
 }
 
+#[utoipa::path(patch, path = "/canned-responses/{id}", tag = "desk", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Canned response id")),
+    request_body = CannedBody,
+    responses(
+        (status = 200, description = "The changed canned response", body = CannedResponse),
+        (status = 400, description = "The body is not JSON", body = ApiError),
+        (status = 401, description = "No valid bearer token", body = ApiError),
+        (status = 403, description = "Only admins change the desk setup", body = ApiError),
+        (status = 404, description = "No such canned response in the organization", body = ApiError),
+        (status = 409, description = "That title is already in use", body = ApiError),
+        (status = 422, description = "A field is missing or invalid (per-field messages)", body = ApiError),
+    ))]
 async fn update_canned(
     State(s): State<AppState>,
     Caller(c): Caller,
@@ -307,6 +520,14 @@ async fn update_canned(
     ))
 }
 
+#[utoipa::path(delete, path = "/canned-responses/{id}", tag = "desk", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Canned response id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, description = "No valid bearer token", body = ApiError),
+        (status = 403, description = "Only admins delete these", body = ApiError),
+        (status = 404, description = "No such canned response in the organization", body = ApiError),
+    ))]
 async fn delete_canned(
     State(s): State<AppState>,
     Caller(c): Caller,
@@ -316,11 +537,18 @@ async fn delete_canned(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(get, path = "/views", tag = "desk", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The caller's saved views", body = Page<SavedView>),
+        (status = 401, description = "No valid bearer token", body = ApiError),
+        (status = 403, description = "Customers may not see this", body = ApiError),
+    ))]
 async fn views(State(s): State<AppState>, Caller(c): Caller) -> AppResult<Json<Page<SavedView>>> {
     Ok(page(desk::saved_views(&s, &c.claims).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
+#[schema(as = NewView)]
 struct ViewBody {
     #[serde(default)]
     name: String,
@@ -329,6 +557,16 @@ struct ViewBody {
     query: String,
 }
 
+#[utoipa::path(post, path = "/views", tag = "desk", security(("bearer" = [])),
+    request_body = ViewBody,
+    responses(
+        (status = 201, description = "The new view", body = SavedView),
+        (status = 400, description = "The body is not JSON", body = ApiError),
+        (status = 401, description = "No valid bearer token", body = ApiError),
+        (status = 403, description = "Customers may not see this", body = ApiError),
+        (status = 409, description = "That name is already in use", body = ApiError),
+        (status = 422, description = "A field is missing or invalid (per-field messages)", body = ApiError),
+    ))]
 async fn create_view(
     State(s): State<AppState>,
     Caller(c): Caller,
@@ -338,6 +576,14 @@ async fn create_view(
     Ok((StatusCode::CREATED, Json(view)))
 }
 
+#[utoipa::path(delete, path = "/views/{id}", tag = "desk", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "View id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, description = "No valid bearer token", body = ApiError),
+        (status = 403, description = "Customers may not see this", body = ApiError),
+        (status = 404, description = "No such view of the caller in the organization", body = ApiError),
+    ))]
 async fn delete_view(
     State(s): State<AppState>,
     Caller(c): Caller,

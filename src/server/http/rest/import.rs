@@ -1,6 +1,7 @@
 //! `POST /import/tickets`: historical tickets from another help desk (admins).
 
 use super::ApiJson;
+use crate::domain::ApiError;
 use crate::engine::import::ImportBatch;
 use crate::server::auth::Caller;
 use crate::server::error::AppResult;
@@ -9,6 +10,7 @@ use crate::server::state::AppState;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::routing::post;
 use axum::{Json, Router};
+use utoipa::OpenApi;
 
 /// A thousand tickets with their conversations is more than the usual 2 MB.
 const MAX_IMPORT_BODY: usize = 64 * 1024 * 1024;
@@ -20,6 +22,23 @@ pub fn router() -> Router<AppState> {
     )
 }
 
+/// The document of the route above.
+#[derive(OpenApi)]
+#[openapi(paths(import))]
+pub struct Api;
+
+/// Creates or updates (by `external_id`) up to 1,000 historical tickets with
+/// their original dates and messages, all or nothing. Admins only.
+#[utoipa::path(post, path = "/import/tickets", tag = "import", security(("bearer" = [])),
+    request_body = ImportBatch,
+    responses(
+        (status = 200, description = "What happened to each ticket", body = ImportReport),
+        (status = 400, description = "The body is not JSON or exceeds 64 MiB", body = ApiError),
+        (status = 401, description = "No valid bearer token", body = ApiError),
+        (status = 403, description = "Only administrators import", body = ApiError),
+        (status = 409, description = "The batch collides with existing data (nothing was imported)", body = ApiError),
+        (status = 422, description = "Invalid tickets; fields are named by path, e.g. `tickets[3].subject`", body = ApiError),
+    ))]
 async fn import(
     State(state): State<AppState>,
     Caller(session): Caller,

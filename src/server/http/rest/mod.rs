@@ -13,9 +13,10 @@ use crate::domain::{ApiError, ErrorKind};
 use crate::server::error::AppError;
 use crate::server::state::AppState;
 use axum::Router;
-use axum::extract::FromRequest;
-use axum::extract::rejection::JsonRejection;
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{FromRequest, FromRequestParts};
 use serde::{Deserialize, Deserializer, Serialize};
+use utoipa::OpenApi;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -27,6 +28,23 @@ pub fn router() -> Router<AppState> {
         .merge(import::router())
         .merge(desk::router())
         .fallback(not_found)
+}
+
+/// The paths of every route above, each module documenting its own next to
+/// its router (`http::openapi` adds the title, servers and security scheme).
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    let mut doc = auth::Api::openapi();
+    for part in [
+        access::Api::openapi(),
+        users::Api::openapi(),
+        tickets::Api::openapi(),
+        attachments::Api::openapi(),
+        import::Api::openapi(),
+        desk::Api::openapi(),
+    ] {
+        doc.merge(part);
+    }
+    doc
 }
 
 async fn not_found() -> AppError {
@@ -45,11 +63,23 @@ pub fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
     Option::<T>::deserialize(d).map(Some)
 }
 
-/// A page of a list; `next_cursor` continues it (None on the last page).
-#[derive(Serialize)]
+/// A page of a list; `next_cursor` continues it (null on the last page).
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct Page<T> {
     pub items: Vec<T>,
     pub next_cursor: Option<String>,
+}
+
+/// `Query` whose rejections (e.g. a repeated parameter) use our error body
+/// instead of axum's plain text.
+#[derive(FromRequestParts)]
+#[from_request(via(axum::extract::Query), rejection(AppError))]
+pub struct ApiQuery<T>(pub T);
+
+impl From<QueryRejection> for AppError {
+    fn from(rejection: QueryRejection) -> Self {
+        AppError::kind(ErrorKind::BadRequest, rejection.body_text())
+    }
 }
 
 /// `Json` whose rejections use our error body instead of axum's plain text.

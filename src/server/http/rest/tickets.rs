@@ -1,11 +1,12 @@
 //! `/tickets…`: create, read, list, update, status, assign, comments, history.
 
-use super::{ApiJson, Page, path_id, present};
-use crate::domain::FieldErrors;
+use super::{ApiJson, ApiQuery, Page, path_id, present};
 use crate::domain::desk::AgentRating;
 use crate::domain::ticket::{
-    Comment, CustomValues, HistoryEntry, Priority, Severity, Ticket, TicketStats, TicketStatus,
+    Channel, Comment, CustomValues, HistoryEntry, Priority, Severity, Ticket, TicketStats,
+    TicketStatus,
 };
+use crate::domain::{ApiError, FieldErrors};
 use crate::engine::ticket_change::TicketPatch;
 use crate::server::auth::Caller;
 use crate::server::db::tickets::Source;
@@ -13,11 +14,12 @@ use crate::server::error::AppResult;
 use crate::server::state::AppState;
 use crate::server::ticket_query::{self, ListQuery};
 use crate::server::tickets::{self, AssignRequest, BulkChange, CreateTicket};
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+use utoipa::{OpenApi, ToSchema};
 use uuid::Uuid;
 
 pub fn router() -> Router<AppState> {
@@ -44,26 +46,76 @@ pub fn router() -> Router<AppState> {
         .route("/tickets/{id}/canned-responses/{canned_id}", get(canned))
 }
 
-#[derive(Deserialize)]
+/// The document of the routes above.
+#[derive(OpenApi)]
+#[openapi(paths(
+    create,
+    list,
+    stats,
+    show,
+    update,
+    delete,
+    escalate,
+    merge,
+    split,
+    set_status,
+    assign,
+    comments,
+    add_comment,
+    history,
+    rate,
+    bulk,
+    agent_ratings,
+    rate_agent,
+    canned
+))]
+pub struct Api;
+
+#[derive(Deserialize, ToSchema)]
+#[schema(as = NewTicket)]
 struct CreateBody {
     #[serde(default)]
+    #[schema(required = true, min_length = 1)]
     subject: String,
     #[serde(default)]
+    #[schema(required = true, min_length = 1)]
     description: String,
+    /// Default `medium`.
+    #[schema(value_type = Option<Priority>)]
     priority: Option<String>,
+    /// Staff only; customers' tickets are always `portal`. Default `api`.
+    #[schema(value_type = Option<Channel>)]
     channel: Option<String>,
+    /// Staff only: open the ticket for someone else (default: the caller).
     requester_id: Option<Uuid>,
+    /// Staff only: the requester by email; an unknown address becomes a
+    /// customer contact, who is mailed a link to follow the ticket.
     requester_email: Option<String>,
+    /// Staff only.
     assignee_id: Option<Uuid>,
     #[serde(default)]
     tags: Vec<String>,
+    #[schema(value_type = Option<Severity>)]
     severity: Option<String>,
     team_id: Option<Uuid>,
     category_id: Option<Uuid>,
+    /// Custom field key → value.
     #[serde(default)]
+    #[schema(value_type = Object)]
     custom_fields: CustomValues,
 }
 
+/// Opens a ticket. Customers open their own; staff may name the requester,
+/// assignee and channel.
+#[utoipa::path(post, path = "/tickets", tag = "tickets", security(("bearer" = [])),
+    request_body = CreateBody,
+    responses(
+        (status = 201, description = "The new ticket", body = Ticket),
+        (status = 400, description = "The body is not JSON", body = ApiError),
+        (status = 401, description = "No valid bearer token", body = ApiError),
+        (status = 403, description = "A customer naming another requester or an assignee", body = ApiError),
+        (status = 422, description = "A field is missing or invalid (per-field messages)", body = ApiError),
+    ))]
 async fn create(
     State(state): State<AppState>,
     Caller(session): Caller,
@@ -88,6 +140,13 @@ async fn create(
     Ok((StatusCode::CREATED, Json(ticket)))
 }
 
+#[utoipa::path(get, path = "/tickets/{id}", tag = "tickets", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Ticket id")),
+    responses(
+        (status = 200, description = "The ticket", body = Ticket),
+        (status = 401, description = "No valid bearer token", body = ApiError),
+        (status = 404, description = "No such ticket visible to the caller", body = ApiError),
+    ))]
 async fn show(
     State(state): State<AppState>,
     Caller(session): Caller,
@@ -98,24 +157,52 @@ async fn show(
     ))
 }
 
-#[derive(Deserialize)]
+/// Only the fields present change.
+#[derive(Deserialize, ToSchema)]
+#[schema(as = TicketPatch)]
 #[serde(deny_unknown_fields)]
 struct PatchBody {
     subject: Option<String>,
+    #[schema(value_type = Option<TicketStatus>)]
     status: Option<String>,
+    #[schema(value_type = Option<Priority>)]
     priority: Option<String>,
+    /// `null` unassigns (staff only).
     #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<Uuid>)]
     assignee_id: Option<Option<Uuid>>,
     tags: Option<Vec<String>>,
+    /// `null` clears it.
     #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<Severity>)]
     severity: Option<Option<String>>,
+    /// `null` clears it.
     #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<Uuid>)]
     team_id: Option<Option<Uuid>>,
+    /// `null` clears it.
     #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<Uuid>)]
     category_id: Option<Option<Uuid>>,
+    /// The custom fields to change, key → value (`null`, `""` or `[]` clears one).
+    #[schema(value_type = Option<Object>)]
     custom_fields: Option<CustomValues>,
 }
 
+/// Changes some fields of a ticket (`PUT` is accepted as a synonym). What
+/// each role may change is checked per field.
+#[utoipa::path(method(patch, put), path = "/tickets/{id}", tag = "tickets", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Ticket id")),
+    request_body = PatchBody,
+    responses(
+        (status = 200, description = "The changed ticket", body = Ticket),
+        (status = 400, description = "The body is not JSON", body = ApiError),
+        (status = 401, description = "No valid bearer token", body = ApiError),
+        (status = 403, description = "The caller may not change one of these fields", body = ApiError),
+        (status = 404, description = "No such ticket visible to the caller", body = ApiError),
+        (status = 409, description = "The change conflicts with the ticket's state", body = ApiError),
+        (status = 422, description = "An unknown field or an invalid value (per-field messages)", body = ApiError),
+    ))]
 async fn update(
     State(state): State<AppState>,
     Caller(session): Caller,
@@ -143,12 +230,26 @@ async fn update(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
+#[schema(as = StatusChange)]
 struct StatusBody {
     #[serde(default)]
+    #[schema(value_type = TicketStatus, required = true)]
     status: String,
 }
 
+#[utoipa::path(put, path = "/tickets/{id}/status", tag = "tickets", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Ticket id")),
+    request_body = StatusBody,
+    responses(
+        (status = 200, description = "The changed ticket", body = Ticket),
+        (status = 400, description = "The body is not JSON", body = ApiError),
+        (status = 401, description = "No valid bearer token", body = ApiError),
+        (status = 403, description = "The caller may not set this status", body = ApiError),
+        (status = 404, description = "No such ticket visible to the caller", body = ApiError),
+        (status = 409, description = "The change conflicts with the ticket's state", body = ApiError),
+        (status = 422, description = "Missing or unknown status", body = ApiError),
+    ))]
 async fn set_status(
     State(state): State<AppState>,
     Caller(session): Caller,
@@ -169,19 +270,37 @@ async fn set_status(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
+#[schema(as = Assignment)]
 #[serde(deny_unknown_fields)]
 struct AssignBody {
+    /// The agent, or `null` to unassign.
     #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<Uuid>)]
     assignee_id: Option<Option<Uuid>>,
+    /// Assign to a team (with `auto`, pick an agent of it).
     #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<Uuid>)]
     team_id: Option<Option<Uuid>>,
+    /// Pick an agent by the organization's routing rule.
     #[serde(default)]
     auto: bool,
 }
 
 /// `{assignee_id}` (null unassigns), `{team_id}`, or `{auto: true}` (with
 /// an optional `team_id`). Staff only.
+#[utoipa::path(post, path = "/tickets/{id}/assign", tag = "tickets", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Ticket id")),
+    request_body = AssignBody,
+    responses(
+        (status = 200, description = "The changed ticket", body = Ticket),
+        (status = 400, description = "The body is not JSON", body = ApiError),
+        (status = 401, description = "No valid bearer token", body = ApiError),
+        (status = 403, description = "Customers may not assign", body = ApiError),
+        (status = 404, description = "No such ticket visible to the caller", body = ApiError),
+        (status = 409, description = "The change conflicts with the ticket's state", body = ApiError),
+        (status = 422, description = "Neither an assignee, a team nor `auto`; or one not of the organization", body = ApiError),
+    ))]
 async fn assign(
     State(state): State<AppState>,
     Caller(session): Caller,
@@ -199,20 +318,36 @@ async fn assign(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
+#[schema(as = BulkChange)]
 #[serde(deny_unknown_fields)]
 struct BulkBody {
+    /// Up to 100 tickets.
     #[serde(default)]
+    #[schema(required = true)]
     ticket_ids: Vec<Uuid>,
+    #[schema(value_type = Option<TicketStatus>)]
     status: Option<String>,
+    #[schema(value_type = Option<Priority>)]
     priority: Option<String>,
+    /// `null` unassigns.
     #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<Uuid>)]
     assignee_id: Option<Option<Uuid>>,
     #[serde(default)]
     add_tags: Vec<String>,
 }
 
 /// `POST /tickets/bulk`: one change to many tickets; each ticket's outcome.
+#[utoipa::path(post, path = "/tickets/bulk", tag = "tickets", security(("bearer" = [])),
+    request_body = BulkBody,
+    responses(
+        (status = 200, description = "Each ticket's outcome (a refused ticket does not stop the others)", body = Page<tickets::BulkOutcome>),
+        (status = 400, description = "The body is not JSON", body = ApiError),
+        (status = 401, description = "No valid bearer token", body = ApiError),
+        (status = 403, description = "Customers may not change tickets in bulk", body = ApiError),
+        (status = 422, description = "No tickets, too many, or an invalid value (per-field messages)", body = ApiError),
+    ))]
 async fn bulk(
     State(state): State<AppState>,
     Caller(session): Caller,
@@ -240,16 +375,30 @@ async fn bulk(
     }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
+#[schema(as = NewAgentRating)]
 struct AgentRatingBody {
+    /// Default: the ticket's assignee.
     agent_id: Option<Uuid>,
     #[serde(default)]
+    #[schema(required = true, minimum = 1, maximum = 5)]
     score: i64,
     #[serde(default)]
     comment: String,
 }
 
 /// A manager rates how an agent (default: the assignee) handled the ticket.
+#[utoipa::path(post, path = "/tickets/{id}/agent-ratings", tag = "tickets", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Ticket id")),
+    request_body = AgentRatingBody,
+    responses(
+        (status = 201, description = "The new rating", body = AgentRating),
+        (status = 400, description = "The body is not JSON", body = ApiError),
+        (status = 401, description = "No valid bearer token", body = ApiError),
+        (status = 403, description = "Only managers and admins rate agents", body = ApiError),
+        (status = 404, description = "No such ticket visible to the caller", body = ApiError),
+        (status = 422, description = "No agent to rate, or an invalid score (per-field messages)", body = ApiError),
+    ))]
 async fn rate_agent(
     State(state): State<AppState>,
     Caller(session): Caller,
@@ -268,6 +417,15 @@ async fn rate_agent(
     Ok((StatusCode::CREATED, Json(rating)))
 }
 
+/// The managers' ratings of agents on this ticket.
+#[utoipa::path(get, path = "/tickets/{id}/agent-ratings", tag = "tickets", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Ticket id")),
+    responses(
+        (status = 200, description = "The ratings", body = Page<AgentRating>),
+        (status = 401, description = "No valid bearer token", body = ApiError),
+        (status = 403, description = "Customers may not see agent ratings", body = ApiError),
+        (status = 404, description = "No such ticket visible to the caller", body = ApiError),
+    ))]
 async fn agent_ratings(
     State(state): State<AppState>,
     Caller(session): Caller,
@@ -281,20 +439,40 @@ async fn agent_ratings(
 }
 
 /// A canned response filled in for this ticket: `{"body": "..."}`.
+#[utoipa::path(get, path = "/tickets/{id}/canned-responses/{canned_id}", tag = "tickets", security(("bearer" = [])),
+    params(
+        ("id" = Uuid, Path, description = "Ticket id"),
+        ("canned_id" = Uuid, Path, description = "Canned response id"),
+    ),
+    responses(
+        (status = 200, description = "The filled-in text", body = CannedText),
+        (status = 401, description = "No valid bearer token", body = ApiError),
+        (status = 403, description = "Customers may not use canned responses", body = ApiError),
+        (status = 404, description = "No such ticket or canned response", body = ApiError),
+    ))]
 async fn canned(
     State(state): State<AppState>,
     Caller(session): Caller,
     Path((id, canned_id)): Path<(String, String)>,
-) -> AppResult<Json<serde_json::Value>> {
+) -> AppResult<Json<CannedText>> {
     let body = tickets::render_canned(&state, &session.claims, path_id(&canned_id)?, path_id(&id)?)
         .await?;
-    Ok(Json(serde_json::json!({ "body": body })))
+    Ok(Json(CannedText { body }))
 }
 
-#[derive(Deserialize)]
+/// A canned response with the ticket's placeholders filled in.
+#[derive(Serialize, ToSchema)]
+struct CannedText {
+    body: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[schema(as = NewComment)]
 struct CommentBody {
     #[serde(default)]
+    #[schema(required = true, min_length = 1)]
     body: String,
+    /// `false` makes an internal note (staff only). Default `true`.
     #[serde(default = "default_public")]
     public: bool,
 }
@@ -303,6 +481,19 @@ fn default_public() -> bool {
     true
 }
 
+/// Replies on a ticket, or adds an internal note.
+#[utoipa::path(post, path = "/tickets/{id}/comments", tag = "tickets", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Ticket id")),
+    request_body = CommentBody,
+    responses(
+        (status = 201, description = "The new message", body = Comment),
+        (status = 400, description = "The body is not JSON", body = ApiError),
+        (status = 401, description = "No valid bearer token", body = ApiError),
+        (status = 403, description = "A customer writing an internal note", body = ApiError),
+        (status = 404, description = "No such ticket visible to the caller", body = ApiError),
+        (status = 409, description = "The ticket no longer takes messages (e.g. merged)", body = ApiError),
+        (status = 422, description = "An empty or too long message", body = ApiError),
+    ))]
 async fn add_comment(
     State(state): State<AppState>,
     Caller(session): Caller,
@@ -322,6 +513,12 @@ async fn add_comment(
     Ok((StatusCode::CREATED, Json(comment)))
 }
 
+/// Counts and averages: the organization's for staff, their own for customers.
+#[utoipa::path(get, path = "/tickets/stats", tag = "tickets", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The numbers", body = TicketStats),
+        (status = 401, description = "No valid bearer token", body = ApiError),
+    ))]
 async fn stats(
     State(state): State<AppState>,
     Caller(session): Caller,
@@ -331,6 +528,15 @@ async fn stats(
 
 /// Soft delete (admins): the ticket disappears from every view and answers
 /// 404, while its audit trail is kept.
+#[utoipa::path(delete, path = "/tickets/{id}", tag = "tickets", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Ticket id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, description = "No valid bearer token", body = ApiError),
+        (status = 403, description = "Only administrators delete tickets", body = ApiError),
+        (status = 404, description = "No such ticket visible to the caller", body = ApiError),
+        (status = 409, description = "The ticket changed meanwhile", body = ApiError),
+    ))]
 async fn delete(
     State(state): State<AppState>,
     Caller(session): Caller,
@@ -340,12 +546,27 @@ async fn delete(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
+#[schema(as = Escalation)]
 struct EscalateBody {
     #[serde(default)]
+    #[schema(required = true, min_length = 1)]
     reason: String,
 }
 
+/// Raises a ticket to the managers with a reason.
+#[utoipa::path(post, path = "/tickets/{id}/escalate", tag = "tickets", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Ticket id")),
+    request_body = EscalateBody,
+    responses(
+        (status = 200, description = "The escalated ticket", body = Ticket),
+        (status = 400, description = "The body is not JSON", body = ApiError),
+        (status = 401, description = "No valid bearer token", body = ApiError),
+        (status = 403, description = "Customers may not escalate", body = ApiError),
+        (status = 404, description = "No such ticket visible to the caller", body = ApiError),
+        (status = 409, description = "Already escalated, or closed", body = ApiError),
+        (status = 422, description = "No reason given, or too long", body = ApiError),
+    ))]
 async fn escalate(
     State(state): State<AppState>,
     Caller(session): Caller,
@@ -358,12 +579,26 @@ async fn escalate(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
+#[schema(as = MergeRequest)]
 struct MergeBody {
+    #[schema(required = true)]
     target_id: Option<Uuid>,
 }
 
 /// Merges this ticket into `target_id`; answers with the target.
+#[utoipa::path(post, path = "/tickets/{id}/merge", tag = "tickets", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The ticket to merge (it is closed)")),
+    request_body = MergeBody,
+    responses(
+        (status = 200, description = "The target ticket", body = Ticket),
+        (status = 400, description = "The body is not JSON", body = ApiError),
+        (status = 401, description = "No valid bearer token", body = ApiError),
+        (status = 403, description = "Customers may not merge", body = ApiError),
+        (status = 404, description = "No such ticket visible to the caller", body = ApiError),
+        (status = 409, description = "Either ticket cannot take part (e.g. already merged)", body = ApiError),
+        (status = 422, description = "No target, or the target is the ticket itself", body = ApiError),
+    ))]
 async fn merge(
     State(state): State<AppState>,
     Caller(session): Caller,
@@ -381,15 +616,30 @@ async fn merge(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
+#[schema(as = SplitRequest)]
 struct SplitBody {
     #[serde(default)]
+    #[schema(required = true)]
     comment_ids: Vec<Uuid>,
     #[serde(default)]
+    #[schema(required = true)]
     subject: String,
 }
 
 /// Moves the chosen messages to a new linked ticket; 201 with it.
+#[utoipa::path(post, path = "/tickets/{id}/split", tag = "tickets", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Ticket id")),
+    request_body = SplitBody,
+    responses(
+        (status = 201, description = "The new ticket", body = Ticket),
+        (status = 400, description = "The body is not JSON", body = ApiError),
+        (status = 401, description = "No valid bearer token", body = ApiError),
+        (status = 403, description = "Customers may not split", body = ApiError),
+        (status = 404, description = "No such ticket visible to the caller", body = ApiError),
+        (status = 409, description = "The ticket cannot be split (e.g. merged)", body = ApiError),
+        (status = 422, description = "No messages chosen, or not messages of this ticket", body = ApiError),
+    ))]
 async fn split(
     State(state): State<AppState>,
     Caller(session): Caller,
@@ -409,13 +659,29 @@ async fn split(
     Ok((StatusCode::CREATED, Json(ticket)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
+#[schema(as = Rating)]
 struct RatingBody {
+    /// 1 (very unhappy) to 5 (very happy).
+    #[schema(required = true, minimum = 1, maximum = 5)]
     score: Option<i64>,
     #[serde(default)]
     comment: String,
 }
 
+/// The requester rates how a resolved ticket was handled.
+#[utoipa::path(post, path = "/tickets/{id}/rating", tag = "tickets", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Ticket id")),
+    request_body = RatingBody,
+    responses(
+        (status = 200, description = "The rated ticket", body = Ticket),
+        (status = 400, description = "The body is not JSON", body = ApiError),
+        (status = 401, description = "No valid bearer token", body = ApiError),
+        (status = 403, description = "Only the requester rates", body = ApiError),
+        (status = 404, description = "No such ticket visible to the caller", body = ApiError),
+        (status = 409, description = "Not resolved yet, or already rated", body = ApiError),
+        (status = 422, description = "A score outside 1 to 5, or a too long comment", body = ApiError),
+    ))]
 async fn rate(
     State(state): State<AppState>,
     Caller(session): Caller,
@@ -438,6 +704,14 @@ async fn rate(
     ))
 }
 
+/// The conversation; customers never see internal notes.
+#[utoipa::path(get, path = "/tickets/{id}/comments", tag = "tickets", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Ticket id")),
+    responses(
+        (status = 200, description = "Every message, oldest first (one page)", body = Page<Comment>),
+        (status = 401, description = "No valid bearer token", body = ApiError),
+        (status = 404, description = "No such ticket visible to the caller", body = ApiError),
+    ))]
 async fn comments(
     State(state): State<AppState>,
     Caller(session): Caller,
@@ -450,6 +724,15 @@ async fn comments(
     }))
 }
 
+/// The audit trail (staff only).
+#[utoipa::path(get, path = "/tickets/{id}/history", tag = "tickets", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Ticket id")),
+    responses(
+        (status = 200, description = "Every change, oldest first (one page)", body = Page<HistoryEntry>),
+        (status = 401, description = "No valid bearer token", body = ApiError),
+        (status = 403, description = "Customers do not see the audit trail", body = ApiError),
+        (status = 404, description = "No such ticket visible to the caller", body = ApiError),
+    ))]
 async fn history(
     State(state): State<AppState>,
     Caller(session): Caller,
@@ -463,10 +746,18 @@ async fn history(
 }
 
 /// `GET /tickets?…` (see `ticket_query::ListQuery` for every filter).
+#[utoipa::path(get, path = "/tickets", tag = "tickets", security(("bearer" = [])),
+    params(ListQuery),
+    responses(
+        (status = 200, description = "A page of tickets (customers: their own)", body = Page<Ticket>),
+        (status = 400, description = "A malformed query string (e.g. a repeated parameter)", body = ApiError),
+        (status = 401, description = "No valid bearer token", body = ApiError),
+        (status = 422, description = "An invalid filter, limit or cursor", body = ApiError),
+    ))]
 async fn list(
     State(state): State<AppState>,
     Caller(session): Caller,
-    Query(query): Query<ListQuery>,
+    ApiQuery(query): ApiQuery<ListQuery>,
 ) -> AppResult<Json<Page<Ticket>>> {
     let (filter, limit) = ticket_query::parse(&query, &session.claims)?;
     let sort = filter.sort;

@@ -1,17 +1,18 @@
 //! `/users/me`, `/users`, `/users/{id}`.
 
-use super::{ApiJson, Page, path_id};
+use super::{ApiJson, ApiQuery, Page, path_id};
 use crate::domain::{ApiError, Area, FieldErrors, Role, User};
 use crate::server::auth::Caller;
 use crate::server::db::users;
 use crate::server::error::AppResult;
 use crate::server::state::AppState;
 use crate::server::users::{self as service, NewAccount, UserPatch};
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::Deserialize;
+use utoipa::{IntoParams, OpenApi, ToSchema};
 use uuid::Uuid;
 
 pub fn router() -> Router<AppState> {
@@ -21,6 +22,17 @@ pub fn router() -> Router<AppState> {
         .route("/users/{id}", get(show).patch(update))
 }
 
+/// The document of the routes above.
+#[derive(OpenApi)]
+#[openapi(paths(me, list, create, show, update))]
+pub struct Api;
+
+/// The caller's own account.
+#[utoipa::path(get, path = "/users/me", tag = "users", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The caller", body = User),
+        (status = 401, description = "No valid bearer token, or the account is gone", body = ApiError),
+    ))]
 async fn me(State(state): State<AppState>, Caller(session): Caller) -> AppResult<Json<User>> {
     let claims = &session.claims;
     users::find_in_org(&state.db, claims.org, claims.sub)
@@ -29,19 +41,35 @@ async fn me(State(state): State<AppState>, Caller(session): Caller) -> AppResult
         .ok_or_else(|| ApiError::unauthorized().into())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
+    /// Only users with this role.
+    #[param(value_type = Option<Role>)]
     role: Option<String>,
+    /// Page size, 1 to 500 (default 100).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 500)]
     limit: Option<String>,
+    /// `next_cursor` of the previous page.
     cursor: Option<String>,
 }
 
 const MAX_PAGE: u32 = 500;
 
+/// The users of the caller's organization, ordered by email (staff only).
+#[utoipa::path(get, path = "/users", tag = "users", security(("bearer" = [])),
+    params(ListQuery),
+    responses(
+        (status = 200, description = "A page of users", body = Page<User>),
+        (status = 400, description = "A malformed query string (e.g. a repeated parameter)", body = ApiError),
+        (status = 401, description = "No valid bearer token", body = ApiError),
+        (status = 403, description = "Customers may not list users", body = ApiError),
+        (status = 422, description = "Unknown role or a limit out of range", body = ApiError),
+    ))]
 async fn list(
     State(state): State<AppState>,
     Caller(session): Caller,
-    Query(query): Query<ListQuery>,
+    ApiQuery(query): ApiQuery<ListQuery>,
 ) -> AppResult<Json<Page<User>>> {
     session.require_staff()?;
     let mut errs = FieldErrors::new();
@@ -81,6 +109,15 @@ async fn list(
     Ok(Json(Page { items, next_cursor }))
 }
 
+/// A user of the caller's organization (staff only).
+#[utoipa::path(get, path = "/users/{id}", tag = "users", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "User id")),
+    responses(
+        (status = 200, description = "The user", body = User),
+        (status = 401, description = "No valid bearer token", body = ApiError),
+        (status = 403, description = "Customers may not look up users", body = ApiError),
+        (status = 404, description = "No such user in the caller's organization", body = ApiError),
+    ))]
 async fn show(
     State(state): State<AppState>,
     Caller(session): Caller,
@@ -95,19 +132,34 @@ async fn show(
         .ok_or_else(|| ApiError::not_found().into())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
+#[schema(as = NewUser)]
 struct CreateBody {
     #[serde(default)]
+    #[schema(required = true, format = Email)]
     email: String,
     #[serde(default)]
+    #[schema(required = true, min_length = 1)]
     name: String,
     #[serde(default)]
+    #[schema(value_type = Role, required = true)]
     role: String,
     #[serde(default)]
+    #[schema(required = true, min_length = 10)]
     password: String,
 }
 
 /// Admin only: a user of any role in the admin's organization.
+#[utoipa::path(post, path = "/users", tag = "users", security(("bearer" = [])),
+    request_body = CreateBody,
+    responses(
+        (status = 201, description = "The new user", body = User),
+        (status = 400, description = "The body is not JSON", body = ApiError),
+        (status = 401, description = "No valid bearer token", body = ApiError),
+        (status = 403, description = "Only administrators create users", body = ApiError),
+        (status = 409, description = "The email is already registered", body = ApiError),
+        (status = 422, description = "A field is missing or invalid (per-field messages)", body = ApiError),
+    ))]
 async fn create(
     State(state): State<AppState>,
     Caller(session): Caller,
@@ -124,10 +176,12 @@ async fn create(
     Ok((StatusCode::CREATED, Json(user)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
+#[schema(as = UserPatch)]
 #[serde(deny_unknown_fields)]
 struct PatchBody {
     name: Option<String>,
+    #[schema(value_type = Option<Role>)]
     role: Option<String>,
     active: Option<bool>,
     password: Option<String>,
@@ -135,6 +189,17 @@ struct PatchBody {
 
 /// Admin only: partial change of name, role, active, password. A role change
 /// reaches the user's session at their next token refresh.
+#[utoipa::path(patch, path = "/users/{id}", tag = "users", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "User id")),
+    request_body = PatchBody,
+    responses(
+        (status = 200, description = "The changed user", body = User),
+        (status = 400, description = "The body is not JSON", body = ApiError),
+        (status = 401, description = "No valid bearer token", body = ApiError),
+        (status = 403, description = "Only administrators change users", body = ApiError),
+        (status = 404, description = "No such user in the caller's organization", body = ApiError),
+        (status = 422, description = "An invalid or unknown field, or an administrator demoting or deactivating themself", body = ApiError),
+    ))]
 async fn update(
     State(state): State<AppState>,
     Caller(session): Caller,
