@@ -1,6 +1,6 @@
 //! Files on tickets: `POST/GET /tickets/{id}/attachments`, `GET /attachments/{id}`.
 
-use super::{Page, path_id};
+use super::{Page, path_id, whole_page};
 use crate::domain::attachment::{Attachment, shows_inline};
 use crate::domain::{ApiError, ErrorKind, FieldErrors};
 use crate::server::auth::Caller;
@@ -142,10 +142,7 @@ async fn list(
     Path(id): Path<String>,
 ) -> AppResult<Json<Page<Attachment>>> {
     let items = tickets::attachments(&state, &session.claims, path_id(&id)?).await?;
-    Ok(Json(Page {
-        items,
-        next_cursor: None,
-    }))
+    Ok(whole_page(items))
 }
 
 /// The bytes, under the type we sniffed. Only raster images are shown

@@ -3,7 +3,7 @@
 //! `/canned-responses`, `/views`. Lists answer `{items, next_cursor: null}`
 //! (they are short), changes answer the saved object.
 
-use super::{ApiJson, Page, path_id, present};
+use super::{ApiJson, Page, path_id, present, whole_page};
 use crate::domain::ApiError;
 use crate::domain::desk::{
     AgentSkill, AssignmentStrategy, CannedResponse, Category, Company, CustomField, FieldKind,
@@ -74,13 +74,6 @@ pub fn router() -> Router<AppState> {
 ))]
 pub struct Api;
 
-fn page<T>(items: Vec<T>) -> Json<Page<T>> {
-    Json(Page {
-        items,
-        next_cursor: None,
-    })
-}
-
 #[utoipa::path(get, path = "/teams", tag = "desk", security(("bearer" = [])),
     responses(
         (status = 200, description = "The teams", body = Page<Team>),
@@ -88,7 +81,7 @@ fn page<T>(items: Vec<T>) -> Json<Page<T>> {
         (status = 403, description = "Customers may not see this", body = ApiError),
     ))]
 async fn teams(State(s): State<AppState>, Caller(c): Caller) -> AppResult<Json<Page<Team>>> {
-    Ok(page(desk::teams(&s, &c.claims).await?))
+    Ok(whole_page(desk::teams(&s, &c.claims).await?))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -168,7 +161,7 @@ struct NameBody {
         (status = 403, description = "Customers may not see this", body = ApiError),
     ))]
 async fn skills(State(s): State<AppState>, Caller(c): Caller) -> AppResult<Json<Page<Skill>>> {
-    Ok(page(desk::skills(&s, &c.claims).await?))
+    Ok(whole_page(desk::skills(&s, &c.claims).await?))
 }
 
 #[utoipa::path(post, path = "/skills", tag = "desk", security(("bearer" = [])),
@@ -203,7 +196,7 @@ async fn agent_skills(
     Caller(c): Caller,
     Path(id): Path<String>,
 ) -> AppResult<Json<Page<AgentSkill>>> {
-    Ok(page(
+    Ok(whole_page(
         desk::agent_skills(&s, &c.claims, path_id(&id)?).await?,
     ))
 }
@@ -234,7 +227,7 @@ async fn set_agent_skills(
     ApiJson(body): ApiJson<AgentSkillsBody>,
 ) -> AppResult<Json<Page<AgentSkill>>> {
     let id = path_id(&id)?;
-    Ok(page(
+    Ok(whole_page(
         desk::set_agent_skills(&s, &c.claims, id, body.skills).await?,
     ))
 }
@@ -276,7 +269,7 @@ async fn categories(
     State(s): State<AppState>,
     Caller(c): Caller,
 ) -> AppResult<Json<Page<Category>>> {
-    Ok(page(desk::categories(&s, &c.claims).await?))
+    Ok(whole_page(desk::categories(&s, &c.claims).await?))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -352,7 +345,7 @@ async fn fields(
     State(s): State<AppState>,
     Caller(c): Caller,
 ) -> AppResult<Json<Page<CustomField>>> {
-    Ok(page(desk::custom_fields(&s, &c.claims).await?))
+    Ok(whole_page(desk::custom_fields(&s, &c.claims).await?))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -433,7 +426,7 @@ async fn update_field(
         (status = 403, description = "Customers may not see this", body = ApiError),
     ))]
 async fn companies(State(s): State<AppState>, Caller(c): Caller) -> AppResult<Json<Page<Company>>> {
-    Ok(page(desk::companies(&s, &c.claims).await?))
+    Ok(whole_page(desk::companies(&s, &c.claims).await?))
 }
 
 #[utoipa::path(post, path = "/companies", tag = "desk", security(("bearer" = [])),
@@ -465,7 +458,7 @@ async fn canned(
     State(s): State<AppState>,
     Caller(c): Caller,
 ) -> AppResult<Json<Page<CannedResponse>>> {
-    Ok(page(desk::canned_responses(&s, &c.claims).await?))
+    Ok(whole_page(desk::canned_responses(&s, &c.claims).await?))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -544,7 +537,7 @@ async fn delete_canned(
         (status = 403, description = "Customers may not see this", body = ApiError),
     ))]
 async fn views(State(s): State<AppState>, Caller(c): Caller) -> AppResult<Json<Page<SavedView>>> {
-    Ok(page(desk::saved_views(&s, &c.claims).await?))
+    Ok(whole_page(desk::saved_views(&s, &c.claims).await?))
 }
 
 #[derive(Deserialize, ToSchema)]

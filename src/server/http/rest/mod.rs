@@ -70,6 +70,14 @@ pub struct Page<T> {
     pub next_cursor: Option<String>,
 }
 
+/// A list that always fits one page (a ticket's messages, a setup list).
+pub fn whole_page<T>(items: Vec<T>) -> axum::Json<Page<T>> {
+    axum::Json(Page {
+        items,
+        next_cursor: None,
+    })
+}
+
 /// `Query` whose rejections (e.g. a repeated parameter) use our error body
 /// instead of axum's plain text.
 #[derive(FromRequestParts)]

@@ -1,6 +1,6 @@
 //! `/tickets…`: create, read, list, update, status, assign, comments, history.
 
-use super::{ApiJson, ApiQuery, Page, path_id, present};
+use super::{ApiJson, ApiQuery, Page, path_id, present, whole_page};
 use crate::domain::desk::AgentRating;
 use crate::domain::ticket::{
     Channel, Comment, CustomValues, HistoryEntry, Priority, Severity, Ticket, TicketStats,
@@ -369,10 +369,7 @@ async fn bulk(
         Source::Api,
     )
     .await?;
-    Ok(Json(Page {
-        items,
-        next_cursor: None,
-    }))
+    Ok(whole_page(items))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -432,10 +429,7 @@ async fn agent_ratings(
     Path(id): Path<String>,
 ) -> AppResult<Json<Page<AgentRating>>> {
     let items = tickets::agent_ratings(&state, &session.claims, path_id(&id)?).await?;
-    Ok(Json(Page {
-        items,
-        next_cursor: None,
-    }))
+    Ok(whole_page(items))
 }
 
 /// A canned response filled in for this ticket: `{"body": "..."}`.
@@ -718,10 +712,7 @@ async fn comments(
     Path(id): Path<String>,
 ) -> AppResult<Json<Page<Comment>>> {
     let items = tickets::comments(&state, &session.claims, path_id(&id)?).await?;
-    Ok(Json(Page {
-        items,
-        next_cursor: None,
-    }))
+    Ok(whole_page(items))
 }
 
 /// The audit trail (staff only).
@@ -739,10 +730,7 @@ async fn history(
     Path(id): Path<String>,
 ) -> AppResult<Json<Page<HistoryEntry>>> {
     let items = tickets::history(&state, &session.claims, path_id(&id)?).await?;
-    Ok(Json(Page {
-        items,
-        next_cursor: None,
-    }))
+    Ok(whole_page(items))
 }
 
 /// `GET /tickets?…` (see `ticket_query::ListQuery` for every filter).
