@@ -14,30 +14,34 @@ pub struct CurrentUser(pub SessionUser);
 /// Renders `children` for a signed-in user allowed into `area` (any signed-in
 /// user when `area` is None); sends visitors to /login. The server enforces
 /// the same rules on every call; this only decides what to show.
+///
+/// The child is a `Suspend`, not a closure returning one: on the server,
+/// `Suspense` walks its children (`dry_resolve`) before and after their
+/// resources load, and a closure would be re-run each time, building the
+/// page — and starting its resources — three times per request. A bare
+/// `Suspend` keeps its resolved view. Nothing refetches `user`, so the
+/// closure's reactivity was never needed.
 #[component]
 pub fn Protected(area: Option<Area>, children: ChildrenFn) -> impl IntoView {
     let user = Resource::new_blocking(|| (), |_| current_user());
     view! {
         <Suspense fallback=|| view! { <p class="loading" role="status">"Loading…"</p> }>
-            {move || {
-                let children = children.clone();
-                Suspend::new(async move {
-                    match user.await {
-                        Ok(Some(user)) => {
-                            let allowed = area.is_none_or(|a| user.role.may_enter(a));
-                            provide_context(CurrentUser(user.clone()));
-                            let page = if allowed {
-                                children().into_any()
-                            } else {
-                                view! { <AccessDenied /> }.into_any()
-                            };
-                            view! { <AppFrame user=user>{page}</AppFrame> }.into_any()
-                        }
-                        Ok(None) => view! { <Redirect path="/login" /> }.into_any(),
-                        Err(error) => view! { <main class="content"><ErrorNotice error /></main> }.into_any(),
+            {Suspend::new(async move {
+                match user.await {
+                    Ok(Some(user)) => {
+                        let allowed = area.is_none_or(|a| user.role.may_enter(a));
+                        provide_context(CurrentUser(user.clone()));
+                        let page = if allowed {
+                            children().into_any()
+                        } else {
+                            view! { <AccessDenied /> }.into_any()
+                        };
+                        view! { <AppFrame user=user>{page}</AppFrame> }.into_any()
                     }
-                })
-            }}
+                    Ok(None) => view! { <Redirect path="/login" /> }.into_any(),
+                    Err(error) => view! { <main class="content"><ErrorNotice error /></main> }.into_any(),
+                }
+            })}
         </Suspense>
     }
 }
