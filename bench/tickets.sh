@@ -111,12 +111,13 @@ deep_at=${deep%|*}; deep_id=${deep#*|}
 if [ "$backend" = sqlite ]; then
   deep_at_sql="'$(sql "SELECT created_at FROM tickets WHERE id = X'$(tr -d - <<<"$deep_id")'")'"
   deep_id_sql="X'$(tr -d - <<<"$deep_id")'"
-  search_sql="SELECT $cols FROM (SELECT k.item_id AS hit_id FROM tickets_fts JOIN search_keys k ON k.key = tickets_fts.rowid WHERE tickets_fts MATCH '\"printer\"* \"berlin\"*' UNION SELECT ticket_id FROM comments_fts WHERE comments_fts MATCH '\"printer\"* \"berlin\"*' AND (public OR 1)) AS hits CROSS JOIN tickets ON tickets.id = hits.hit_id WHERE deleted_at IS NULL AND organization_id = $org ORDER BY created_at DESC, id DESC LIMIT 26"
+  search_sql="SELECT $cols FROM (SELECT hit_id FROM (SELECT tickets.id AS hit_id FROM tickets_fts JOIN search_keys k ON k.key = tickets_fts.rowid CROSS JOIN tickets ON tickets.id = k.item_id WHERE tickets_fts MATCH '\"printer\"* \"berlin\"*' AND deleted_at IS NULL AND organization_id = $org ORDER BY created_at DESC, id DESC LIMIT 26) UNION SELECT hit_id FROM (SELECT tickets.id AS hit_id FROM (SELECT ticket_id FROM comments_fts WHERE comments_fts MATCH '\"printer\"* \"berlin\"*' AND (public OR 1)) AS c CROSS JOIN tickets ON tickets.id = c.ticket_id WHERE deleted_at IS NULL AND organization_id = $org ORDER BY created_at DESC, id DESC LIMIT 26) AS message_hits) AS hits CROSS JOIN tickets ON tickets.id = hits.hit_id ORDER BY created_at DESC, id DESC LIMIT 26"
   page_sql="SELECT c.id, c.body, u.name FROM ticket_comments c JOIN users u ON u.id = c.author_id WHERE c.ticket_id = X'$(tr -d - <<<"$long_id")' ORDER BY c.created_at, c.id"
 else
   deep_at_sql="'$deep_at'"
   deep_id_sql="'$deep_id'"
-  search_sql="SELECT $cols FROM (SELECT id AS hit_id FROM tickets WHERE search @@ to_tsquery('simple', 'printer:* & berlin:*') UNION SELECT ticket_id FROM ticket_comments WHERE search @@ to_tsquery('simple', 'printer:* & berlin:*')) AS hits JOIN tickets ON tickets.id = hits.hit_id WHERE deleted_at IS NULL AND organization_id = $org ORDER BY created_at DESC, id DESC LIMIT 26"
+  # The first of the server's two steps (db/tickets.rs), which answers when the newest tickets hold a page of hits.
+  search_sql="SELECT $cols FROM (SELECT * FROM tickets WHERE deleted_at IS NULL AND organization_id = $org ORDER BY created_at DESC, id DESC LIMIT 5000) AS recent WHERE search @@ to_tsquery('simple', 'printer:* & berlin:*') OR EXISTS (SELECT 1 FROM ticket_comments c WHERE c.ticket_id = recent.id AND c.search @@ to_tsquery('simple', 'printer:* & berlin:*') AND (c.public OR true) OFFSET 0) ORDER BY created_at DESC, id DESC LIMIT 26"
   page_sql="SELECT c.id, c.body, u.name FROM ticket_comments c JOIN users u ON u.id = c.author_id WHERE c.ticket_id = '$long_id' ORDER BY c.created_at, c.id"
 fi
 queue_sql="SELECT $cols FROM tickets WHERE deleted_at IS NULL AND organization_id = $org AND $open ORDER BY created_at DESC, id DESC LIMIT 26"

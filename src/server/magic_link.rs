@@ -57,22 +57,33 @@ pub async fn mail_new_tickets(state: &AppState) -> anyhow::Result<()> {
         EVENTS_PER_ROUND,
     )
     .await?;
+    let mut handled = Vec::with_capacity(events.len());
     for event in &events {
         let mail = new_ticket_mail_for(state, event).await?;
-        store::handle_event(&state.db, SUBSCRIBER, event, mail.as_slice(), Utc::now()).await?;
+        handled.push((event, mail.into_iter().collect()));
     }
+    store::handle_events(&state.db, SUBSCRIBER, &handled, Utc::now()).await?;
     Ok(())
 }
 
 async fn new_ticket_mail_for(state: &AppState, event: &Event) -> anyhow::Result<Option<NewMail>> {
     // Imports record `ticket.imported`, so history never mails anyone.
+    // The requester comes from the event, so most tickets (their requester
+    // signs in) cost one lookup; the ticket is read only for a mail.
+    let payload: serde_json::Value = serde_json::from_str(&event.payload)?;
+    let Some(requester_id) = payload["ticket"]["requester_id"]
+        .as_str()
+        .and_then(|id| Uuid::parse_str(id).ok())
+    else {
+        return Ok(None);
+    };
+    let requester = users::find_by_id(&state.db, requester_id).await?;
+    let Some(requester) = requester.filter(follows_by_link) else {
+        return Ok(None);
+    };
     let Some(row) = tickets::find(&state.db, event.organization_id, event.aggregate_id).await?
     else {
         return Ok(None); // deleted since
-    };
-    let requester = users::find_by_id(&state.db, row.requester_id).await?;
-    let Some(requester) = requester.filter(follows_by_link) else {
-        return Ok(None);
     };
     let ticket = row.into_ticket();
     let url = link(state, &requester, ticket.id);

@@ -29,10 +29,11 @@ pub async fn mail_mentions(state: &AppState) -> anyhow::Result<()> {
         EVENTS_PER_ROUND,
     )
     .await?;
+    let mut handled = Vec::with_capacity(events.len());
     for event in &events {
-        let mails = mention_mails_for(state, event).await?;
-        store::handle_event(&state.db, SUBSCRIBER, event, &mails, Utc::now()).await?;
+        handled.push((event, mention_mails_for(state, event).await?));
     }
+    store::handle_events(&state.db, SUBSCRIBER, &handled, now).await?;
     Ok(())
 }
 

@@ -314,7 +314,7 @@ pub async fn scale(db: &Db, tickets: usize, password: &str) -> anyhow::Result<Sc
             }};
         }
         match db {
-            Db::Sqlite(pool) => {
+            Db::Sqlite { writer: pool, .. } => {
                 let mut qb = QueryBuilder::<sqlx::Sqlite>::new("");
                 insert_users!(qb, pool);
             }
@@ -354,7 +354,7 @@ pub async fn scale(db: &Db, tickets: usize, password: &str) -> anyhow::Result<Sc
     on_counter(db, org, last).await?;
     // Fresh statistics, as a database in use would have: without them the
     // planner guesses row counts from an empty table.
-    super::db::on_db!(db, pool => sqlx::query("ANALYZE").execute(pool).await.map(|_| ()))?;
+    super::db::on_db_write!(db, pool => sqlx::query("ANALYZE").execute(pool).await.map(|_| ()))?;
     Ok(ScaleReport {
         tickets,
         messages: messages_written,
@@ -362,7 +362,7 @@ pub async fn scale(db: &Db, tickets: usize, password: &str) -> anyhow::Result<Sc
 }
 
 async fn on_counter(db: &Db, org: Uuid, last: i64) -> Result<(), sqlx::Error> {
-    super::db::on_db!(db, pool => sqlx::query(
+    super::db::on_db_write!(db, pool => sqlx::query(
         "INSERT INTO ticket_counters (organization_id, last_number) VALUES ($1, $2)",
     )
     .bind(org)
@@ -426,7 +426,7 @@ async fn write_batch(
         }};
     }
     match db {
-        Db::Sqlite(pool) => write!(pool, sqlx::Sqlite),
+        Db::Sqlite { writer: pool, .. } => write!(pool, sqlx::Sqlite),
         Db::Postgres(pool) => write!(pool, sqlx::Postgres),
     }
 }

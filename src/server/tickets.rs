@@ -184,7 +184,6 @@ pub async fn create(
         }
         None => requester_id,
     };
-    let company_id = desk::user_company(&state.db, caller.org, requester_id).await?;
     let staged = stage(state, caller, &input.attachments, true).await?;
     let channel = match (customer, channel, source) {
         (true, _, _) => Channel::Portal,
@@ -203,7 +202,7 @@ pub async fn create(
             severity,
             channel,
             requester_id,
-            company_id,
+            company_id: None,
             assignee_id: input.assignee_id,
             team_id: input.team_id.or(category.as_ref().and_then(|c| c.team_id)),
             category_id: category.map(|c| c.id),

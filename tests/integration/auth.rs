@@ -216,7 +216,7 @@ async fn deactivate(app: &TestApp, email: &str) {
     use fieldesk::server::db::Db;
     let sql = "UPDATE users SET active = FALSE WHERE email = $1";
     match &app.state.db {
-        Db::Sqlite(pool) => sqlx::query(sql).bind(email).execute(pool).await.map(|_| ()),
+        Db::Sqlite { pool, .. } => sqlx::query(sql).bind(email).execute(pool).await.map(|_| ()),
         Db::Postgres(pool) => sqlx::query(sql).bind(email).execute(pool).await.map(|_| ()),
     }
     .unwrap();

@@ -251,7 +251,7 @@ pub async fn outbox_topics(app: &TestApp, ticket_id: &str) -> Vec<String> {
     let id = uuid::Uuid::parse_str(ticket_id).unwrap();
     let sql = "SELECT topic FROM outbox WHERE aggregate_id = $1 ORDER BY created_at, id";
     let rows: Vec<(String,)> = match &app.state.db {
-        Db::Sqlite(pool) => sqlx::query_as(sql).bind(id).fetch_all(pool).await,
+        Db::Sqlite { pool, .. } => sqlx::query_as(sql).bind(id).fetch_all(pool).await,
         Db::Postgres(pool) => sqlx::query_as(sql).bind(id).fetch_all(pool).await,
     }
     .unwrap();

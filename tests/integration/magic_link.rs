@@ -66,7 +66,7 @@ impl TestApp {
     async fn outbound_mail(&self) -> Vec<(String, i64, Option<String>)> {
         let sql = "SELECT status, attempts, last_error FROM outbound_mail ORDER BY created_at";
         match &self.state.db {
-            Db::Sqlite(pool) => sqlx::query_as(sql).fetch_all(pool).await,
+            Db::Sqlite { pool, .. } => sqlx::query_as(sql).fetch_all(pool).await,
             Db::Postgres(pool) => sqlx::query_as(sql).fetch_all(pool).await,
         }
         .unwrap()

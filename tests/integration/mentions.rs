@@ -22,7 +22,7 @@ impl TestApp {
     async fn queued_mail(&self) -> Vec<(String, String)> {
         let sql = "SELECT to_address, subject FROM outbound_mail ORDER BY created_at";
         match &self.state.db {
-            Db::Sqlite(pool) => sqlx::query_as(sql).fetch_all(pool).await,
+            Db::Sqlite { pool, .. } => sqlx::query_as(sql).fetch_all(pool).await,
             Db::Postgres(pool) => sqlx::query_as(sql).fetch_all(pool).await,
         }
         .unwrap()

@@ -1145,6 +1145,23 @@ async fn search_finds_words_in_subjects_descriptions_and_messages(app: TestApp) 
             .is_empty()
     );
 
+    // A full page comes from the newest hits (PostgreSQL checks the newest
+    // tickets one by one first) and pages on by cursor; notes stay staff-only.
+    comment(&app, &agent, &id(&by_message), "zebra123 again", false).await;
+    let url = "/api/v1/tickets?status=all&limit=1&q=zebra123";
+    let first = expect_json(app.get(url, &agent).await, StatusCode::OK).await;
+    assert_eq!(ids(&first), [id(&by_note)]);
+    let cursor = first["next_cursor"].as_str().expect("a second page");
+    let second = expect_json(
+        app.get(&format!("{url}&cursor={cursor}"), &agent).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(ids(&second), [id(&by_message)]);
+    assert!(second["next_cursor"].is_null());
+    let theirs_page = expect_json(app.get(url, &customer).await, StatusCode::OK).await;
+    assert!(ids(&theirs_page).is_empty());
+
     // A merged message is found on the ticket it moved to.
     let merge = app
         .post_json(

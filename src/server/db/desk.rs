@@ -3,7 +3,7 @@
 //! views, and managers' ratings of agents. Every query is scoped by
 //! organization.
 
-use super::{Db, on_db};
+use super::{BeginWrite, Db, on_db, on_db_write};
 use crate::domain::desk::{
     AgentRating, AgentSkill, AssignmentStrategy, CannedResponse, Category, Company, CustomField,
     FieldKind, SavedView, Skill, Team,
@@ -108,8 +108,8 @@ pub async fn save_team(
     changes: &TeamChanges<'_>,
 ) -> Result<bool, sqlx::Error> {
     let now = Utc::now();
-    on_db!(db, pool => {
-        let mut tx = pool.begin().await?;
+    on_db_write!(db, pool => {
+        let mut tx = pool.begin_write().await?;
         let written = if create {
             sqlx::query("INSERT INTO teams (id, organization_id, name, assignment, created_at) VALUES ($1, $2, $3, $4, $5)")
                 .bind(id)
@@ -152,7 +152,7 @@ pub async fn save_team(
 
 /// Remembers who got the team's last ticket (round-robin's turn).
 pub async fn set_last_assignee(db: &Db, team: Uuid, user: Uuid) -> Result<(), sqlx::Error> {
-    on_db!(db, pool => sqlx::query("UPDATE teams SET last_assignee_id = $1 WHERE id = $2")
+    on_db_write!(db, pool => sqlx::query("UPDATE teams SET last_assignee_id = $1 WHERE id = $2")
         .bind(user)
         .bind(team)
         .execute(pool)
@@ -209,7 +209,7 @@ pub async fn skills(db: &Db, org: Uuid) -> Result<Vec<Skill>, sqlx::Error> {
 }
 
 pub async fn insert_skill(db: &Db, org: Uuid, skill: &Skill) -> Result<(), sqlx::Error> {
-    on_db!(db, pool => sqlx::query("INSERT INTO skills (id, organization_id, name) VALUES ($1, $2, $3)")
+    on_db_write!(db, pool => sqlx::query("INSERT INTO skills (id, organization_id, name) VALUES ($1, $2, $3)")
         .bind(skill.id)
         .bind(org)
         .bind(&skill.name)
@@ -235,8 +235,8 @@ pub async fn set_agent_skills(
     user: Uuid,
     skills: &[AgentSkill],
 ) -> Result<(), sqlx::Error> {
-    on_db!(db, pool => {
-        let mut tx = pool.begin().await?;
+    on_db_write!(db, pool => {
+        let mut tx = pool.begin_write().await?;
         sqlx::query("DELETE FROM agent_skills WHERE user_id = $1 AND organization_id = $2")
             .bind(user)
             .bind(org)
@@ -275,7 +275,7 @@ pub async fn find_category(db: &Db, org: Uuid, id: Uuid) -> Result<Option<Catego
 
 /// Inserts a category, or replaces the one with its id.
 pub async fn save_category(db: &Db, org: Uuid, c: &Category) -> Result<(), sqlx::Error> {
-    on_db!(db, pool => sqlx::query(
+    on_db_write!(db, pool => sqlx::query(
         "INSERT INTO categories (id, organization_id, name, team_id, skill_id, created_at) VALUES ($1, $2, $3, $4, $5, $6) \
          ON CONFLICT (id) DO UPDATE SET name = excluded.name, team_id = excluded.team_id, skill_id = excluded.skill_id \
          WHERE categories.organization_id = excluded.organization_id",
@@ -328,7 +328,7 @@ pub async fn custom_fields(db: &Db, org: Uuid) -> Result<Vec<CustomField>, sqlx:
 /// Inserts a custom field, or replaces the one with its id (the service
 /// keeps its key and kind: tickets hold values under them).
 pub async fn save_custom_field(db: &Db, org: Uuid, f: &CustomField) -> Result<(), sqlx::Error> {
-    on_db!(db, pool => sqlx::query(
+    on_db_write!(db, pool => sqlx::query(
         "INSERT INTO custom_fields (id, organization_id, key, kind, label, options, required, customer_visible, position, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
          ON CONFLICT (id) DO UPDATE SET label = excluded.label, options = excluded.options, required = excluded.required, \
@@ -359,7 +359,7 @@ pub async fn companies(db: &Db, org: Uuid) -> Result<Vec<Company>, sqlx::Error> 
 }
 
 pub async fn insert_company(db: &Db, org: Uuid, company: &Company) -> Result<(), sqlx::Error> {
-    on_db!(db, pool => sqlx::query("INSERT INTO companies (id, organization_id, name, created_at) VALUES ($1, $2, $3, $4)")
+    on_db_write!(db, pool => sqlx::query("INSERT INTO companies (id, organization_id, name, created_at) VALUES ($1, $2, $3, $4)")
         .bind(company.id)
         .bind(org)
         .bind(&company.name)
@@ -376,25 +376,13 @@ pub async fn set_user_company(
     user: Uuid,
     company: Option<Uuid>,
 ) -> Result<bool, sqlx::Error> {
-    on_db!(db, pool => sqlx::query("UPDATE users SET company_id = $1 WHERE id = $2 AND organization_id = $3")
+    on_db_write!(db, pool => sqlx::query("UPDATE users SET company_id = $1 WHERE id = $2 AND organization_id = $3")
         .bind(company)
         .bind(user)
         .bind(org)
         .execute(pool)
         .await
         .map(|r| r.rows_affected() == 1))
-}
-
-/// The company a user belongs to, if any.
-pub async fn user_company(db: &Db, org: Uuid, user: Uuid) -> Result<Option<Uuid>, sqlx::Error> {
-    let row: Option<(Option<Uuid>,)> = on_db!(db, pool => sqlx::query_as(
-        "SELECT company_id FROM users WHERE id = $1 AND organization_id = $2",
-    )
-    .bind(user)
-    .bind(org)
-    .fetch_optional(pool)
-    .await)?;
-    Ok(row.and_then(|(c,)| c))
 }
 
 pub async fn canned_responses(db: &Db, org: Uuid) -> Result<Vec<CannedResponse>, sqlx::Error> {
@@ -425,7 +413,7 @@ pub async fn save_canned_response(
     org: Uuid,
     c: &CannedResponse,
 ) -> Result<(), sqlx::Error> {
-    on_db!(db, pool => sqlx::query(
+    on_db_write!(db, pool => sqlx::query(
         "INSERT INTO canned_responses (id, organization_id, title, body, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5) \
          ON CONFLICT (id) DO UPDATE SET title = excluded.title, body = excluded.body, updated_at = excluded.updated_at \
          WHERE canned_responses.organization_id = excluded.organization_id",
@@ -441,7 +429,7 @@ pub async fn save_canned_response(
 }
 
 pub async fn delete_canned_response(db: &Db, org: Uuid, id: Uuid) -> Result<bool, sqlx::Error> {
-    on_db!(db, pool => sqlx::query("DELETE FROM canned_responses WHERE id = $1 AND organization_id = $2")
+    on_db_write!(db, pool => sqlx::query("DELETE FROM canned_responses WHERE id = $1 AND organization_id = $2")
         .bind(id)
         .bind(org)
         .execute(pool)
@@ -466,7 +454,7 @@ pub async fn insert_saved_view(
     owner: Uuid,
     view: &SavedView,
 ) -> Result<(), sqlx::Error> {
-    on_db!(db, pool => sqlx::query(
+    on_db_write!(db, pool => sqlx::query(
         "INSERT INTO saved_views (id, organization_id, owner_id, name, query, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(view.id)
@@ -487,7 +475,7 @@ pub async fn delete_saved_view(
     owner: Uuid,
     id: Uuid,
 ) -> Result<bool, sqlx::Error> {
-    on_db!(db, pool => sqlx::query("DELETE FROM saved_views WHERE id = $1 AND organization_id = $2 AND owner_id = $3")
+    on_db_write!(db, pool => sqlx::query("DELETE FROM saved_views WHERE id = $1 AND organization_id = $2 AND owner_id = $3")
         .bind(id)
         .bind(org)
         .bind(owner)
@@ -502,7 +490,7 @@ pub async fn upsert_agent_rating(
     org: Uuid,
     rating: &AgentRating,
 ) -> Result<(), sqlx::Error> {
-    on_db!(db, pool => sqlx::query(
+    on_db_write!(db, pool => sqlx::query(
         "INSERT INTO agent_ratings (id, organization_id, ticket_id, agent_id, rated_by, score, comment, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
          ON CONFLICT (ticket_id, agent_id) DO UPDATE SET rated_by = excluded.rated_by, \

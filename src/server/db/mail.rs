@@ -1,7 +1,7 @@
 //! Outbound mail (queued, sent by the mail worker) and the bookkeeping of
 //! outbox subscribers (which domain events each one has dealt with).
 
-use super::{Db, on_db};
+use super::{BeginWrite, Db, on_db, on_db_write};
 use chrono::{DateTime, TimeDelta, Utc};
 use uuid::Uuid;
 
@@ -41,7 +41,7 @@ macro_rules! insert_mail {
 
 /// Queues a mail for the worker to send.
 pub async fn enqueue(db: &Db, mail: &NewMail, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
-    on_db!(db, pool => insert_mail!(pool, mail, now).map(|_| ()))
+    on_db_write!(db, pool => insert_mail!(pool, mail, now).map(|_| ()))
 }
 
 /// Pending mails whose next attempt is due, oldest first.
@@ -65,7 +65,7 @@ pub async fn claim(
     now: DateTime<Utc>,
     lease: TimeDelta,
 ) -> Result<bool, sqlx::Error> {
-    let taken = on_db!(db, pool => sqlx::query(
+    let taken = on_db_write!(db, pool => sqlx::query(
         "UPDATE outbound_mail SET attempts = attempts + 1, next_attempt_at = $1 \
          WHERE id = $2 AND status = 'pending' AND attempts = $3",
     )
@@ -79,7 +79,7 @@ pub async fn claim(
 }
 
 pub async fn mark_sent(db: &Db, id: Uuid, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
-    on_db!(db, pool => sqlx::query(
+    on_db_write!(db, pool => sqlx::query(
         "UPDATE outbound_mail SET status = 'sent', sent_at = $1, last_error = NULL WHERE id = $2",
     )
     .bind(now)
@@ -102,7 +102,7 @@ pub async fn mark_failed_attempt(
     } else {
         "failed"
     };
-    on_db!(db, pool => sqlx::query(
+    on_db_write!(db, pool => sqlx::query(
         "UPDATE outbound_mail SET status = $1, last_error = $2, \
          next_attempt_at = COALESCE($3, next_attempt_at) WHERE id = $4",
     )
@@ -163,30 +163,36 @@ pub async fn unhandled_events(
     .await)
 }
 
-/// Marks `event` handled by `subscriber` and queues the mails it called
-/// for, in one transaction: each mail is queued exactly once.
-pub async fn handle_event(
+/// Marks a round of events handled by `subscriber` and queues the mails
+/// each called for, in one transaction: each mail is queued exactly once.
+/// One transaction per round, not per event, because on SQLite every
+/// transaction takes the single writer that ticket changes wait for.
+pub async fn handle_events(
     db: &Db,
     subscriber: &str,
-    event: &Event,
-    mails: &[NewMail],
+    handled: &[(&Event, Vec<NewMail>)],
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
-    on_db!(db, pool => {
-        let mut tx = pool.begin().await?;
-        let marked = sqlx::query(
-            "INSERT INTO outbox_handled (subscriber, event_id, event_created_at) VALUES ($1, $2, $3) \
-             ON CONFLICT DO NOTHING",
-        )
-        .bind(subscriber)
-        .bind(event.id)
-        .bind(event.created_at)
-        .execute(&mut *tx)
-        .await?;
-        // Another worker handled it first: leave its mails as the only ones.
-        if marked.rows_affected() == 1 {
-            for mail in mails {
-                insert_mail!(&mut *tx, mail, now)?;
+    if handled.is_empty() {
+        return Ok(());
+    }
+    on_db_write!(db, pool => {
+        let mut tx = pool.begin_write().await?;
+        for (event, mails) in handled {
+            let marked = sqlx::query(
+                "INSERT INTO outbox_handled (subscriber, event_id, event_created_at) VALUES ($1, $2, $3) \
+                 ON CONFLICT DO NOTHING",
+            )
+            .bind(subscriber)
+            .bind(event.id)
+            .bind(event.created_at)
+            .execute(&mut *tx)
+            .await?;
+            // Another worker handled it first: leave its mails as the only ones.
+            if marked.rows_affected() == 1 {
+                for mail in mails {
+                    insert_mail!(&mut *tx, mail, now)?;
+                }
             }
         }
         tx.commit().await

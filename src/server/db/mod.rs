@@ -22,20 +22,71 @@ use std::time::Duration;
 
 #[derive(Clone, Debug)]
 pub enum Db {
-    Sqlite(SqlitePool),
+    /// SQLite admits one writer at a time. Writes queue for `writer`, a
+    /// pool of one connection, in order and without sleeping; contending
+    /// connections would instead poll the lock from SQLite's busy handler,
+    /// sleeping up to 100 ms between tries (docs/PERFORMANCE.md). Reads use
+    /// `pool` and never wait for writes (WAL).
+    Sqlite {
+        pool: SqlitePool,
+        writer: SqlitePool,
+    },
     Postgres(PgPool),
 }
 
-/// Runs `$body` with `$pool` bound to the concrete pool of `$db`.
+/// Runs `$body` with `$pool` bound to the concrete pool of `$db`, for reads.
 macro_rules! on_db {
     ($db:expr, $pool:ident => $body:expr) => {
         match $db {
-            $crate::server::db::Db::Sqlite($pool) => $body,
+            $crate::server::db::Db::Sqlite { pool: $pool, .. } => $body,
             $crate::server::db::Db::Postgres($pool) => $body,
         }
     };
 }
 pub(crate) use on_db;
+
+/// Like `on_db!`, for code that writes: `$pool` is SQLite's writer. Start
+/// its transactions with `begin_write`.
+macro_rules! on_db_write {
+    ($db:expr, $pool:ident => $body:expr) => {
+        match $db {
+            $crate::server::db::Db::Sqlite { writer: $pool, .. } => $body,
+            $crate::server::db::Db::Postgres($pool) => $body,
+        }
+    };
+}
+pub(crate) use on_db_write;
+
+/// A write transaction. On SQLite, `BEGIN IMMEDIATE` takes the write lock
+/// at the start, so a transaction that reads before it writes cannot fail
+/// to upgrade its lock when another process (or a one-off write on the
+/// read pool) wrote in between.
+pub(crate) trait BeginWrite {
+    type Database: sqlx::Database;
+    fn begin_write(
+        &self,
+    ) -> impl Future<Output = Result<sqlx::Transaction<'static, Self::Database>, sqlx::Error>> + Send;
+}
+
+impl BeginWrite for SqlitePool {
+    type Database = sqlx::Sqlite;
+    fn begin_write(
+        &self,
+    ) -> impl Future<Output = Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error>> + Send
+    {
+        self.begin_with("BEGIN IMMEDIATE")
+    }
+}
+
+impl BeginWrite for PgPool {
+    type Database = sqlx::Postgres;
+    fn begin_write(
+        &self,
+    ) -> impl Future<Output = Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error>> + Send
+    {
+        self.begin()
+    }
+}
 
 impl Db {
     pub async fn connect(url: &str) -> anyhow::Result<Db> {
@@ -63,12 +114,22 @@ impl Db {
                 .pragma("cache_size", "-16384")
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(10));
+            let writer = SqlitePoolOptions::new()
+                .max_connections(1)
+                .acquire_timeout(Duration::from_secs(30))
+                .connect_with(
+                    opts.clone()
+                        .pragma("mmap_size", "0")
+                        .pragma("wal_autocheckpoint", "10000"),
+                )
+                .await
+                .context("opening the SQLite database")?;
             let pool = SqlitePoolOptions::new()
                 .max_connections(8)
                 .connect_with(opts)
                 .await
                 .context("opening the SQLite database")?;
-            Ok(Db::Sqlite(pool))
+            Ok(Db::Sqlite { pool, writer })
         } else {
             anyhow::bail!("DATABASE_URL must start with sqlite: or postgres://")
         }
@@ -76,7 +137,7 @@ impl Db {
 
     pub async fn migrate(&self) -> anyhow::Result<()> {
         match self {
-            Db::Sqlite(pool) => sqlx::migrate!("migrations/sqlite").run(pool).await?,
+            Db::Sqlite { writer, .. } => sqlx::migrate!("migrations/sqlite").run(writer).await?,
             Db::Postgres(pool) => sqlx::migrate!("migrations/postgres").run(pool).await?,
         }
         Ok(())
@@ -89,12 +150,15 @@ impl Db {
 
     pub fn backend(&self) -> &'static str {
         match self {
-            Db::Sqlite(_) => "sqlite",
+            Db::Sqlite { .. } => "sqlite",
             Db::Postgres(_) => "postgres",
         }
     }
 
     pub async fn close(&self) {
+        if let Db::Sqlite { writer, .. } = self {
+            writer.close().await;
+        }
         on_db!(self, pool => pool.close().await)
     }
 }

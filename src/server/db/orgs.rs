@@ -1,6 +1,6 @@
 //! Organizations (tenants).
 
-use super::{Db, on_db};
+use super::{Db, on_db, on_db_write};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
@@ -19,7 +19,7 @@ pub async fn insert(db: &Db, slug: &str, name: &str) -> Result<Organization, sql
         name: name.to_owned(),
         created_at: Utc::now(),
     };
-    on_db!(db, pool => sqlx::query(
+    on_db_write!(db, pool => sqlx::query(
         "INSERT INTO organizations (id, slug, name, created_at) VALUES ($1, $2, $3, $4)",
     )
     .bind(org.id)

@@ -1,6 +1,6 @@
 //! Refresh tokens (sessions) and the per-account sign-in throttle.
 
-use super::{Db, on_db};
+use super::{BeginWrite, Db, on_db, on_db_write};
 use crate::server::auth::refresh::{RefreshDecision, StoredRefresh};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
@@ -16,7 +16,7 @@ const INSERT_REFRESH: &str = "INSERT INTO refresh_tokens (id, family_id, user_id
      VALUES ($1, $2, $3, $4, $5, $6)";
 
 pub async fn insert_refresh(db: &Db, new: &NewRefresh<'_>) -> Result<(), sqlx::Error> {
-    on_db!(db, pool => sqlx::query(INSERT_REFRESH)
+    on_db_write!(db, pool => sqlx::query(INSERT_REFRESH)
         .bind(Uuid::now_v7())
         .bind(new.family_id)
         .bind(new.user_id)
@@ -51,8 +51,8 @@ pub async fn rotate_refresh(
     now: DateTime<Utc>,
     decide: impl Fn(&StoredRefresh) -> RefreshDecision,
 ) -> Result<RotateOutcome, sqlx::Error> {
-    on_db!(db, pool => {
-        let mut tx = pool.begin().await?;
+    on_db_write!(db, pool => {
+        let mut tx = pool.begin_write().await?;
         let stored: Option<StoredRefresh> = sqlx::query_as(
             "SELECT user_id, family_id, expires_at, used_at, revoked_at FROM refresh_tokens WHERE token_hash = $1",
         )
@@ -108,7 +108,7 @@ pub async fn rotate_refresh(
 
 /// Ends the session the token belongs to. Unknown tokens are ignored.
 pub async fn revoke_family_of(db: &Db, token_hash: &str) -> Result<(), sqlx::Error> {
-    on_db!(db, pool => sqlx::query(
+    on_db_write!(db, pool => sqlx::query(
         "UPDATE refresh_tokens SET revoked_at = $1 \
          WHERE revoked_at IS NULL AND family_id IN (SELECT family_id FROM refresh_tokens WHERE token_hash = $2)",
     )
@@ -121,7 +121,7 @@ pub async fn revoke_family_of(db: &Db, token_hash: &str) -> Result<(), sqlx::Err
 }
 
 pub async fn revoke_family(db: &Db, family_id: Uuid) -> Result<(), sqlx::Error> {
-    on_db!(db, pool => sqlx::query(
+    on_db_write!(db, pool => sqlx::query(
         "UPDATE refresh_tokens SET revoked_at = $1 WHERE family_id = $2 AND revoked_at IS NULL",
     )
     .bind(Utc::now())
@@ -151,7 +151,7 @@ pub async fn record_failed_login(
     now: DateTime<Utc>,
     lock_until: DateTime<Utc>,
 ) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
-    let (locked,): (Option<DateTime<Utc>>,) = on_db!(db, pool => sqlx::query_as(
+    let (locked,): (Option<DateTime<Utc>>,) = on_db_write!(db, pool => sqlx::query_as(
         "INSERT INTO login_throttle (email, failures, locked_until, updated_at) VALUES ($1, 1, NULL, $2) \
          ON CONFLICT (email) DO UPDATE SET \
            failures = CASE WHEN login_throttle.failures + 1 >= $3 THEN 0 ELSE login_throttle.failures + 1 END, \
@@ -169,7 +169,7 @@ pub async fn record_failed_login(
 }
 
 pub async fn clear_failed_logins(db: &Db, email: &str) -> Result<(), sqlx::Error> {
-    on_db!(db, pool => sqlx::query("DELETE FROM login_throttle WHERE email = $1")
+    on_db_write!(db, pool => sqlx::query("DELETE FROM login_throttle WHERE email = $1")
         .bind(email)
         .execute(pool)
         .await

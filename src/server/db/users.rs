@@ -1,7 +1,7 @@
 //! Users of every role. Every query that a client can steer is scoped by
 //! organization; lookups by email or id alone are for sign-in and sessions.
 
-use super::{Db, on_db};
+use super::{BeginWrite, Db, on_db, on_db_write};
 use crate::domain::{Role, User};
 use crate::engine::mentions::handle_of;
 use chrono::Utc;
@@ -62,7 +62,7 @@ pub struct NewUser<'a> {
 pub async fn insert(db: &Db, new: &NewUser<'_>) -> Result<User, sqlx::Error> {
     let id = Uuid::now_v7();
     let now = Utc::now();
-    on_db!(db, pool => sqlx::query(
+    on_db_write!(db, pool => sqlx::query(
         "INSERT INTO users (id, organization_id, email, name, role, password_hash, active, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, TRUE, $7, $7)",
     )
@@ -156,8 +156,8 @@ pub async fn list_in_org(
 /// a stolen session must not outlive the password it was opened with.
 pub async fn replace_password(db: &Db, id: Uuid, hash: &str) -> Result<(), sqlx::Error> {
     let now = Utc::now();
-    on_db!(db, pool => {
-        let mut tx = pool.begin().await?;
+    on_db_write!(db, pool => {
+        let mut tx = pool.begin_write().await?;
         sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3")
             .bind(hash)
             .bind(now)
@@ -200,8 +200,8 @@ pub async fn update_in_org(
 ) -> Result<Option<User>, sqlx::Error> {
     let now = Utc::now();
     let select = format!("{SELECT_RECORD} WHERE u.id = $1 AND u.organization_id = $2");
-    let record: Option<UserRecord> = on_db!(db, pool => {
-        let mut tx = pool.begin().await?;
+    let record: Option<UserRecord> = on_db_write!(db, pool => {
+        let mut tx = pool.begin_write().await?;
         let updated = sqlx::query(
             "UPDATE users SET name = COALESCE($1, name), role = COALESCE($2, role), \
              active = COALESCE($3, active), password_hash = COALESCE($4, password_hash), \
