@@ -173,6 +173,26 @@ async fn account_locks_after_ten_failures_without_revealing_accounts(app: TestAp
     }
     // Other accounts are unaffected.
     app.tokens("customer@acme.test").await;
+    // An admin's password reset lets the locked-out user back in.
+    let locked = fieldesk::server::db::users::find_by_email(&app.state.db, "customer2@acme.test")
+        .await
+        .unwrap()
+        .unwrap();
+    let admin = app.bearer("admin@acme.test").await;
+    let reset = app
+        .patch_json(
+            &format!("/api/v1/users/{}", locked.id),
+            &admin,
+            json!({"password": "a-fresh-password-42"}),
+        )
+        .await;
+    expect_json(reset, StatusCode::OK).await;
+    expect_json(
+        app.login("customer2@acme.test", "a-fresh-password-42")
+            .await,
+        StatusCode::OK,
+    )
+    .await;
 }
 
 async fn bearer_token_is_required_and_checked(app: TestApp) {

@@ -227,6 +227,13 @@ pub async fn update_in_org(
                 .execute(&mut *tx)
                 .await?;
         }
+        // A reset password is how an admin lets a locked-out user back in.
+        if changes.password_hash.is_some() {
+            sqlx::query("DELETE FROM login_throttle WHERE email = (SELECT email FROM users WHERE id = $1)")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
         let record = sqlx::query_as(&select)
             .bind(id)
             .bind(org)
