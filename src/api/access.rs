@@ -19,8 +19,8 @@ pub async fn load_linked_ticket(token: String) -> Result<LinkedTicket, ApiError>
 #[server(prefix = "/api", endpoint = "reply_via_link")]
 pub async fn reply_via_link(token: String, body: String) -> Result<(), ApiError> {
     use super::context::{respond, state};
+    use crate::domain::event::Source;
     use crate::server::access;
-    use crate::server::db::tickets::Source;
 
     let state = state()?;
     let link = respond(access::open(&state, &token).await)?;
@@ -31,8 +31,8 @@ pub async fn reply_via_link(token: String, body: String) -> Result<(), ApiError>
 #[server(prefix = "/api", endpoint = "reopen_via_link")]
 pub async fn reopen_via_link(token: String) -> Result<(), ApiError> {
     use super::context::{respond, state};
+    use crate::domain::event::Source;
     use crate::server::access;
-    use crate::server::db::tickets::Source;
 
     let state = state()?;
     let link = respond(access::open(&state, &token).await)?;
@@ -46,8 +46,8 @@ pub async fn rate_via_link(
     comment: String,
 ) -> Result<(), ApiError> {
     use super::context::{respond, state};
+    use crate::domain::event::Source;
     use crate::server::access;
-    use crate::server::db::tickets::Source;
 
     let state = state()?;
     let link = respond(access::open(&state, &token).await)?;

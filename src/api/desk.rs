@@ -85,9 +85,9 @@ pub async fn load_desk_options() -> Result<DeskOptions, ApiError> {
 pub async fn update_ticket_fields(data: MultipartData) -> Result<(), ApiError> {
     use super::context::{require_session, respond, state};
     use crate::domain::FieldErrors;
+    use crate::domain::event::Source;
     use crate::domain::ticket::Severity;
     use crate::engine::ticket_change::TicketPatch;
-    use crate::server::db::tickets::Source;
     use crate::server::{desk, tickets};
 
     let state = state()?;
@@ -126,7 +126,7 @@ pub async fn assign_ticket(
     auto: Option<String>,
 ) -> Result<(), ApiError> {
     use super::context::{require_session, respond, state};
-    use crate::server::db::tickets::Source;
+    use crate::domain::event::Source;
     use crate::server::tickets::{self, AssignRequest};
 
     let state = state()?;
@@ -195,9 +195,9 @@ pub async fn delete_view(view_id: String) -> Result<(), ApiError> {
 #[server(prefix = "/api", endpoint = "bulk_update", input = MultipartFormData)]
 pub async fn bulk_update(data: MultipartData) -> Result<(), ApiError> {
     use super::context::{reject, require_session, respond, state};
+    use crate::domain::event::Source;
     use crate::domain::ticket::{Priority, TicketStatus};
     use crate::domain::{ErrorKind, FieldErrors};
-    use crate::server::db::tickets::Source;
     use crate::server::tickets::{self, BulkChange};
 
     let state = state()?;

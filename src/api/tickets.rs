@@ -1,9 +1,7 @@
 //! Tickets for the portal and the desk.
 
 use crate::domain::ApiError;
-use crate::domain::attachment::Attachment;
-use crate::domain::desk::AgentRating;
-use crate::domain::ticket::{Comment, HistoryEntry, Ticket};
+use crate::domain::ticket::Ticket;
 use leptos::prelude::*;
 use leptos::server_fn::codec::{MultipartData, MultipartFormData};
 use serde::{Deserialize, Serialize};
@@ -64,26 +62,7 @@ impl Queue {
     }
 }
 
-/// A ticket with its conversation, as the caller may see it, and the names
-/// the page shows.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct TicketDetail {
-    pub ticket: Ticket,
-    /// The description as safe HTML (Markdown, rendered on the server).
-    pub description_html: String,
-    pub requester_name: String,
-    pub assignee_name: Option<String>,
-    pub comments: Vec<Comment>,
-    pub attachments: Vec<Attachment>,
-    /// For a merged ticket: the number of the ticket it was merged into.
-    pub merged_into_number: Option<String>,
-    /// The audit trail, oldest first, for staff (empty for customers). People,
-    /// teams, categories and tickets are named (`Alex Agent`, `TCK-000012`)
-    /// instead of ids.
-    pub history: Vec<HistoryEntry>,
-    /// Managers' ratings of the agents' handling (staff only).
-    pub agent_ratings: Vec<AgentRating>,
-}
+pub use crate::domain::ticket::TicketDetail;
 
 #[cfg(feature = "ssr")]
 pub(super) fn ticket_id(raw: &str) -> Result<uuid::Uuid, ApiError> {
@@ -153,7 +132,7 @@ pub(super) async fn read_form(
 #[server(prefix = "/api", endpoint = "create_ticket", input = MultipartFormData)]
 pub async fn create_ticket(data: MultipartData) -> Result<(), ApiError> {
     use super::context::{require_session, respond, state};
-    use crate::server::db::tickets::Source;
+    use crate::domain::event::Source;
     use crate::server::tickets::{self, CreateTicket};
 
     let state = state()?;
@@ -221,7 +200,7 @@ pub(super) fn custom_values_from_form(
 #[server(prefix = "/api", endpoint = "attach_files", input = MultipartFormData)]
 pub async fn attach_files(data: MultipartData) -> Result<(), ApiError> {
     use super::context::{require_session, respond, state};
-    use crate::server::db::tickets::Source;
+    use crate::domain::event::Source;
     use crate::server::tickets;
 
     let state = state()?;
@@ -246,86 +225,10 @@ pub fn ticket_path(staff: bool, id: &str) -> String {
 #[server(prefix = "/api", endpoint = "load_ticket")]
 pub async fn load_ticket(id: String) -> Result<TicketDetail, ApiError> {
     use super::context::{require_session, respond, state};
-    use crate::server::db::{desk, users};
-    use crate::server::tickets;
-
     let state = state()?;
     let caller = require_session()?.claims;
     let id = ticket_id(&id)?;
-    let ticket = respond(tickets::get(&state, &caller, id).await)?;
-    let comments = respond(tickets::comments(&state, &caller, id).await)?;
-    let attachments = respond(tickets::attachments(&state, &caller, id).await)?;
-    let name_of = async |user: uuid::Uuid| {
-        respond(
-            users::find_in_org(&state.db, caller.org, user)
-                .await
-                .map_err(Into::into),
-        )
-        .map(|u| u.map(|u| u.name))
-    };
-    let requester_name = name_of(ticket.requester_id).await?.unwrap_or_default();
-    let assignee_name = match ticket.assignee_id {
-        Some(a) => name_of(a).await?,
-        None => None,
-    };
-    let number_of = async |id: uuid::Uuid| {
-        tickets::get(&state, &caller, id)
-            .await
-            .ok()
-            .map(|t| t.display_number)
-    };
-    let merged_into_number = match ticket.merged_into_id {
-        Some(target) => number_of(target).await,
-        None => None,
-    };
-    let mut history = Vec::new();
-    let mut agent_ratings = Vec::new();
-    if caller.role.is_staff() {
-        agent_ratings = respond(tickets::agent_ratings(&state, &caller, id).await)?;
-        history = respond(tickets::history(&state, &caller, id).await)?;
-        // Ids in the trail become the names people know them by.
-        let mut names = std::collections::HashMap::new();
-        for entry in &mut history {
-            for value in [&mut entry.old, &mut entry.new] {
-                let Some(id) = value.as_deref().and_then(|v| uuid::Uuid::parse_str(v).ok()) else {
-                    continue;
-                };
-                let name = match (names.get(&id).cloned(), entry.field.as_str()) {
-                    (Some(known), _) => Some(known),
-                    (None, "assignee_id") => name_of(id).await?,
-                    (None, "merged_into_id" | "split_to") => number_of(id).await,
-                    (None, "team_id") => respond(
-                        desk::find_team(&state.db, caller.org, id)
-                            .await
-                            .map_err(Into::into),
-                    )?
-                    .map(|t| t.team.name),
-                    (None, "category_id") => respond(
-                        desk::find_category(&state.db, caller.org, id)
-                            .await
-                            .map_err(Into::into),
-                    )?
-                    .map(|c| c.name),
-                    _ => continue,
-                };
-                if let Some(name) = name {
-                    names.insert(id, name.clone());
-                    *value = Some(name);
-                }
-            }
-        }
-    }
-    Ok(TicketDetail {
-        description_html: crate::engine::markdown::to_safe_html(&ticket.description),
-        ticket,
-        requester_name,
-        assignee_name,
-        comments,
-        attachments,
-        merged_into_number,
-        history,
-        agent_ratings,
-    })
+    respond(crate::server::tickets::detail(&state, &caller, id).await)
 }
 
 /// A reply (public) or, for staff with `internal` ticked, an internal note.
@@ -336,7 +239,7 @@ pub async fn reply_to_ticket(
     internal: Option<String>,
 ) -> Result<(), ApiError> {
     use super::context::{require_session, respond, state};
-    use crate::server::db::tickets::Source;
+    use crate::domain::event::Source;
     use crate::server::tickets;
 
     let state = state()?;
@@ -356,7 +259,7 @@ pub async fn rate_ticket(
     comment: String,
 ) -> Result<(), ApiError> {
     use super::context::{require_session, respond, state};
-    use crate::server::db::tickets::Source;
+    use crate::domain::event::Source;
     use crate::server::tickets;
 
     let state = state()?;
@@ -373,7 +276,7 @@ pub async fn rate_ticket(
 #[server(prefix = "/api", endpoint = "escalate_ticket")]
 pub async fn escalate_ticket(ticket_id: String, reason: String) -> Result<(), ApiError> {
     use super::context::{require_session, respond, state};
-    use crate::server::db::tickets::Source;
+    use crate::domain::event::Source;
     use crate::server::tickets;
 
     let state = state()?;
@@ -388,7 +291,7 @@ pub async fn escalate_ticket(ticket_id: String, reason: String) -> Result<(), Ap
 #[server(prefix = "/api", endpoint = "merge_ticket")]
 pub async fn merge_ticket(ticket_id: String, target_id: String) -> Result<(), ApiError> {
     use super::context::{require_session, respond, state};
-    use crate::server::db::tickets::Source;
+    use crate::domain::event::Source;
     use crate::server::tickets;
 
     let state = state()?;
@@ -410,9 +313,9 @@ pub async fn update_ticket(
 ) -> Result<(), ApiError> {
     use super::context::{require_session, respond, state};
     use crate::domain::FieldErrors;
+    use crate::domain::event::Source;
     use crate::domain::ticket::{Priority, TicketStatus};
     use crate::engine::ticket_change::TicketPatch;
-    use crate::server::db::tickets::Source;
     use crate::server::tickets;
 
     let state = state()?;

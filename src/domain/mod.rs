@@ -4,6 +4,7 @@ pub mod access;
 pub mod attachment;
 pub mod desk;
 pub mod error;
+pub mod event;
 pub mod role;
 pub mod ticket;
 pub mod user;

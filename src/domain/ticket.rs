@@ -1,5 +1,7 @@
 //! Tickets as the API and the UI see them, with the rules both sides use.
 
+use super::attachment::Attachment;
+use super::desk::AgentRating;
 use super::error::{ApiError, FieldErrors};
 use super::wire_enum;
 use chrono::{DateTime, Utc};
@@ -386,4 +388,24 @@ mod tests {
         normalize_tags(&mut errs, &["two words".into()]);
         assert!(errs.into_result().unwrap_err().field("tags").is_some());
     }
+}
+/// A ticket with its conversation, as the caller may see it, and the names
+/// the page shows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TicketDetail {
+    pub ticket: Ticket,
+    /// The description as safe HTML (Markdown, rendered on the server).
+    pub description_html: String,
+    pub requester_name: String,
+    pub assignee_name: Option<String>,
+    pub comments: Vec<Comment>,
+    pub attachments: Vec<Attachment>,
+    /// For a merged ticket: the number of the ticket it was merged into.
+    pub merged_into_number: Option<String>,
+    /// The audit trail, oldest first, for staff (empty for customers). People,
+    /// teams, categories and tickets are named (`Alex Agent`, `TCK-000012`)
+    /// instead of ids.
+    pub history: Vec<HistoryEntry>,
+    /// Managers' ratings of the agents' handling (staff only).
+    pub agent_ratings: Vec<AgentRating>,
 }

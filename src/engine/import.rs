@@ -206,6 +206,27 @@ pub fn validate_batch(batch: ImportBatch) -> Result<Vec<ValidTicket>, ApiError> 
 }
 
 /// The lifecycle dates an imported ticket ends up with.
+/// What an import did to one ticket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ImportResult {
+    Created,
+    Updated,
+    Unchanged,
+}
+
+impl ImportResult {
+    /// A ticket created by this import, or an existing one it changed or not.
+    pub fn of(created: bool, changed: bool) -> ImportResult {
+        match (created, changed) {
+            (true, _) => ImportResult::Created,
+            (false, true) => ImportResult::Updated,
+            (false, false) => ImportResult::Unchanged,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ImportedDates {
     pub first_response_at: Option<DateTime<Utc>>,

@@ -1,23 +1,12 @@
-//! Outbound mail rules: when a failed delivery is tried again, and what the
-//! magic-link and @mention mails say. The worker and the services do the I/O.
+//! Outbound mail rules: how long a send may take, and what the magic-link
+//! and @mention mails say (when a failed delivery is tried again:
+//! `retry::RetryPolicy::MAIL`). The worker and the services do the I/O.
 
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::TimeDelta;
 
 /// How long a worker holds a mail it is sending before another may try it
 /// (a worker that dies mid-send leaves the mail to be retried, never lost).
 pub const SEND_LEASE: TimeDelta = TimeDelta::minutes(5);
-
-/// The longest wait between two attempts.
-const MAX_BACKOFF_SECS: i64 = 30 * 60;
-
-/// After `attempts` failed deliveries, when to try again: 2, 4, 8 … seconds,
-/// at most half an hour apart. A mail is retried until it is sent or the
-/// server refuses it for good.
-pub fn next_attempt(attempts: i64, now: DateTime<Utc>) -> DateTime<Utc> {
-    let exponent = attempts.clamp(1, 20) as u32;
-    let secs = 2_i64.saturating_pow(exponent).min(MAX_BACKOFF_SECS);
-    now + TimeDelta::seconds(secs)
-}
 
 /// A ticket and the link that opens it.
 pub struct TicketLink<'a> {
@@ -140,29 +129,6 @@ pub fn mention_mail(author: &str, ticket: &TicketLink, message: &str, public: bo
 #[cfg(test)]
 mod tests {
     use super::*;
-    use proptest::prelude::*;
-
-    #[test]
-    fn retries_back_off_exponentially_up_to_half_an_hour() {
-        let now = Utc::now();
-        let wait = |attempts| (next_attempt(attempts, now) - now).num_seconds();
-        assert_eq!(wait(1), 2);
-        assert_eq!(wait(2), 4);
-        assert_eq!(wait(5), 32);
-        assert_eq!(wait(11), 1800);
-        assert_eq!(wait(1_000), 1800);
-        assert_eq!(wait(0), 2, "a first failure still waits");
-    }
-
-    proptest! {
-        #[test]
-        fn backoff_never_shrinks_and_stays_bounded(a in 0i64..10_000) {
-            let now = Utc::now();
-            let this = next_attempt(a, now);
-            prop_assert!(this <= next_attempt(a + 1, now));
-            prop_assert!(this > now && this <= now + TimeDelta::seconds(MAX_BACKOFF_SECS));
-        }
-    }
 
     #[test]
     fn lifetimes_read_naturally() {

@@ -11,5 +11,6 @@ pub mod mail;
 pub mod markdown;
 pub mod mentions;
 pub mod placeholders;
+pub mod retry;
 pub mod search;
 pub mod ticket_change;

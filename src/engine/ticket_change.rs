@@ -54,7 +54,7 @@ pub struct TicketPatch {
 }
 
 /// One line of the audit trail: field, old → new (as text).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct FieldChange {
     /// A ticket column, or `custom_fields.<key>`.
     pub field: Cow<'static, str>,

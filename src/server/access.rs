@@ -7,12 +7,12 @@
 
 use crate::domain::access::{INVALID_LINK, LinkedTicket};
 use crate::domain::attachment::Attachment;
+use crate::domain::event::Source;
 use crate::domain::ticket::{Comment, TicketStatus};
 use crate::domain::{ApiError, ErrorKind, Role};
 use crate::engine::markdown::to_safe_html;
 use crate::engine::ticket_change::TicketPatch;
 use crate::server::auth::Claims;
-use crate::server::db::tickets::Source;
 use crate::server::db::users;
 use crate::server::error::{AppError, AppResult};
 use crate::server::state::AppState;

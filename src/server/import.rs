@@ -1,12 +1,21 @@
 //! Importing historical tickets from another help desk (admins): validate
 //! the batch (engine), resolve people — unknown requesters become customer
-//! contacts — and store everything in one transaction.
+//! contacts — and store everything in one transaction: each ticket created
+//! or updated (found by external id) with its new messages, audit rows and
+//! events. Messages already present (same author, time and text) are not
+//! added twice, so importing the same batch again changes nothing.
 
+use crate::domain::event::{Actor, DomainEvent, Source};
+use crate::domain::ticket::{Channel, Ticket};
 use crate::domain::{ApiError, ErrorKind, FieldErrors, Role};
-use crate::engine::import::{ImportBatch, ValidTicket, imported_dates, validate_batch};
+use crate::engine::import::{
+    ImportBatch, ImportResult, ImportedDates, ValidTicket, imported_dates, validate_batch,
+};
+use crate::engine::ticket_change::{FieldChange, diff};
 use crate::server::auth::Claims;
-use crate::server::db::tickets::{self, Actor, ImportItem, ImportResult, NewContact, Source};
-use crate::server::db::users;
+use crate::server::db::tickets::{self, Change, NewComment, NewTicket};
+use crate::server::db::users::{self, NewContact};
+use crate::server::db::{Tx, audit};
 use crate::server::error::AppResult;
 use crate::server::state::AppState;
 use chrono::Utc;
@@ -50,9 +59,9 @@ pub async fn import_tickets(
     let valid = validate_batch(batch)?;
     let (people, contacts) = resolve_people(state, caller.org, &valid).await?;
     check_internal_notes_are_by_staff(&valid, &people)?;
-    let items: Vec<ImportItem<'_>> = valid
+    let items: Vec<Item<'_>> = valid
         .iter()
-        .map(|t| ImportItem {
+        .map(|t| Item {
             ticket: t,
             requester_id: people[&t.requester_email].id,
             author_ids: t
@@ -67,7 +76,7 @@ pub async fn import_tickets(
         user_id: Some(caller.sub),
         source: Source::Import,
     };
-    let stored = tickets::import(&state.db, caller.org, actor, &contacts, &items, Utc::now())
+    let stored = store(state, caller.org, actor, &contacts, &items)
         .await?
         .ok_or_else(|| {
             ApiError::new(
@@ -92,6 +101,130 @@ pub async fn import_tickets(
             })
             .collect(),
     })
+}
+
+/// An imported ticket with its people resolved to ids.
+struct Item<'a> {
+    ticket: &'a ValidTicket,
+    requester_id: Uuid,
+    /// One per message, in the ticket's message order.
+    author_ids: Vec<Uuid>,
+    dates: ImportedDates,
+}
+
+/// The whole batch in one transaction; None if a ticket changed while the
+/// batch was being written.
+async fn store(
+    state: &AppState,
+    org: Uuid,
+    actor: Actor,
+    contacts: &[NewContact],
+    items: &[Item<'_>],
+) -> AppResult<Option<Vec<(ImportResult, Ticket)>>> {
+    let now = Utc::now();
+    let mut tx = state.db.begin().await?;
+    for contact in contacts {
+        users::insert_contact(&mut tx, org, contact, now).await?;
+    }
+    let mut results = Vec::with_capacity(items.len());
+    for item in items {
+        match store_one(&mut tx, org, actor, item, now).await? {
+            Some(stored) => results.push(stored),
+            None => return Ok(None),
+        }
+    }
+    tx.commit().await?;
+    Ok(Some(results))
+}
+
+async fn store_one(
+    tx: &mut Tx,
+    org: Uuid,
+    actor: Actor,
+    item: &Item<'_>,
+    now: chrono::DateTime<Utc>,
+) -> AppResult<Option<(ImportResult, Ticket)>> {
+    let t = item.ticket;
+    let (row, created) = match tickets::find_by_external_id(tx, org, &t.external_id).await? {
+        Some(row) => (row, false),
+        None => {
+            let mut new = NewTicket::plain(
+                org,
+                item.requester_id,
+                &t.subject,
+                &t.description,
+                t.priority,
+                Channel::Api,
+            );
+            new.external_id = Some(&t.external_id);
+            let row = tickets::insert(tx, &new, actor, true, now).await?;
+            // Keep the original creation time (the audit row says when it was imported).
+            tickets::set_created_at(tx, row.id, t.created_at).await?;
+            (
+                tickets::TicketRow {
+                    created_at: t.created_at,
+                    ..row
+                },
+                true,
+            )
+        }
+    };
+    let mut changed = false;
+    if row.description != t.description {
+        tickets::set_description(tx, row.id, &t.description).await?;
+        let line = FieldChange {
+            field: "description".into(),
+            old: Some(row.description.clone()),
+            new: Some(t.description.clone()),
+        };
+        audit::record(tx, org, row.id, actor, &line, now).await?;
+        changed = true;
+    }
+    for (comment, &author_id) in t.comments.iter().zip(&item.author_ids) {
+        let message = NewComment {
+            author_id,
+            body: &comment.body,
+            public: comment.public,
+        };
+        if tickets::has_comment(tx, row.id, message, comment.created_at).await? {
+            continue;
+        }
+        tickets::insert_comment(tx, org, row.id, message, comment.created_at).await?;
+        let line = FieldChange {
+            field: "comment".into(),
+            old: None,
+            new: Some(if comment.public { "public" } else { "internal" }.into()),
+        };
+        audit::record(tx, org, row.id, actor, &line, now).await?;
+        changed = true;
+    }
+    let mut next = row.state();
+    next.subject = t.subject.clone();
+    next.status = t.status;
+    next.priority = t.priority;
+    next.first_response_at = item.dates.first_response_at;
+    next.resolved_at = item.dates.resolved_at;
+    next.closed_at = item.dates.closed_at;
+    let changes = diff(&row.state(), &next);
+    let ticket = if changes.is_empty() {
+        row.into_ticket()
+    } else {
+        let change = Change {
+            ticket: &row,
+            next: &next,
+            changes: &changes,
+            actor,
+            event: DomainEvent::TicketReimported,
+            comment: None,
+            attachments: &[],
+        };
+        changed = true;
+        match tickets::apply(tx, &change, now).await? {
+            Some(applied) => applied.ticket,
+            None => return Ok(None),
+        }
+    };
+    Ok(Some((ImportResult::of(created, changed), ticket)))
 }
 
 /// Every email in the batch mapped to a person of the caller's organization;

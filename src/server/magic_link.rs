@@ -6,26 +6,27 @@
 //! link to my requests").
 
 use crate::domain::access::{MAX_LINKS_PER_MAIL, access_path};
+use crate::domain::event::DomainEvent;
+use crate::domain::ticket::Ticket;
 use crate::domain::ticket::TicketStatus;
 use crate::domain::user::check_new_email;
 use crate::domain::{FieldErrors, Role};
 use crate::engine::mail::{TicketLink, new_ticket_mail, requested_links_mail};
+use crate::engine::retry::RetryPolicy;
 use crate::server::auth::MagicLinkClaims;
 use crate::server::auth::service::spend_ip_attempt;
-use crate::server::db::mail::{self as store, Event, NewMail};
+use crate::server::db::events::Event;
+use crate::server::db::jobs::{self, ClaimedJob, NewJob};
+use crate::server::db::mail::{self as store, NewMail};
 use crate::server::db::orgs;
 use crate::server::db::tickets::{self, AssigneeFilter, ListFilter, SortKey};
 use crate::server::db::users::{self, UserRecord};
 use crate::server::error::AppResult;
+use crate::server::runtime::{BoxFuture, JobError, JobHandler, Reaction, Subscriber, payload};
 use crate::server::state::AppState;
 use chrono::Utc;
 use std::net::IpAddr;
 use uuid::Uuid;
-
-/// This subscriber's name in `outbox_handled`.
-const SUBSCRIBER: &str = "magic-link-mail";
-/// Events looked at per round.
-const EVENTS_PER_ROUND: i64 = 50;
 
 /// A signed link to one ticket for its requester.
 fn link(state: &AppState, requester: &UserRecord, ticket: Uuid) -> String {
@@ -46,43 +47,47 @@ fn follows_by_link(user: &UserRecord) -> bool {
     user.active && user.role() == Role::Customer && !user.can_sign_in()
 }
 
-/// The outbox subscriber: for each new ticket whose requester follows by
+/// The event subscriber: for each new ticket whose requester follows by
 /// link, queues the mail with the link (exactly once per event).
-pub async fn mail_new_tickets(state: &AppState) -> anyhow::Result<()> {
-    let events = store::unhandled_events(
-        &state.db,
-        SUBSCRIBER,
-        "ticket.created",
-        Utc::now(),
-        EVENTS_PER_ROUND,
-    )
-    .await?;
-    let mut handled = Vec::with_capacity(events.len());
-    for event in &events {
-        let mail = new_ticket_mail_for(state, event).await?;
-        handled.push((event, mail.into_iter().collect()));
+pub struct NewTicketLinks;
+
+impl Subscriber for NewTicketLinks {
+    fn name(&self) -> &'static str {
+        "magic-link-mail"
     }
-    store::handle_events(&state.db, SUBSCRIBER, &handled, Utc::now()).await?;
-    Ok(())
+
+    fn wants(&self, kind: &str) -> bool {
+        kind == "ticket.created"
+    }
+
+    fn handle<'a>(
+        &'a self,
+        state: &'a AppState,
+        _event: &'a Event,
+        decoded: &'a DomainEvent,
+    ) -> BoxFuture<'a, anyhow::Result<Reaction>> {
+        Box::pin(async move {
+            let DomainEvent::TicketCreated { ticket, .. } = decoded else {
+                return Ok(Reaction::default());
+            };
+            let mails = new_ticket_mail_for(state, ticket).await?;
+            Ok(Reaction {
+                mails: mails.into_iter().collect(),
+                ..Reaction::default()
+            })
+        })
+    }
 }
 
-async fn new_ticket_mail_for(state: &AppState, event: &Event) -> anyhow::Result<Option<NewMail>> {
-    // Imports record `ticket.imported`, so history never mails anyone.
-    // The requester comes from the event, so most tickets (their requester
+async fn new_ticket_mail_for(state: &AppState, ticket: &Ticket) -> anyhow::Result<Option<NewMail>> {
+    // Imports record `ticket.imported`, so history never mails anyone. The
+    // requester comes from the event, so most tickets (their requester
     // signs in) cost one lookup; the ticket is read only for a mail.
-    let payload: serde_json::Value = serde_json::from_str(&event.payload)?;
-    let Some(requester_id) = payload["ticket"]["requester_id"]
-        .as_str()
-        .and_then(|id| Uuid::parse_str(id).ok())
-    else {
-        return Ok(None);
-    };
-    let requester = users::find_by_id(&state.db, requester_id).await?;
+    let requester = users::find_by_id(&state.db, ticket.requester_id).await?;
     let Some(requester) = requester.filter(follows_by_link) else {
         return Ok(None);
     };
-    let Some(row) = tickets::find(&state.db, event.organization_id, event.aggregate_id).await?
-    else {
+    let Some(row) = tickets::find(&state.db, requester.organization_id, ticket.id).await? else {
         return Ok(None); // deleted since
     };
     let ticket = row.into_ticket();
@@ -131,24 +136,69 @@ pub async fn request_links(
         tracing::info!("magic-link request over the per-address limit; not mailed");
         return Ok(());
     }
-    let state = state.clone();
-    tokio::spawn(async move {
-        if let Err(e) = mail_links(&state, &slug, &email).await {
-            tracing::error!(error = ?e, "queuing requested magic links failed");
-        }
-    });
+    // The lookups happen in a job, after the answer.
+    let now = Utc::now();
+    let job = NewJob {
+        organization_id: None,
+        kind: LINKS_JOB,
+        payload: serde_json::to_string(&LinksRequest { slug, email }).unwrap_or_default(),
+        run_at: now,
+        max_attempts: RetryPolicy::BACKGROUND.max_attempts,
+        unique_key: None,
+    };
+    let mut tx = state.db.begin().await?;
+    jobs::enqueue(&mut tx, &job, now).await?;
+    tx.commit().await?;
     Ok(())
 }
 
-async fn mail_links(state: &AppState, slug: &str, email: &str) -> anyhow::Result<()> {
+const LINKS_JOB: &str = "magic_link.request";
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct LinksRequest {
+    slug: String,
+    email: String,
+}
+
+/// The job behind "email me a link to my requests".
+pub struct RequestedLinks;
+
+impl JobHandler for RequestedLinks {
+    fn kind(&self) -> &'static str {
+        LINKS_JOB
+    }
+
+    fn run<'a>(
+        &'a self,
+        state: &'a AppState,
+        job: &'a ClaimedJob,
+    ) -> BoxFuture<'a, Result<(), JobError>> {
+        Box::pin(async move {
+            let request: LinksRequest = payload(job)?;
+            let mail = links_mail(state, &request.slug, &request.email).await?;
+            let mut tx = state.db.begin().await?;
+            if let Some(mail) = mail {
+                store::enqueue(&mut tx, &mail, Utc::now()).await?;
+            }
+            if jobs::complete(&mut tx, job).await? {
+                tx.commit().await?;
+            }
+            Ok(())
+        })
+    }
+}
+
+/// The mail with links to the open requests of `email`, if that is a
+/// customer of the organization `slug`.
+async fn links_mail(state: &AppState, slug: &str, email: &str) -> anyhow::Result<Option<NewMail>> {
     let Some(org) = orgs::find_by_slug(&state.db, slug).await? else {
-        return Ok(());
+        return Ok(None);
     };
     let user = users::find_by_email(&state.db, email).await?;
     let Some(user) =
         user.filter(|u| u.organization_id == org.id && u.active && u.role() == Role::Customer)
     else {
-        return Ok(());
+        return Ok(None);
     };
     let filter = ListFilter {
         organization_id: org.id,
@@ -193,12 +243,10 @@ async fn mail_links(state: &AppState, slug: &str, email: &str) -> anyhow::Result
         state.config.magic_link_ttl_secs,
         &state.config.public_url(),
     );
-    let mail = NewMail {
+    Ok(Some(NewMail {
         organization_id: org.id,
         to: user.email.clone(),
         subject: text.subject,
         body: text.body,
-    };
-    store::enqueue(&state.db, &mail, Utc::now()).await?;
-    Ok(())
+    }))
 }

@@ -1,24 +1,22 @@
-//! Outbound mail. Services queue mail in the `outbound_mail` table (see
-//! `db::mail`); one background worker, started with the server, sends due
-//! mail over SMTP with lettre and retries failures with backoff, so a mail
-//! server that is down or slow loses nothing. The same worker runs the
-//! outbox subscriber that mails magic links for new tickets.
+//! Outbound mail. Services and subscribers queue mail in the
+//! `outbound_mail` table with a `mail.send` job each (see `db::mail`); the
+//! job runtime runs them here: one SMTP delivery per job with lettre,
+//! retried with backoff (`RetryPolicy::MAIL`), so a mail server that is
+//! down or slow loses nothing, and a restart loses no queued mail.
 
-use crate::engine::mail::{SEND_LEASE, next_attempt};
-use crate::server::db::mail::{self as store, QueuedMail};
+use crate::engine::mail::SEND_LEASE;
+use crate::engine::retry::RetryPolicy;
+use crate::server::db::jobs::{self, ClaimedJob};
+use crate::server::db::mail::{self as store, Attempt, QueuedMail, SEND_JOB, SendMail};
+use crate::server::runtime::{BoxFuture, JobError, JobHandler, payload};
 use crate::server::state::AppState;
-use crate::server::{magic_link, mentions};
 use anyhow::Context;
-use chrono::Utc;
+use chrono::{TimeDelta, Utc};
 use lettre::message::header::ContentType;
 use lettre::message::{Mailbox, Message};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use std::time::Duration;
 
-/// How often the worker looks for new events and due mail.
-const POLL_INTERVAL: Duration = Duration::from_secs(1);
-/// Mails sent per round (the rest wait for the next one).
-const BATCH: i64 = 20;
 /// One SMTP conversation may take this long before it counts as failed.
 const SMTP_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -80,62 +78,57 @@ impl Mailer {
     }
 }
 
-/// Checks the mail settings and starts the worker; fails (so the server
-/// does not start) when they are invalid.
-pub fn start(state: AppState) -> anyhow::Result<()> {
-    let mailer = Mailer::from_config(&state.config)?;
-    tokio::spawn(run(state, mailer));
-    Ok(())
-}
-
-async fn run(state: AppState, mailer: Option<Mailer>) {
-    let mut said_unset = false;
-    loop {
-        if let Err(e) = magic_link::mail_new_tickets(&state).await {
-            tracing::error!(error = ?e, "magic-link mails for new tickets failed; retrying");
-        }
-        if let Err(e) = mentions::mail_mentions(&state).await {
-            tracing::error!(error = ?e, "@mention mails failed; retrying");
-        }
-        match &mailer {
-            Some(mailer) => {
-                if let Err(e) = send_due(&state, mailer).await {
-                    tracing::error!(error = ?e, "sending queued mail failed; retrying");
-                }
-            }
-            None if !said_unset => {
-                said_unset = true;
-                tracing::info!("FIELDESK_SMTP_URL is not set: mail stays queued until it is");
-            }
-            None => {}
-        }
-        tokio::time::sleep(POLL_INTERVAL).await;
+impl JobHandler for Mailer {
+    fn kind(&self) -> &'static str {
+        SEND_JOB
     }
-}
 
-/// Sends the mails that are due, each claimed first so that two workers
-/// never send the same one.
-async fn send_due(state: &AppState, mailer: &Mailer) -> anyhow::Result<()> {
-    let now = Utc::now();
-    for mail in store::due(&state.db, now, BATCH).await? {
-        if !store::claim(&state.db, &mail, now, SEND_LEASE).await? {
-            continue;
-        }
-        let attempts = mail.attempts + 1;
-        match mailer.send(&mail).await {
-            Ok(()) => {
-                store::mark_sent(&state.db, mail.id, Utc::now()).await?;
-                tracing::info!(mail = %mail.id, attempts, "mail sent");
-            }
-            Err(e) => {
-                let retry_at = (!e.permanent).then(|| next_attempt(attempts, Utc::now()));
-                tracing::warn!(
-                    mail = %mail.id, attempts, error = %e.message, permanent = e.permanent,
+    fn lease(&self) -> TimeDelta {
+        SEND_LEASE
+    }
+
+    fn retry(&self) -> RetryPolicy {
+        RetryPolicy::MAIL
+    }
+
+    fn run<'a>(
+        &'a self,
+        state: &'a AppState,
+        job: &'a ClaimedJob,
+    ) -> BoxFuture<'a, Result<(), JobError>> {
+        Box::pin(async move {
+            let SendMail { mail_id } = payload(job)?;
+            let Some(mail) = store::pending(&state.db, mail_id).await? else {
+                return Ok(()); // sent or given up on already
+            };
+            let result = self.send(&mail).await;
+            let now = Utc::now();
+            let (attempt, outcome) = match &result {
+                Ok(()) => (Attempt::Sent, Ok(())),
+                Err(e) if e.permanent => (Attempt::Refused(&e.message), Ok(())),
+                Err(e) => match RetryPolicy::MAIL.next_attempt(job.attempts, now) {
+                    Some(at) => (
+                        Attempt::Retry(&e.message, at),
+                        Err(JobError::Retry(e.message.clone())),
+                    ),
+                    None => (Attempt::Refused(&e.message), Ok(())),
+                },
+            };
+            match &result {
+                Ok(()) => tracing::info!(mail = %mail.id, attempts = job.attempts, "mail sent"),
+                Err(e) => tracing::warn!(
+                    mail = %mail.id, attempts = job.attempts, error = %e.message, permanent = e.permanent,
                     "mail not delivered"
-                );
-                store::mark_failed_attempt(&state.db, mail.id, &e.message, retry_at).await?;
+                ),
             }
-        }
+            let mut tx = state.db.begin().await?;
+            store::record_attempt(&mut tx, mail.id, attempt, now).await?;
+            // A failed attempt leaves the job to the runtime's retry.
+            if outcome.is_ok() && !jobs::complete(&mut tx, job).await? {
+                return Ok(()); // another worker took over after our lease ran out
+            }
+            tx.commit().await?;
+            outcome
+        })
     }
-    Ok(())
 }

@@ -3,49 +3,61 @@
 //! magic-link mails: every way of writing a message is covered, and each
 //! mention is mailed once.
 
+use crate::domain::event::DomainEvent;
 use crate::engine::mail::{TicketLink, mention_mail};
 use crate::engine::mentions;
-use crate::server::db::mail::{self as store, Event, NewMail};
+use crate::server::db::events::Event;
+use crate::server::db::mail::NewMail;
 use crate::server::db::{tickets, users};
+use crate::server::runtime::{BoxFuture, Reaction, Subscriber};
 use crate::server::state::AppState;
-use chrono::Utc;
 use uuid::Uuid;
 
-/// This subscriber's name in `outbox_handled`.
-const SUBSCRIBER: &str = "mention-mail";
-/// Events looked at per round.
-const EVENTS_PER_ROUND: i64 = 50;
 /// A message naming more people than this is a list, not a mention; only
 /// the first ones are mailed.
 const MAX_MENTIONS: usize = 20;
 
-pub async fn mail_mentions(state: &AppState) -> anyhow::Result<()> {
-    let now = Utc::now();
-    let events = store::unhandled_events(
-        &state.db,
-        SUBSCRIBER,
-        "ticket.commented",
-        now,
-        EVENTS_PER_ROUND,
-    )
-    .await?;
-    let mut handled = Vec::with_capacity(events.len());
-    for event in &events {
-        handled.push((event, mention_mails_for(state, event).await?));
+pub struct MentionMails;
+
+impl Subscriber for MentionMails {
+    fn name(&self) -> &'static str {
+        "mention-mail"
     }
-    store::handle_events(&state.db, SUBSCRIBER, &handled, now).await?;
-    Ok(())
+
+    fn wants(&self, kind: &str) -> bool {
+        kind == "ticket.commented"
+    }
+
+    fn handle<'a>(
+        &'a self,
+        state: &'a AppState,
+        event: &'a Event,
+        decoded: &'a DomainEvent,
+    ) -> BoxFuture<'a, anyhow::Result<Reaction>> {
+        Box::pin(async move {
+            let DomainEvent::TicketCommented(change) = decoded else {
+                return Ok(Reaction::default());
+            };
+            let Some(comment_id) = change.comment_id else {
+                return Ok(Reaction::default());
+            };
+            let mails =
+                mention_mails_for(state, event.organization_id, change.ticket_id, comment_id)
+                    .await?;
+            Ok(Reaction {
+                mails,
+                ..Reaction::default()
+            })
+        })
+    }
 }
 
-async fn mention_mails_for(state: &AppState, event: &Event) -> anyhow::Result<Vec<NewMail>> {
-    let payload: serde_json::Value = serde_json::from_str(&event.payload)?;
-    let Some(comment_id) = payload["comment_id"]
-        .as_str()
-        .and_then(|id| Uuid::parse_str(id).ok())
-    else {
-        return Ok(Vec::new());
-    };
-    let org = event.organization_id;
+async fn mention_mails_for(
+    state: &AppState,
+    org: Uuid,
+    ticket_id: Uuid,
+    comment_id: Uuid,
+) -> anyhow::Result<Vec<NewMail>> {
     let Some(comment) = tickets::comment(&state.db, org, comment_id).await? else {
         return Ok(Vec::new());
     };
@@ -58,7 +70,7 @@ async fn mention_mails_for(state: &AppState, event: &Event) -> anyhow::Result<Ve
     let Some(author) = author.filter(|a| a.role().is_staff()) else {
         return Ok(Vec::new());
     };
-    let Some(row) = tickets::find(&state.db, org, event.aggregate_id).await? else {
+    let Some(row) = tickets::find(&state.db, org, ticket_id).await? else {
         return Ok(Vec::new()); // deleted since
     };
     let ticket = row.into_ticket();

@@ -11,6 +11,7 @@ pub mod import;
 pub mod magic_link;
 pub mod mail;
 pub mod mentions;
+pub mod runtime;
 pub mod seed;
 pub mod seed_scale;
 pub mod state;

@@ -2,11 +2,12 @@
 //! try every audience and tenant isolation right away.
 
 use super::auth::password::hash_password_blocking;
-use super::db::tickets::{self, Actor, Change, NewComment, NewTicket, Source};
+use super::db::tickets::{self, Change, NewComment, NewTicket};
 use super::db::users::{self, NewUser};
 use super::db::{Db, orgs};
 use crate::domain::Role;
-use crate::domain::ticket::{Channel, CustomValues, Priority, TicketStatus};
+use crate::domain::event::{Actor, ChangeEvent, DomainEvent, Source};
+use crate::domain::ticket::{Channel, Priority, TicketStatus};
 use crate::engine::ticket_change::{TicketPatch, plan_comment, plan_update};
 use chrono::{TimeDelta, Utc};
 use uuid::Uuid;
@@ -373,31 +374,17 @@ async fn demo_tickets(db: &Db) -> anyhow::Result<()> {
             user_id: Some(user_id),
             source: Source::Import,
         };
-        let ticket = tickets::insert(
-            db,
-            &NewTicket {
-                id: Uuid::now_v7(),
-                organization_id: requester.organization_id,
-                subject: demo.subject,
-                description: demo.description,
-                priority: demo.priority,
-                severity: None,
-                channel: demo.channel,
-                requester_id: requester.id,
-                company_id: None,
-                assignee_id: None,
-                team_id: None,
-                category_id: None,
-                tags: &[],
-                custom_fields: &CustomValues::new(),
-                attachments: &[],
-                parent_id: None,
-                external_id: None,
-            },
-            actor(requester.id),
-            at,
-        )
-        .await?;
+        let new = NewTicket::plain(
+            requester.organization_id,
+            requester.id,
+            demo.subject,
+            demo.description,
+            demo.priority,
+            demo.channel,
+        );
+        let mut tx = db.begin().await?;
+        let ticket = tickets::insert(&mut tx, &new, actor(requester.id), false, at).await?;
+        tx.commit().await?;
         // Each step goes through the same planning and storage as a live change.
         let assign = demo.assignee.map(|a| (a, Step::Assign));
         let messages = demo
@@ -414,10 +401,10 @@ async fn demo_tickets(db: &Db) -> anyhow::Result<()> {
             let row = tickets::find(db, requester.organization_id, ticket.id)
                 .await?
                 .expect("just created");
-            let (plan, topic, comment) = match step {
+            let (plan, event, comment) = match step {
                 Step::Message(body, public) => (
                     plan_comment(&row.state(), author.role(), public, at)?,
-                    "ticket.commented",
+                    DomainEvent::TicketCommented as ChangeEvent,
                     Some(NewComment {
                         author_id: author.id,
                         body,
@@ -437,7 +424,7 @@ async fn demo_tickets(db: &Db) -> anyhow::Result<()> {
                     };
                     (
                         plan_update(&row.state(), &patch, author.role(), &[], at)?,
-                        "ticket.updated",
+                        DomainEvent::TicketUpdated as ChangeEvent,
                         None,
                     )
                 }
@@ -447,11 +434,15 @@ async fn demo_tickets(db: &Db) -> anyhow::Result<()> {
                 next: &plan.next,
                 changes: &plan.changes,
                 actor: actor(author.id),
-                topic,
+                event,
                 comment,
                 attachments: &[],
             };
-            tickets::apply(db, &change, at).await?;
+            let mut tx = db.begin().await?;
+            tickets::apply(&mut tx, &change, at)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("demo ticket changed while seeding"))?;
+            tx.commit().await?;
         }
     }
     Ok(())

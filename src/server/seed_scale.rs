@@ -9,11 +9,11 @@
 //! database itself (SQLite triggers, PostgreSQL generated columns) as usual.
 
 use super::auth::password::hash_password_blocking;
-use super::db::{Db, orgs};
+use super::db::query::Arg;
+use super::db::{Db, Query, orgs, query};
 use chrono::{DateTime, TimeDelta, Utc};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use sqlx::QueryBuilder;
 use uuid::Uuid;
 
 pub const SCALE_ORG: &str = "scale";
@@ -119,6 +119,26 @@ const TAGS: [&str; 12] = [
     "onboarding",
 ];
 const CHANNELS: [&str; 7] = ["web", "portal", "email", "whatsapp", "sms", "phone", "api"];
+
+/// Appends `VALUES (…), (…)`: one row of placeholders per item, bound to
+/// the values `row` gives for it (as sqlx's `QueryBuilder::push_values`).
+fn push_values<'q, T, const N: usize>(
+    q: &mut Query<'q>,
+    items: impl IntoIterator<Item = T>,
+    mut row: impl FnMut(T) -> [Arg<'q>; N],
+) {
+    q.push("VALUES ");
+    for (i, item) in items.into_iter().enumerate() {
+        q.push(if i == 0 { "(" } else { ", (" });
+        for (j, value) in row(item).into_iter().enumerate() {
+            if j > 0 {
+                q.push(", ");
+            }
+            q.push_bind(value);
+        }
+        q.push(")");
+    }
+}
 
 fn pick<'a>(rng: &mut StdRng, from: &[&'a str]) -> &'a str {
     from[rng.random_range(0..from.len())]
@@ -294,35 +314,27 @@ pub async fn scale(db: &Db, tickets: usize, password: &str) -> anyhow::Result<Sc
     }));
     let ids: Vec<Uuid> = people.iter().map(|_| Uuid::now_v7()).collect();
     for (chunk, chunk_ids) in people.chunks(2_000).zip(ids.chunks(2_000)) {
-        macro_rules! insert_users {
-            ($qb:ident, $pool:ident) => {{
-                $qb.push(
-                    "INSERT INTO users (id, organization_id, email, name, role, password_hash, active, created_at, updated_at) ",
-                );
-                $qb.push_values(chunk.iter().zip(chunk_ids), |mut row, ((email, name, role), id)| {
-                    row.push_bind(*id)
-                        .push_bind(org)
-                        .push_bind(email)
-                        .push_bind(name)
-                        .push_bind(*role)
-                        .push_bind(&hash)
-                        .push_bind(true)
-                        .push_bind(now)
-                        .push_bind(now);
-                });
-                $qb.build().execute($pool).await?;
-            }};
-        }
-        match db {
-            Db::Sqlite { writer: pool, .. } => {
-                let mut qb = QueryBuilder::<sqlx::Sqlite>::new("");
-                insert_users!(qb, pool);
-            }
-            Db::Postgres(pool) => {
-                let mut qb = QueryBuilder::<sqlx::Postgres>::new("");
-                insert_users!(qb, pool);
-            }
-        }
+        let mut q = query(
+            "INSERT INTO users (id, organization_id, email, name, role, password_hash, active, created_at, updated_at) ",
+        );
+        push_values(
+            &mut q,
+            chunk.iter().zip(chunk_ids),
+            |((email, name, role), id)| {
+                [
+                    (*id).into(),
+                    org.into(),
+                    email.into(),
+                    name.into(),
+                    (*role).into(),
+                    (&hash).into(),
+                    true.into(),
+                    now.into(),
+                    now.into(),
+                ]
+            },
+        );
+        q.execute(db.writer()).await?;
     }
     let agents = &ids[1..=AGENTS];
     let customers = &ids[AGENTS + 1..];
@@ -354,7 +366,7 @@ pub async fn scale(db: &Db, tickets: usize, password: &str) -> anyhow::Result<Sc
     on_counter(db, org, last).await?;
     // Fresh statistics, as a database in use would have: without them the
     // planner guesses row counts from an empty table.
-    super::db::on_db_write!(db, pool => sqlx::query("ANALYZE").execute(pool).await.map(|_| ()))?;
+    query("ANALYZE").execute(db.writer()).await?;
     Ok(ScaleReport {
         tickets,
         messages: messages_written,
@@ -362,14 +374,12 @@ pub async fn scale(db: &Db, tickets: usize, password: &str) -> anyhow::Result<Sc
 }
 
 async fn on_counter(db: &Db, org: Uuid, last: i64) -> Result<(), sqlx::Error> {
-    super::db::on_db_write!(db, pool => sqlx::query(
-        "INSERT INTO ticket_counters (organization_id, last_number) VALUES ($1, $2)",
-    )
-    .bind(org)
-    .bind(last)
-    .execute(pool)
-    .await
-    .map(|_| ()))
+    query("INSERT INTO ticket_counters (organization_id, last_number) VALUES ($1, $2)")
+        .bind(org)
+        .bind(last)
+        .execute(db.writer())
+        .await
+        .map(|_| ())
 }
 
 /// One transaction per batch of tickets and their messages.
@@ -379,54 +389,50 @@ async fn write_batch(
     tickets: &[Ticket],
     messages: &[Message],
 ) -> Result<(), sqlx::Error> {
-    macro_rules! write {
-        ($pool:ident, $db:ty) => {{
-            let mut tx = $pool.begin().await?;
-            let mut qb = QueryBuilder::<$db>::new(
-                "INSERT INTO tickets (id, organization_id, number, subject, description, status, priority, \
-                 channel, requester_id, assignee_id, tags, first_response_at, resolved_at, closed_at, \
-                 created_at, updated_at, satisfaction_score) ",
-            );
-            qb.push_values(tickets, |mut row, t| {
-                row.push_bind(t.id)
-                    .push_bind(org)
-                    .push_bind(t.number)
-                    .push_bind(&t.subject)
-                    .push_bind(&t.description)
-                    .push_bind(t.status)
-                    .push_bind(t.priority)
-                    .push_bind(t.channel)
-                    .push_bind(t.requester)
-                    .push_bind(t.assignee)
-                    .push_bind(&t.tags)
-                    .push_bind(t.first_response_at)
-                    .push_bind(t.resolved_at)
-                    .push_bind(t.closed_at)
-                    .push_bind(t.created_at)
-                    .push_bind(t.updated_at)
-                    .push_bind(t.satisfaction);
-            });
-            qb.build().execute(&mut *tx).await?;
-            for chunk in messages.chunks(2_000) {
-                let mut qb = QueryBuilder::<$db>::new(
-                    "INSERT INTO ticket_comments (id, organization_id, ticket_id, author_id, body, public, created_at) ",
-                );
-                qb.push_values(chunk, |mut row, m| {
-                    row.push_bind(m.id)
-                        .push_bind(org)
-                        .push_bind(m.ticket)
-                        .push_bind(m.author)
-                        .push_bind(m.body)
-                        .push_bind(m.public)
-                        .push_bind(m.created_at);
-                });
-                qb.build().execute(&mut *tx).await?;
-            }
-            tx.commit().await
-        }};
+    let mut tx = db.begin().await?;
+    let mut q = query(
+        "INSERT INTO tickets (id, organization_id, number, subject, description, status, priority, \
+         channel, requester_id, assignee_id, tags, first_response_at, resolved_at, closed_at, \
+         created_at, updated_at, satisfaction_score) ",
+    );
+    push_values(&mut q, tickets, |t| {
+        [
+            t.id.into(),
+            org.into(),
+            t.number.into(),
+            (&t.subject).into(),
+            (&t.description).into(),
+            t.status.into(),
+            t.priority.into(),
+            t.channel.into(),
+            t.requester.into(),
+            t.assignee.into(),
+            (&t.tags).into(),
+            t.first_response_at.into(),
+            t.resolved_at.into(),
+            t.closed_at.into(),
+            t.created_at.into(),
+            t.updated_at.into(),
+            t.satisfaction.into(),
+        ]
+    });
+    q.execute(&mut tx).await?;
+    for chunk in messages.chunks(2_000) {
+        let mut q = query(
+            "INSERT INTO ticket_comments (id, organization_id, ticket_id, author_id, body, public, created_at) ",
+        );
+        push_values(&mut q, chunk, |m| {
+            [
+                m.id.into(),
+                org.into(),
+                m.ticket.into(),
+                m.author.into(),
+                m.body.into(),
+                m.public.into(),
+                m.created_at.into(),
+            ]
+        });
+        q.execute(&mut tx).await?;
     }
-    match db {
-        Db::Sqlite { writer: pool, .. } => write!(pool, sqlx::Sqlite),
-        Db::Postgres(pool) => write!(pool, sqlx::Postgres),
-    }
+    tx.commit().await
 }

@@ -233,13 +233,12 @@ async fn deactivated_user_cannot_refresh(app: TestApp) {
 }
 
 async fn deactivate(app: &TestApp, email: &str) {
-    use fieldesk::server::db::Db;
     let sql = "UPDATE users SET active = FALSE WHERE email = $1";
-    match &app.state.db {
-        Db::Sqlite { pool, .. } => sqlx::query(sql).bind(email).execute(pool).await.map(|_| ()),
-        Db::Postgres(pool) => sqlx::query(sql).bind(email).execute(pool).await.map(|_| ()),
-    }
-    .unwrap();
+    fieldesk::server::db::query(sql)
+        .bind(email)
+        .execute(app.state.db.writer())
+        .await
+        .unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

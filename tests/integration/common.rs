@@ -247,14 +247,13 @@ impl TestApp {
 
 /// The domain events recorded for a ticket, oldest first.
 pub async fn outbox_topics(app: &TestApp, ticket_id: &str) -> Vec<String> {
-    use fieldesk::server::db::Db;
     let id = uuid::Uuid::parse_str(ticket_id).unwrap();
     let sql = "SELECT topic FROM outbox WHERE aggregate_id = $1 ORDER BY created_at, id";
-    let rows: Vec<(String,)> = match &app.state.db {
-        Db::Sqlite { pool, .. } => sqlx::query_as(sql).bind(id).fetch_all(pool).await,
-        Db::Postgres(pool) => sqlx::query_as(sql).bind(id).fetch_all(pool).await,
-    }
-    .unwrap();
+    let rows: Vec<(String,)> = fieldesk::server::db::query(sql)
+        .bind(id)
+        .fetch_all(&app.state.db)
+        .await
+        .unwrap();
     rows.into_iter().map(|(t,)| t).collect()
 }
 

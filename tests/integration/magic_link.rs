@@ -5,7 +5,7 @@ use crate::common::*;
 use crate::on_both_backends;
 use crate::smtp::SmtpSink;
 use fieldesk::server::auth::MagicLinkClaims;
-use fieldesk::server::db::Db;
+use fieldesk::server::db::query;
 use reqwest::StatusCode;
 use reqwest::multipart::{Form, Part};
 use serde_json::{Value, json};
@@ -65,11 +65,7 @@ impl TestApp {
     /// (status, attempts, last_error) of every queued mail, oldest first.
     async fn outbound_mail(&self) -> Vec<(String, i64, Option<String>)> {
         let sql = "SELECT status, attempts, last_error FROM outbound_mail ORDER BY created_at";
-        match &self.state.db {
-            Db::Sqlite { pool, .. } => sqlx::query_as(sql).fetch_all(pool).await,
-            Db::Postgres(pool) => sqlx::query_as(sql).fetch_all(pool).await,
-        }
-        .unwrap()
+        query(sql).fetch_all(&self.state.db).await.unwrap()
     }
 }
 

@@ -5,7 +5,7 @@ use crate::common::*;
 use crate::magic_link::start;
 use crate::on_both_backends;
 use crate::smtp::SmtpSink;
-use fieldesk::server::db::Db;
+use fieldesk::server::db::query;
 use reqwest::StatusCode;
 use serde_json::json;
 use std::time::Duration;
@@ -21,11 +21,7 @@ impl TestApp {
     /// Every queued mail's recipient and subject, oldest first.
     async fn queued_mail(&self) -> Vec<(String, String)> {
         let sql = "SELECT to_address, subject FROM outbound_mail ORDER BY created_at";
-        match &self.state.db {
-            Db::Sqlite { pool, .. } => sqlx::query_as(sql).fetch_all(pool).await,
-            Db::Postgres(pool) => sqlx::query_as(sql).fetch_all(pool).await,
-        }
-        .unwrap()
+        query(sql).fetch_all(&self.state.db).await.unwrap()
     }
 }
 

@@ -85,8 +85,7 @@ fn served_routes() -> BTreeSet<(String, String)> {
         .expect("axum's Router Debug output names its path_router first");
     let mut paths: HashMap<&str, &str> = HashMap::new();
     let mut endpoints: HashMap<&str, &str> = HashMap::new();
-    let mut pieces = text.split("RouteId(").skip(1).peekable();
-    while let Some(piece) = pieces.next() {
+    for piece in text.split("RouteId(").skip(1) {
         let Some((id, rest)) = piece.split_once("): ") else {
             continue;
         };

@@ -3,7 +3,7 @@
 //! views, and managers' ratings of agents. Every query is scoped by
 //! organization.
 
-use super::{BeginWrite, Db, on_db, on_db_write};
+use super::{Db, Record, json, query};
 use crate::domain::desk::{
     AgentRating, AgentSkill, AssignmentStrategy, CannedResponse, Category, Company, CustomField,
     FieldKind, SavedView, Skill, Team,
@@ -17,7 +17,7 @@ use uuid::Uuid;
 struct TeamRow {
     id: Uuid,
     name: String,
-    assignment: String,
+    assignment: AssignmentStrategy,
     created_at: DateTime<Utc>,
     last_assignee_id: Option<Uuid>,
 }
@@ -29,26 +29,33 @@ pub struct TeamRecord {
 }
 
 pub async fn teams(db: &Db, org: Uuid) -> Result<Vec<Team>, sqlx::Error> {
-    let (rows, members): (Vec<TeamRow>, Vec<(Uuid, Uuid)>) = on_db!(db, pool => {
-        let rows = sqlx::query_as(
-            "SELECT id, name, assignment, created_at, last_assignee_id FROM teams WHERE organization_id = $1 ORDER BY lower(name)",
-        )
-        .bind(org)
-        .fetch_all(pool)
-        .await?;
-        let members = sqlx::query_as(
-            "SELECT m.team_id, m.user_id FROM team_members m JOIN users u ON u.id = m.user_id \
-             WHERE m.organization_id = $1 ORDER BY lower(u.name), u.id",
-        )
-        .bind(org)
-        .fetch_all(pool)
-        .await?;
-        (rows, members)
-    });
+    let rows: Vec<TeamRow> = query(
+        "SELECT id, name, assignment, created_at, last_assignee_id FROM teams WHERE organization_id = $1 ORDER BY lower(name)",
+    )
+    .bind(org)
+    .fetch_all(db)
+    .await?;
+    let members = memberships(db, "m.organization_id", org).await?;
     Ok(rows
         .into_iter()
         .map(|row| into_team(row, &members))
         .collect())
+}
+
+/// (team, user) pairs of the memberships whose `column` (ours, never input)
+/// is `value`, each team's members in name order.
+async fn memberships(
+    db: &Db,
+    column: &'static str,
+    value: Uuid,
+) -> Result<Vec<(Uuid, Uuid)>, sqlx::Error> {
+    query(format!(
+        "SELECT m.team_id, m.user_id FROM team_members m JOIN users u ON u.id = m.user_id \
+         WHERE {column} = $1 ORDER BY lower(u.name), u.id"
+    ))
+    .bind(value)
+    .fetch_all(db)
+    .await
 }
 
 fn into_team(row: TeamRow, members: &[(Uuid, Uuid)]) -> Team {
@@ -58,8 +65,7 @@ fn into_team(row: TeamRow, members: &[(Uuid, Uuid)]) -> Team {
             .filter(|(team, _)| *team == row.id)
             .map(|(_, user)| *user)
             .collect(),
-        assignment: AssignmentStrategy::parse(&row.assignment)
-            .unwrap_or(AssignmentStrategy::RoundRobin),
+        assignment: row.assignment,
         id: row.id,
         name: row.name,
         created_at: row.created_at,
@@ -67,23 +73,17 @@ fn into_team(row: TeamRow, members: &[(Uuid, Uuid)]) -> Team {
 }
 
 pub async fn find_team(db: &Db, org: Uuid, id: Uuid) -> Result<Option<TeamRecord>, sqlx::Error> {
-    let found: Option<TeamRow> = on_db!(db, pool => sqlx::query_as(
+    let found: Option<TeamRow> = query(
         "SELECT id, name, assignment, created_at, last_assignee_id FROM teams WHERE id = $1 AND organization_id = $2",
     )
     .bind(id)
     .bind(org)
-    .fetch_optional(pool)
-    .await)?;
+    .fetch_optional(db)
+    .await?;
     let Some(row) = found else {
         return Ok(None);
     };
-    let members: Vec<(Uuid, Uuid)> = on_db!(db, pool => sqlx::query_as(
-        "SELECT m.team_id, m.user_id FROM team_members m JOIN users u ON u.id = m.user_id \
-         WHERE m.team_id = $1 ORDER BY lower(u.name), u.id",
-    )
-    .bind(id)
-    .fetch_all(pool)
-    .await)?;
+    let members = memberships(db, "m.team_id", id).await?;
     let last_assignee_id = row.last_assignee_id;
     Ok(Some(TeamRecord {
         team: into_team(row, &members),
@@ -108,56 +108,56 @@ pub async fn save_team(
     changes: &TeamChanges<'_>,
 ) -> Result<bool, sqlx::Error> {
     let now = Utc::now();
-    on_db_write!(db, pool => {
-        let mut tx = pool.begin_write().await?;
-        let written = if create {
-            sqlx::query("INSERT INTO teams (id, organization_id, name, assignment, created_at) VALUES ($1, $2, $3, $4, $5)")
-                .bind(id)
-                .bind(org)
-                .bind(changes.name.unwrap_or_default())
-                .bind(changes.assignment.unwrap_or(AssignmentStrategy::RoundRobin).as_str())
-                .bind(now)
-                .execute(&mut *tx)
-                .await?
-        } else {
-            sqlx::query("UPDATE teams SET name = COALESCE($1, name), assignment = COALESCE($2, assignment) WHERE id = $3 AND organization_id = $4")
-                .bind(changes.name)
-                .bind(changes.assignment.map(AssignmentStrategy::as_str))
-                .bind(id)
-                .bind(org)
-                .execute(&mut *tx)
-                .await?
-        };
-        if written.rows_affected() == 0 {
-            return Ok(false);
+    let mut tx = db.begin().await?;
+    let written = if create {
+        query("INSERT INTO teams (id, organization_id, name, assignment, created_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(id)
+            .bind(org)
+            .bind(changes.name.unwrap_or_default())
+            .bind(changes.assignment.unwrap_or(AssignmentStrategy::RoundRobin).as_str())
+            .bind(now)
+            .execute(&mut tx)
+            .await?
+    } else {
+        query("UPDATE teams SET name = COALESCE($1, name), assignment = COALESCE($2, assignment) WHERE id = $3 AND organization_id = $4")
+            .bind(changes.name)
+            .bind(changes.assignment.map(AssignmentStrategy::as_str))
+            .bind(id)
+            .bind(org)
+            .execute(&mut tx)
+            .await?
+    };
+    if written == 0 {
+        return Ok(false);
+    }
+    if let Some(members) = changes.members {
+        query("DELETE FROM team_members WHERE team_id = $1")
+            .bind(id)
+            .execute(&mut tx)
+            .await?;
+        for user in members {
+            query(
+                "INSERT INTO team_members (team_id, user_id, organization_id) VALUES ($1, $2, $3)",
+            )
+            .bind(id)
+            .bind(user)
+            .bind(org)
+            .execute(&mut tx)
+            .await?;
         }
-        if let Some(members) = changes.members {
-            sqlx::query("DELETE FROM team_members WHERE team_id = $1")
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
-            for user in members {
-                sqlx::query("INSERT INTO team_members (team_id, user_id, organization_id) VALUES ($1, $2, $3)")
-                    .bind(id)
-                    .bind(user)
-                    .bind(org)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-        }
-        tx.commit().await?;
-        Ok(true)
-    })
+    }
+    tx.commit().await?;
+    Ok(true)
 }
 
 /// Remembers who got the team's last ticket (round-robin's turn).
 pub async fn set_last_assignee(db: &Db, team: Uuid, user: Uuid) -> Result<(), sqlx::Error> {
-    on_db_write!(db, pool => sqlx::query("UPDATE teams SET last_assignee_id = $1 WHERE id = $2")
+    query("UPDATE teams SET last_assignee_id = $1 WHERE id = $2")
         .bind(user)
         .bind(team)
-        .execute(pool)
+        .execute(db.writer())
         .await
-        .map(|_| ()))
+        .map(|_| ())
 }
 
 /// The active agents of a team in turn order, with their open workload and
@@ -168,7 +168,7 @@ pub async fn candidates(
     team: Uuid,
     skill: Option<Uuid>,
 ) -> Result<Vec<Candidate>, sqlx::Error> {
-    let rows: Vec<(Uuid, i64, Option<i32>)> = on_db!(db, pool => sqlx::query_as(
+    let rows: Vec<(Uuid, i64, Option<i32>)> = query(
         "SELECT u.id, \
            (SELECT COUNT(*) FROM tickets t WHERE t.organization_id = $1 AND t.assignee_id = u.id \
               AND t.deleted_at IS NULL AND t.status IN ('new', 'open', 'pending', 'on_hold')), \
@@ -181,8 +181,8 @@ pub async fn candidates(
     .bind(org)
     .bind(team)
     .bind(skill)
-    .fetch_all(pool)
-    .await)?;
+    .fetch_all(db)
+    .await?;
     Ok(rows
         .into_iter()
         .map(|(user_id, open_tickets, proficiency)| Candidate {
@@ -194,38 +194,37 @@ pub async fn candidates(
 }
 
 /// Lists the rows of a simple named setup table, by name.
-macro_rules! list_named {
-    ($db:expr, $org:expr, $sql:expr) => {
-        on_db!($db, pool => sqlx::query_as($sql).bind($org).fetch_all(pool).await)
-    };
+async fn list_named<T: Record>(db: &Db, org: Uuid, sql: &str) -> Result<Vec<T>, sqlx::Error> {
+    query(sql).bind(org).fetch_all(db).await
 }
 
 pub async fn skills(db: &Db, org: Uuid) -> Result<Vec<Skill>, sqlx::Error> {
-    list_named!(
+    list_named(
         db,
         org,
-        "SELECT id, name FROM skills WHERE organization_id = $1 ORDER BY lower(name)"
+        "SELECT id, name FROM skills WHERE organization_id = $1 ORDER BY lower(name)",
     )
+    .await
 }
 
 pub async fn insert_skill(db: &Db, org: Uuid, skill: &Skill) -> Result<(), sqlx::Error> {
-    on_db_write!(db, pool => sqlx::query("INSERT INTO skills (id, organization_id, name) VALUES ($1, $2, $3)")
+    query("INSERT INTO skills (id, organization_id, name) VALUES ($1, $2, $3)")
         .bind(skill.id)
         .bind(org)
         .bind(&skill.name)
-        .execute(pool)
+        .execute(db.writer())
         .await
-        .map(|_| ()))
+        .map(|_| ())
 }
 
 pub async fn agent_skills(db: &Db, org: Uuid, user: Uuid) -> Result<Vec<AgentSkill>, sqlx::Error> {
-    on_db!(db, pool => sqlx::query_as(
+    query(
         "SELECT skill_id, proficiency FROM agent_skills WHERE user_id = $1 AND organization_id = $2 ORDER BY skill_id",
     )
     .bind(user)
     .bind(org)
-    .fetch_all(pool)
-    .await)
+    .fetch_all(db)
+    .await
 }
 
 /// Replaces an agent's skills.
@@ -235,47 +234,46 @@ pub async fn set_agent_skills(
     user: Uuid,
     skills: &[AgentSkill],
 ) -> Result<(), sqlx::Error> {
-    on_db_write!(db, pool => {
-        let mut tx = pool.begin_write().await?;
-        sqlx::query("DELETE FROM agent_skills WHERE user_id = $1 AND organization_id = $2")
+    let mut tx = db.begin().await?;
+    query("DELETE FROM agent_skills WHERE user_id = $1 AND organization_id = $2")
+        .bind(user)
+        .bind(org)
+        .execute(&mut tx)
+        .await?;
+    for s in skills {
+        query("INSERT INTO agent_skills (user_id, skill_id, organization_id, proficiency) VALUES ($1, $2, $3, $4)")
             .bind(user)
+            .bind(s.skill_id)
             .bind(org)
-            .execute(&mut *tx)
+            .bind(s.proficiency)
+            .execute(&mut tx)
             .await?;
-        for s in skills {
-            sqlx::query("INSERT INTO agent_skills (user_id, skill_id, organization_id, proficiency) VALUES ($1, $2, $3, $4)")
-                .bind(user)
-                .bind(s.skill_id)
-                .bind(org)
-                .bind(s.proficiency)
-                .execute(&mut *tx)
-                .await?;
-        }
-        tx.commit().await
-    })
+    }
+    tx.commit().await
 }
 
 pub async fn categories(db: &Db, org: Uuid) -> Result<Vec<Category>, sqlx::Error> {
-    list_named!(
+    list_named(
         db,
         org,
-        "SELECT id, name, team_id, skill_id FROM categories WHERE organization_id = $1 ORDER BY lower(name)"
+        "SELECT id, name, team_id, skill_id FROM categories WHERE organization_id = $1 ORDER BY lower(name)",
     )
+    .await
 }
 
 pub async fn find_category(db: &Db, org: Uuid, id: Uuid) -> Result<Option<Category>, sqlx::Error> {
-    on_db!(db, pool => sqlx::query_as(
+    query(
         "SELECT id, name, team_id, skill_id FROM categories WHERE id = $1 AND organization_id = $2",
     )
     .bind(id)
     .bind(org)
-    .fetch_optional(pool)
-    .await)
+    .fetch_optional(db)
+    .await
 }
 
 /// Inserts a category, or replaces the one with its id.
 pub async fn save_category(db: &Db, org: Uuid, c: &Category) -> Result<(), sqlx::Error> {
-    on_db_write!(db, pool => sqlx::query(
+    query(
         "INSERT INTO categories (id, organization_id, name, team_id, skill_id, created_at) VALUES ($1, $2, $3, $4, $5, $6) \
          ON CONFLICT (id) DO UPDATE SET name = excluded.name, team_id = excluded.team_id, skill_id = excluded.skill_id \
          WHERE categories.organization_id = excluded.organization_id",
@@ -286,9 +284,9 @@ pub async fn save_category(db: &Db, org: Uuid, c: &Category) -> Result<(), sqlx:
     .bind(c.team_id)
     .bind(c.skill_id)
     .bind(Utc::now())
-    .execute(pool)
+    .execute(db.writer())
     .await
-    .map(|_| ()))
+    .map(|_| ())
 }
 
 #[derive(sqlx::FromRow)]
@@ -296,7 +294,7 @@ struct FieldRow {
     id: Uuid,
     key: String,
     label: String,
-    kind: String,
+    kind: FieldKind,
     options: Json<Vec<String>>,
     required: bool,
     customer_visible: bool,
@@ -304,19 +302,20 @@ struct FieldRow {
 }
 
 pub async fn custom_fields(db: &Db, org: Uuid) -> Result<Vec<CustomField>, sqlx::Error> {
-    let rows: Vec<FieldRow> = list_named!(
+    let rows: Vec<FieldRow> = list_named(
         db,
         org,
         "SELECT id, key, label, kind, options, required, customer_visible, position \
-         FROM custom_fields WHERE organization_id = $1 ORDER BY position, created_at"
-    )?;
+         FROM custom_fields WHERE organization_id = $1 ORDER BY position, created_at",
+    )
+    .await?;
     Ok(rows
         .into_iter()
         .map(|r| CustomField {
             id: r.id,
             key: r.key,
             label: r.label,
-            kind: FieldKind::parse(&r.kind).unwrap_or(FieldKind::Text),
+            kind: r.kind,
             options: r.options.0,
             required: r.required,
             customer_visible: r.customer_visible,
@@ -328,7 +327,7 @@ pub async fn custom_fields(db: &Db, org: Uuid) -> Result<Vec<CustomField>, sqlx:
 /// Inserts a custom field, or replaces the one with its id (the service
 /// keeps its key and kind: tickets hold values under them).
 pub async fn save_custom_field(db: &Db, org: Uuid, f: &CustomField) -> Result<(), sqlx::Error> {
-    on_db_write!(db, pool => sqlx::query(
+    query(
         "INSERT INTO custom_fields (id, organization_id, key, kind, label, options, required, customer_visible, position, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
          ON CONFLICT (id) DO UPDATE SET label = excluded.label, options = excluded.options, required = excluded.required, \
@@ -340,33 +339,34 @@ pub async fn save_custom_field(db: &Db, org: Uuid, f: &CustomField) -> Result<()
     .bind(&f.key)
     .bind(f.kind.as_str())
     .bind(&f.label)
-    .bind(Json(&f.options))
+    .bind(json(&f.options))
     .bind(f.required)
     .bind(f.customer_visible)
     .bind(f.position)
     .bind(Utc::now())
-    .execute(pool)
+    .execute(db.writer())
     .await
-    .map(|_| ()))
+    .map(|_| ())
 }
 
 pub async fn companies(db: &Db, org: Uuid) -> Result<Vec<Company>, sqlx::Error> {
-    list_named!(
+    list_named(
         db,
         org,
-        "SELECT id, name FROM companies WHERE organization_id = $1 ORDER BY lower(name)"
+        "SELECT id, name FROM companies WHERE organization_id = $1 ORDER BY lower(name)",
     )
+    .await
 }
 
 pub async fn insert_company(db: &Db, org: Uuid, company: &Company) -> Result<(), sqlx::Error> {
-    on_db_write!(db, pool => sqlx::query("INSERT INTO companies (id, organization_id, name, created_at) VALUES ($1, $2, $3, $4)")
+    query("INSERT INTO companies (id, organization_id, name, created_at) VALUES ($1, $2, $3, $4)")
         .bind(company.id)
         .bind(org)
         .bind(&company.name)
         .bind(Utc::now())
-        .execute(pool)
+        .execute(db.writer())
         .await
-        .map(|_| ()))
+        .map(|_| ())
 }
 
 /// Puts a user in a company (or none). False if `org` has no such user.
@@ -376,21 +376,22 @@ pub async fn set_user_company(
     user: Uuid,
     company: Option<Uuid>,
 ) -> Result<bool, sqlx::Error> {
-    on_db_write!(db, pool => sqlx::query("UPDATE users SET company_id = $1 WHERE id = $2 AND organization_id = $3")
+    query("UPDATE users SET company_id = $1 WHERE id = $2 AND organization_id = $3")
         .bind(company)
         .bind(user)
         .bind(org)
-        .execute(pool)
+        .execute(db.writer())
         .await
-        .map(|r| r.rows_affected() == 1))
+        .map(|n| n == 1)
 }
 
 pub async fn canned_responses(db: &Db, org: Uuid) -> Result<Vec<CannedResponse>, sqlx::Error> {
-    list_named!(
+    list_named(
         db,
         org,
-        "SELECT id, title, body FROM canned_responses WHERE organization_id = $1 ORDER BY lower(title)"
+        "SELECT id, title, body FROM canned_responses WHERE organization_id = $1 ORDER BY lower(title)",
     )
+    .await
 }
 
 pub async fn find_canned_response(
@@ -398,13 +399,11 @@ pub async fn find_canned_response(
     org: Uuid,
     id: Uuid,
 ) -> Result<Option<CannedResponse>, sqlx::Error> {
-    on_db!(db, pool => sqlx::query_as(
-        "SELECT id, title, body FROM canned_responses WHERE id = $1 AND organization_id = $2",
-    )
-    .bind(id)
-    .bind(org)
-    .fetch_optional(pool)
-    .await)
+    query("SELECT id, title, body FROM canned_responses WHERE id = $1 AND organization_id = $2")
+        .bind(id)
+        .bind(org)
+        .fetch_optional(db)
+        .await
 }
 
 /// Inserts a canned response, or replaces the one with its id.
@@ -413,7 +412,7 @@ pub async fn save_canned_response(
     org: Uuid,
     c: &CannedResponse,
 ) -> Result<(), sqlx::Error> {
-    on_db_write!(db, pool => sqlx::query(
+    query(
         "INSERT INTO canned_responses (id, organization_id, title, body, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5) \
          ON CONFLICT (id) DO UPDATE SET title = excluded.title, body = excluded.body, updated_at = excluded.updated_at \
          WHERE canned_responses.organization_id = excluded.organization_id",
@@ -423,29 +422,29 @@ pub async fn save_canned_response(
     .bind(&c.title)
     .bind(&c.body)
     .bind(Utc::now())
-    .execute(pool)
+    .execute(db.writer())
     .await
-    .map(|_| ()))
+    .map(|_| ())
 }
 
 pub async fn delete_canned_response(db: &Db, org: Uuid, id: Uuid) -> Result<bool, sqlx::Error> {
-    on_db_write!(db, pool => sqlx::query("DELETE FROM canned_responses WHERE id = $1 AND organization_id = $2")
+    query("DELETE FROM canned_responses WHERE id = $1 AND organization_id = $2")
         .bind(id)
         .bind(org)
-        .execute(pool)
+        .execute(db.writer())
         .await
-        .map(|r| r.rows_affected() == 1))
+        .map(|n| n == 1)
 }
 
 /// A person's saved views.
 pub async fn saved_views(db: &Db, org: Uuid, owner: Uuid) -> Result<Vec<SavedView>, sqlx::Error> {
-    on_db!(db, pool => sqlx::query_as(
+    query(
         "SELECT id, name, query FROM saved_views WHERE organization_id = $1 AND owner_id = $2 ORDER BY lower(name), id",
     )
     .bind(org)
     .bind(owner)
-    .fetch_all(pool)
-    .await)
+    .fetch_all(db)
+    .await
 }
 
 pub async fn insert_saved_view(
@@ -454,7 +453,7 @@ pub async fn insert_saved_view(
     owner: Uuid,
     view: &SavedView,
 ) -> Result<(), sqlx::Error> {
-    on_db_write!(db, pool => sqlx::query(
+    query(
         "INSERT INTO saved_views (id, organization_id, owner_id, name, query, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(view.id)
@@ -463,9 +462,9 @@ pub async fn insert_saved_view(
     .bind(&view.name)
     .bind(&view.query)
     .bind(Utc::now())
-    .execute(pool)
+    .execute(db.writer())
     .await
-    .map(|_| ()))
+    .map(|_| ())
 }
 
 /// Deletes one of `owner`'s views. False if they have no such view.
@@ -475,13 +474,13 @@ pub async fn delete_saved_view(
     owner: Uuid,
     id: Uuid,
 ) -> Result<bool, sqlx::Error> {
-    on_db_write!(db, pool => sqlx::query("DELETE FROM saved_views WHERE id = $1 AND organization_id = $2 AND owner_id = $3")
+    query("DELETE FROM saved_views WHERE id = $1 AND organization_id = $2 AND owner_id = $3")
         .bind(id)
         .bind(org)
         .bind(owner)
-        .execute(pool)
+        .execute(db.writer())
         .await
-        .map(|r| r.rows_affected() == 1))
+        .map(|n| n == 1)
 }
 
 /// Records (or replaces) a manager's rating of an agent on a ticket.
@@ -490,7 +489,7 @@ pub async fn upsert_agent_rating(
     org: Uuid,
     rating: &AgentRating,
 ) -> Result<(), sqlx::Error> {
-    on_db_write!(db, pool => sqlx::query(
+    query(
         "INSERT INTO agent_ratings (id, organization_id, ticket_id, agent_id, rated_by, score, comment, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
          ON CONFLICT (ticket_id, agent_id) DO UPDATE SET rated_by = excluded.rated_by, \
@@ -504,9 +503,9 @@ pub async fn upsert_agent_rating(
     .bind(rating.score)
     .bind(rating.comment.as_deref())
     .bind(rating.created_at)
-    .execute(pool)
+    .execute(db.writer())
     .await
-    .map(|_| ()))
+    .map(|_| ())
 }
 
 pub async fn agent_ratings(
@@ -514,12 +513,12 @@ pub async fn agent_ratings(
     org: Uuid,
     ticket: Uuid,
 ) -> Result<Vec<AgentRating>, sqlx::Error> {
-    on_db!(db, pool => sqlx::query_as(
+    query(
         "SELECT ticket_id, agent_id, rated_by, score, comment, created_at FROM agent_ratings \
          WHERE organization_id = $1 AND ticket_id = $2 ORDER BY created_at",
     )
     .bind(org)
     .bind(ticket)
-    .fetch_all(pool)
-    .await)
+    .fetch_all(db)
+    .await
 }

@@ -1,13 +1,19 @@
 //! Storage. One `Db` handle for either backend; one module per area with the
-//! queries for that area. Queries are written once in SQL both backends
-//! accept (`$n` placeholders, `RETURNING`, `ON CONFLICT`), and `on_db!`
-//! instantiates the body for the concrete pool type, so each backend gets
-//! fully typed sqlx code without a lowest-common-denominator driver.
+//! queries for that area, as plain `async fn`s. Queries are written once in
+//! SQL both backends accept (`$n` placeholders, `RETURNING`, `ON CONFLICT`)
+//! and run through `query::Query` on the read pool, SQLite's writer or a
+//! `Tx` that a service began and hands to each store function it composes.
+//! The few statements that really differ per backend live in `dialect`.
 
 pub mod attachments;
+pub mod audit;
 pub mod desk;
+pub mod dialect;
+pub mod events;
+pub mod jobs;
 pub mod mail;
 pub mod orgs;
+pub mod query;
 pub mod sessions;
 pub mod tickets;
 pub mod users;
@@ -18,10 +24,23 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 use std::str::FromStr;
+use std::sync::Arc;
+use tokio::sync::Notify;
+
+pub use dialect::Dialect;
+pub use query::{Conn, Query, Record, Tx, json, query};
 use std::time::Duration;
 
+/// The database: either backend's pools, and the signal that wakes the
+/// background runtime when a commit wrote events or jobs.
 #[derive(Clone, Debug)]
-pub enum Db {
+pub struct Db {
+    backend: Backend,
+    wake: Arc<Wake>,
+}
+
+#[derive(Clone, Debug)]
+enum Backend {
     /// SQLite admits one writer at a time. Writes queue for `writer`, a
     /// pool of one connection, in order and without sleeping; contending
     /// connections would instead poll the lock from SQLite's busy handler,
@@ -34,58 +53,12 @@ pub enum Db {
     Postgres(PgPool),
 }
 
-/// Runs `$body` with `$pool` bound to the concrete pool of `$db`, for reads.
-macro_rules! on_db {
-    ($db:expr, $pool:ident => $body:expr) => {
-        match $db {
-            $crate::server::db::Db::Sqlite { pool: $pool, .. } => $body,
-            $crate::server::db::Db::Postgres($pool) => $body,
-        }
-    };
-}
-pub(crate) use on_db;
-
-/// Like `on_db!`, for code that writes: `$pool` is SQLite's writer. Start
-/// its transactions with `begin_write`.
-macro_rules! on_db_write {
-    ($db:expr, $pool:ident => $body:expr) => {
-        match $db {
-            $crate::server::db::Db::Sqlite { writer: $pool, .. } => $body,
-            $crate::server::db::Db::Postgres($pool) => $body,
-        }
-    };
-}
-pub(crate) use on_db_write;
-
-/// A write transaction. On SQLite, `BEGIN IMMEDIATE` takes the write lock
-/// at the start, so a transaction that reads before it writes cannot fail
-/// to upgrade its lock when another process (or a one-off write on the
-/// read pool) wrote in between.
-pub(crate) trait BeginWrite {
-    type Database: sqlx::Database;
-    fn begin_write(
-        &self,
-    ) -> impl Future<Output = Result<sqlx::Transaction<'static, Self::Database>, sqlx::Error>> + Send;
-}
-
-impl BeginWrite for SqlitePool {
-    type Database = sqlx::Sqlite;
-    fn begin_write(
-        &self,
-    ) -> impl Future<Output = Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error>> + Send
-    {
-        self.begin_with("BEGIN IMMEDIATE")
-    }
-}
-
-impl BeginWrite for PgPool {
-    type Database = sqlx::Postgres;
-    fn begin_write(
-        &self,
-    ) -> impl Future<Output = Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error>> + Send
-    {
-        self.begin()
-    }
+/// In-process wake-ups for the runtime (`server::runtime`): one permit is
+/// kept when nobody waits, so a commit between two looks is not missed.
+#[derive(Debug, Default)]
+pub struct Wake {
+    pub events: Notify,
+    pub jobs: Notify,
 }
 
 impl Db {
@@ -98,7 +71,7 @@ impl Db {
                 .connect_with(opts)
                 .await
                 .context("connecting to PostgreSQL")?;
-            Ok(Db::Postgres(pool))
+            Ok(Db::new(Backend::Postgres(pool)))
         } else if url.starts_with("sqlite:") {
             let opts = SqliteConnectOptions::from_str(url)
                 .context("parsing DATABASE_URL")?
@@ -129,36 +102,81 @@ impl Db {
                 .connect_with(opts)
                 .await
                 .context("opening the SQLite database")?;
-            Ok(Db::Sqlite { pool, writer })
+            Ok(Db::new(Backend::Sqlite { pool, writer }))
         } else {
             anyhow::bail!("DATABASE_URL must start with sqlite: or postgres://")
         }
     }
 
+    fn new(backend: Backend) -> Db {
+        Db {
+            backend,
+            wake: Arc::default(),
+        }
+    }
+
+    /// Begins a write transaction (see `Tx`).
+    pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
+        Tx::begin(self).await
+    }
+
+    /// Where a one-off write outside a transaction runs: SQLite's writer.
+    pub fn writer(&self) -> Conn<'_> {
+        match &self.backend {
+            Backend::Sqlite { writer, .. } => Conn::SqlitePool(writer),
+            Backend::Postgres(pool) => Conn::PostgresPool(pool),
+        }
+    }
+
+    pub fn dialect(&self) -> Dialect {
+        match self.backend {
+            Backend::Sqlite { .. } => Dialect::Sqlite,
+            Backend::Postgres(_) => Dialect::Postgres,
+        }
+    }
+
+    /// The PostgreSQL pool, for the few statements only PostgreSQL has
+    /// (`dialect`, `LISTEN`); None on SQLite.
+    pub(crate) fn postgres_pool(&self) -> Option<&PgPool> {
+        match &self.backend {
+            Backend::Postgres(pool) => Some(pool),
+            Backend::Sqlite { .. } => None,
+        }
+    }
+
+    pub fn wake(&self) -> &Wake {
+        &self.wake
+    }
+
     pub async fn migrate(&self) -> anyhow::Result<()> {
-        match self {
-            Db::Sqlite { writer, .. } => sqlx::migrate!("migrations/sqlite").run(writer).await?,
-            Db::Postgres(pool) => sqlx::migrate!("migrations/postgres").run(pool).await?,
+        match &self.backend {
+            Backend::Sqlite { writer, .. } => {
+                sqlx::migrate!("migrations/sqlite").run(writer).await?
+            }
+            Backend::Postgres(pool) => sqlx::migrate!("migrations/postgres").run(pool).await?,
         }
         Ok(())
     }
 
     /// A round trip to the database, for health checks.
     pub async fn ping(&self) -> Result<(), sqlx::Error> {
-        on_db!(self, pool => sqlx::query("SELECT 1").execute(pool).await.map(|_| ()))
+        query("SELECT 1").execute(self).await.map(|_| ())
     }
 
     pub fn backend(&self) -> &'static str {
-        match self {
-            Db::Sqlite { .. } => "sqlite",
-            Db::Postgres(_) => "postgres",
+        match self.dialect() {
+            Dialect::Sqlite => "sqlite",
+            Dialect::Postgres => "postgres",
         }
     }
 
     pub async fn close(&self) {
-        if let Db::Sqlite { writer, .. } = self {
-            writer.close().await;
+        match &self.backend {
+            Backend::Sqlite { pool, writer } => {
+                writer.close().await;
+                pool.close().await;
+            }
+            Backend::Postgres(pool) => pool.close().await,
         }
-        on_db!(self, pool => pool.close().await)
     }
 }

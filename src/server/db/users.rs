@@ -1,10 +1,10 @@
 //! Users of every role. Every query that a client can steer is scoped by
 //! organization; lookups by email or id alone are for sign-in and sessions.
 
-use super::{BeginWrite, Db, on_db, on_db_write};
+use super::{Db, Tx, query};
 use crate::domain::{Role, User};
 use crate::engine::mentions::handle_of;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 /// A user row with what sign-in needs (hash, active flag, organization name).
@@ -62,7 +62,7 @@ pub struct NewUser<'a> {
 pub async fn insert(db: &Db, new: &NewUser<'_>) -> Result<User, sqlx::Error> {
     let id = Uuid::now_v7();
     let now = Utc::now();
-    on_db_write!(db, pool => sqlx::query(
+    query(
         "INSERT INTO users (id, organization_id, email, name, role, password_hash, active, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, TRUE, $7, $7)",
     )
@@ -73,9 +73,8 @@ pub async fn insert(db: &Db, new: &NewUser<'_>) -> Result<User, sqlx::Error> {
     .bind(new.role.as_str())
     .bind(new.password_hash)
     .bind(now)
-    .execute(pool)
-    .await
-        .map(|_| ()))?;
+    .execute(db.writer())
+    .await?;
     Ok(User {
         id,
         email: new.email.to_owned(),
@@ -86,23 +85,51 @@ pub async fn insert(db: &Db, new: &NewUser<'_>) -> Result<User, sqlx::Error> {
     })
 }
 
+/// A person an import refers to who has no account yet: becomes a
+/// customer contact (no password; they cannot sign in until given one).
+pub struct NewContact {
+    pub id: Uuid,
+    pub email: String,
+    pub name: String,
+}
+
+/// Records an import's new contact inside the import's transaction.
+pub async fn insert_contact(
+    tx: &mut Tx,
+    org: Uuid,
+    contact: &NewContact,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    query(
+        "INSERT INTO users (id, organization_id, email, name, role, password_hash, active, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, 'customer', '!', TRUE, $5, $5)",
+    )
+    .bind(contact.id)
+    .bind(org)
+    .bind(&contact.email)
+    .bind(&contact.name)
+    .bind(now)
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
 /// For sign-in: `email` must already be normalized.
 pub async fn find_by_email(db: &Db, email: &str) -> Result<Option<UserRecord>, sqlx::Error> {
     let sql = format!("{SELECT_RECORD} WHERE u.email = $1");
-    on_db!(db, pool => sqlx::query_as(&sql).bind(email).fetch_optional(pool).await)
+    query(sql).bind(email).fetch_optional(db).await
 }
 
 /// For session refresh, where the id comes from our own token store.
 pub async fn find_by_id(db: &Db, id: Uuid) -> Result<Option<UserRecord>, sqlx::Error> {
     let sql = format!("{SELECT_RECORD} WHERE u.id = $1");
-    on_db!(db, pool => sqlx::query_as(&sql).bind(id).fetch_optional(pool).await)
+    query(sql).bind(id).fetch_optional(db).await
 }
 
 /// A user of `org`; another organization's user is indistinguishable from a missing one.
 pub async fn find_in_org(db: &Db, org: Uuid, id: Uuid) -> Result<Option<User>, sqlx::Error> {
     let sql = format!("{SELECT_RECORD} WHERE u.id = $1 AND u.organization_id = $2");
-    let record: Option<UserRecord> =
-        on_db!(db, pool => sqlx::query_as(&sql).bind(id).bind(org).fetch_optional(pool).await)?;
+    let record: Option<UserRecord> = query(sql).bind(id).bind(org).fetch_optional(db).await?;
     Ok(record.map(|r| r.to_user()))
 }
 
@@ -117,11 +144,11 @@ pub async fn staff_by_handle(
         format!("{SELECT_RECORD} WHERE u.organization_id = $1 AND u.email LIKE $2 AND u.active");
     // LIKE narrows (`_` in a handle is a wildcard there); the exact
     // comparison decides.
-    let candidates: Vec<UserRecord> = on_db!(db, pool => sqlx::query_as(&sql)
+    let candidates: Vec<UserRecord> = query(sql)
         .bind(org)
         .bind(format!("{handle}@%"))
-        .fetch_all(pool)
-        .await)?;
+        .fetch_all(db)
+        .await?;
     Ok(candidates
         .into_iter()
         .find(|u| u.role().is_staff() && handle_of(&u.email) == handle))
@@ -142,13 +169,13 @@ pub async fn list_in_org(
          ORDER BY u.email LIMIT $4"
     );
     let role = role.map(Role::as_str);
-    let records: Vec<UserRecord> = on_db!(db, pool => sqlx::query_as(&sql)
+    let records: Vec<UserRecord> = query(sql)
         .bind(org)
         .bind(role)
         .bind(after_email)
         .bind(i64::from(limit))
-        .fetch_all(pool)
-        .await)?;
+        .fetch_all(db)
+        .await?;
     Ok(records.iter().map(UserRecord::to_user).collect())
 }
 
@@ -156,21 +183,19 @@ pub async fn list_in_org(
 /// a stolen session must not outlive the password it was opened with.
 pub async fn replace_password(db: &Db, id: Uuid, hash: &str) -> Result<(), sqlx::Error> {
     let now = Utc::now();
-    on_db_write!(db, pool => {
-        let mut tx = pool.begin_write().await?;
-        sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3")
-            .bind(hash)
-            .bind(now)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("UPDATE refresh_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
-            .bind(now)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await
-    })
+    let mut tx = db.begin().await?;
+    query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3")
+        .bind(hash)
+        .bind(now)
+        .bind(id)
+        .execute(&mut tx)
+        .await?;
+    query("UPDATE refresh_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
+        .bind(now)
+        .bind(id)
+        .execute(&mut tx)
+        .await?;
+    tx.commit().await
 }
 
 /// What an administrator changes on a user; `None` leaves a column alone.
@@ -200,47 +225,45 @@ pub async fn update_in_org(
 ) -> Result<Option<User>, sqlx::Error> {
     let now = Utc::now();
     let select = format!("{SELECT_RECORD} WHERE u.id = $1 AND u.organization_id = $2");
-    let record: Option<UserRecord> = on_db_write!(db, pool => {
-        let mut tx = pool.begin_write().await?;
-        let updated = sqlx::query(
-            "UPDATE users SET name = COALESCE($1, name), role = COALESCE($2, role), \
-             active = COALESCE($3, active), password_hash = COALESCE($4, password_hash), \
-             updated_at = $5 WHERE id = $6 AND organization_id = $7",
+    let mut tx = db.begin().await?;
+    let updated = query(
+        "UPDATE users SET name = COALESCE($1, name), role = COALESCE($2, role), \
+         active = COALESCE($3, active), password_hash = COALESCE($4, password_hash), \
+         updated_at = $5 WHERE id = $6 AND organization_id = $7",
+    )
+    .bind(changes.name)
+    .bind(changes.role.map(Role::as_str))
+    .bind(changes.active)
+    .bind(changes.password_hash)
+    .bind(now)
+    .bind(id)
+    .bind(org)
+    .execute(&mut tx)
+    .await?;
+    if updated == 0 {
+        return Ok(None);
+    }
+    if changes.ends_sessions() {
+        query(
+            "UPDATE refresh_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL",
         )
-        .bind(changes.name)
-        .bind(changes.role.map(Role::as_str))
-        .bind(changes.active)
-        .bind(changes.password_hash)
         .bind(now)
         .bind(id)
-        .bind(org)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if updated == 0 {
-            return Ok(None);
-        }
-        if changes.ends_sessions() {
-            sqlx::query("UPDATE refresh_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
-                .bind(now)
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
-        }
-        // A reset password is how an admin lets a locked-out user back in.
-        if changes.password_hash.is_some() {
-            sqlx::query("DELETE FROM login_throttle WHERE email = (SELECT email FROM users WHERE id = $1)")
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
-        }
-        let record = sqlx::query_as(&select)
+        .execute(&mut tx)
+        .await?;
+    }
+    // A reset password is how an admin lets a locked-out user back in.
+    if changes.password_hash.is_some() {
+        query("DELETE FROM login_throttle WHERE email = (SELECT email FROM users WHERE id = $1)")
             .bind(id)
-            .bind(org)
-            .fetch_optional(&mut *tx)
+            .execute(&mut tx)
             .await?;
-        tx.commit().await?;
-        record
-    });
+    }
+    let record: Option<UserRecord> = query(select)
+        .bind(id)
+        .bind(org)
+        .fetch_optional(&mut tx)
+        .await?;
+    tx.commit().await?;
     Ok(record.as_ref().map(UserRecord::to_user))
 }

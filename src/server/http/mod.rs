@@ -85,9 +85,11 @@ fn pkg_service(state: &AppState) -> SetResponseHeader<ServeDir, HeaderValue> {
 }
 
 /// Serves until SIGTERM or Ctrl-C, letting in-flight requests finish.
-/// Also starts the mail worker, which lives as long as the process.
+/// Also starts the background runtime, which runs as long as this does.
 pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> anyhow::Result<()> {
-    crate::server::mail::start(state.clone())?;
+    let _runtime = crate::server::runtime::Runtime::standard(&state)?
+        .start()
+        .await?;
     let app = router(state);
     // Pages are streamed in several small writes; with Nagle's algorithm on,
     // a write waits for the client's delayed ACK (~40 ms) on kept-alive
@@ -161,7 +163,11 @@ fn prometheus() -> &'static PrometheusHandle {
     })
 }
 
-async fn metrics() -> impl IntoResponse {
+async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    prometheus();
+    if let Err(e) = crate::server::runtime::record_gauges(&state).await {
+        tracing::warn!(error = %e, "reading the runtime's gauges failed");
+    }
     (
         [(CONTENT_TYPE, "text/plain; version=0.0.4")],
         prometheus().render(),

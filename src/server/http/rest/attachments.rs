@@ -2,9 +2,9 @@
 
 use super::{Page, path_id, whole_page};
 use crate::domain::attachment::{Attachment, shows_inline};
+use crate::domain::event::Source;
 use crate::domain::{ApiError, ErrorKind, FieldErrors};
 use crate::server::auth::Caller;
-use crate::server::db::tickets::Source;
 use crate::server::error::AppResult;
 use crate::server::state::AppState;
 use crate::server::tickets;

@@ -6,6 +6,7 @@ mod attachments;
 mod auth;
 mod desk;
 mod import;
+mod runtime;
 mod tickets;
 mod users;
 
@@ -27,6 +28,7 @@ pub fn router() -> Router<AppState> {
         .merge(attachments::router())
         .merge(import::router())
         .merge(desk::router())
+        .merge(runtime::router())
         .fallback(not_found)
 }
 
@@ -41,6 +43,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         attachments::Api::openapi(),
         import::Api::openapi(),
         desk::Api::openapi(),
+        runtime::Api::openapi(),
     ] {
         doc.merge(part);
     }

@@ -2,6 +2,7 @@
 
 use super::{ApiJson, ApiQuery, Page, path_id, present, whole_page};
 use crate::domain::desk::AgentRating;
+use crate::domain::event::Source;
 use crate::domain::ticket::{
     Channel, Comment, CustomValues, HistoryEntry, Priority, Severity, Ticket, TicketStats,
     TicketStatus,
@@ -9,7 +10,6 @@ use crate::domain::ticket::{
 use crate::domain::{ApiError, FieldErrors};
 use crate::engine::ticket_change::TicketPatch;
 use crate::server::auth::Caller;
-use crate::server::db::tickets::Source;
 use crate::server::error::AppResult;
 use crate::server::state::AppState;
 use crate::server::ticket_query::{self, ListQuery};

@@ -1,0 +1,197 @@
+//! Domain events: what happened, as the change path records it in the
+//! outbox inside the changing transaction. Subscribers (mail, later SLA,
+//! rules and live updates) read them back in order, typed — never by
+//! indexing into JSON. Stored with a schema version (`StoredEvent`), so a
+//! later change to a variant can still read what older builds wrote.
+
+use crate::domain::ticket::Ticket;
+use crate::domain::wire_enum;
+use crate::engine::ticket_change::FieldChange;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+wire_enum! {
+    /// Where a change came from, for the audit trail and events.
+    Source {
+        Ui => "ui",
+        Api => "api",
+        Rule => "rule",
+        Email => "email",
+        Import => "import",
+    }
+}
+
+/// Who did it and through what.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Actor {
+    /// None for the system (rules, SLA, imports of unknown people).
+    pub user_id: Option<Uuid>,
+    pub source: Source,
+}
+
+/// A change to an existing ticket: its fields (as the audit trail has
+/// them), and the message and files it carried.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TicketChanged {
+    pub ticket_id: Uuid,
+    pub actor: Actor,
+    pub comment_id: Option<Uuid>,
+    pub attachment_ids: Vec<Uuid>,
+    pub changes: Vec<FieldChange>,
+}
+
+/// Everything the outbox records. The `kind` is also stored in its own
+/// column (`outbox.topic`), so subscribers skip what they don't want
+/// without decoding it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind")]
+pub enum DomainEvent {
+    #[serde(rename = "ticket.created")]
+    TicketCreated {
+        ticket: Box<Ticket>,
+        attachment_ids: Vec<Uuid>,
+        actor: Actor,
+    },
+    /// A ticket created by an import of history: nobody is told.
+    #[serde(rename = "ticket.imported")]
+    TicketImported { ticket: Box<Ticket>, actor: Actor },
+    #[serde(rename = "ticket.updated")]
+    TicketUpdated(TicketChanged),
+    /// A field change an import brought to an imported ticket.
+    #[serde(rename = "ticket.reimported")]
+    TicketReimported(TicketChanged),
+    #[serde(rename = "ticket.assigned")]
+    TicketAssigned(TicketChanged),
+    #[serde(rename = "ticket.commented")]
+    TicketCommented(TicketChanged),
+    #[serde(rename = "ticket.attachment_added")]
+    TicketAttachmentAdded(TicketChanged),
+    #[serde(rename = "ticket.rated")]
+    TicketRated(TicketChanged),
+    #[serde(rename = "ticket.escalated")]
+    TicketEscalated(TicketChanged),
+    /// This ticket was merged into another (its conversation moved there).
+    #[serde(rename = "ticket.merged")]
+    TicketMerged(TicketChanged),
+    /// Another ticket was merged into this one.
+    #[serde(rename = "ticket.merged_into")]
+    TicketMergedInto(TicketChanged),
+    #[serde(rename = "ticket.split")]
+    TicketSplit(TicketChanged),
+    #[serde(rename = "ticket.deleted")]
+    TicketDeleted(TicketChanged),
+}
+
+/// Makes the event for a stored ticket change (`DomainEvent::TicketUpdated`…).
+pub type ChangeEvent = fn(TicketChanged) -> DomainEvent;
+
+impl DomainEvent {
+    /// The wire name, as in the JSON's `kind` and the outbox's `topic`.
+    pub fn kind(&self) -> &'static str {
+        use DomainEvent::*;
+        match self {
+            TicketCreated { .. } => "ticket.created",
+            TicketImported { .. } => "ticket.imported",
+            TicketUpdated(_) => "ticket.updated",
+            TicketReimported(_) => "ticket.reimported",
+            TicketAssigned(_) => "ticket.assigned",
+            TicketCommented(_) => "ticket.commented",
+            TicketAttachmentAdded(_) => "ticket.attachment_added",
+            TicketRated(_) => "ticket.rated",
+            TicketEscalated(_) => "ticket.escalated",
+            TicketMerged(_) => "ticket.merged",
+            TicketMergedInto(_) => "ticket.merged_into",
+            TicketSplit(_) => "ticket.split",
+            TicketDeleted(_) => "ticket.deleted",
+        }
+    }
+
+    /// The ticket (or, later, work order) the event is about.
+    pub fn aggregate_id(&self) -> Uuid {
+        use DomainEvent::*;
+        match self {
+            TicketCreated { ticket, .. } | TicketImported { ticket, .. } => ticket.id,
+            TicketUpdated(c)
+            | TicketReimported(c)
+            | TicketAssigned(c)
+            | TicketCommented(c)
+            | TicketAttachmentAdded(c)
+            | TicketRated(c)
+            | TicketEscalated(c)
+            | TicketMerged(c)
+            | TicketMergedInto(c)
+            | TicketSplit(c)
+            | TicketDeleted(c) => c.ticket_id,
+        }
+    }
+}
+
+/// The schema version this build writes.
+pub const EVENT_VERSION: u32 = 1;
+
+/// An event as stored: `{"v": 1, "kind": "ticket.created", …}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredEvent {
+    pub v: u32,
+    #[serde(flatten)]
+    pub event: DomainEvent,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn changed() -> TicketChanged {
+        TicketChanged {
+            ticket_id: Uuid::now_v7(),
+            actor: Actor {
+                user_id: Some(Uuid::now_v7()),
+                source: Source::Api,
+            },
+            comment_id: None,
+            attachment_ids: vec![Uuid::now_v7()],
+            changes: vec![FieldChange {
+                field: "status".into(),
+                old: Some("new".into()),
+                new: Some("open".into()),
+            }],
+        }
+    }
+
+    #[test]
+    fn stored_events_round_trip_with_their_kind_and_version() {
+        let event = DomainEvent::TicketAssigned(changed());
+        let json = serde_json::to_value(StoredEvent {
+            v: EVENT_VERSION,
+            event: event.clone(),
+        })
+        .unwrap();
+        assert_eq!(json["v"], 1);
+        assert_eq!(json["kind"], event.kind());
+        assert_eq!(json["changes"][0]["field"], "status");
+        let back: StoredEvent = serde_json::from_value(json).unwrap();
+        assert_eq!(back.event, event);
+    }
+
+    #[test]
+    fn every_kind_is_its_serde_name() {
+        let c = changed();
+        let events = [
+            DomainEvent::TicketUpdated(c.clone()),
+            DomainEvent::TicketReimported(c.clone()),
+            DomainEvent::TicketCommented(c.clone()),
+            DomainEvent::TicketAttachmentAdded(c.clone()),
+            DomainEvent::TicketRated(c.clone()),
+            DomainEvent::TicketEscalated(c.clone()),
+            DomainEvent::TicketMerged(c.clone()),
+            DomainEvent::TicketMergedInto(c.clone()),
+            DomainEvent::TicketSplit(c.clone()),
+            DomainEvent::TicketDeleted(c.clone()),
+            DomainEvent::TicketAssigned(c),
+        ];
+        for event in events {
+            let json = serde_json::to_value(&event).unwrap();
+            assert_eq!(json["kind"], event.kind());
+        }
+    }
+}

@@ -1,0 +1,198 @@
+//! The durable job table: work due at a time, enqueued in the transaction
+//! of the change that causes it, claimed with a lease, and deleted in the
+//! transaction of its effects (see `server::runtime::jobs`).
+
+use super::{Db, Tx, dialect, query};
+use crate::domain::wire_enum;
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+wire_enum! {
+    /// Where a job stands; a done job is deleted with its effects. (No
+    /// CHECK list in the schema: validated here, extended without a table
+    /// rebuild on SQLite.)
+    JobStatus {
+        Queued => "queued",
+        Running => "running",
+        Failed => "failed",
+    }
+}
+
+/// A job to enqueue.
+#[derive(Debug, Clone)]
+pub struct NewJob {
+    pub organization_id: Option<Uuid>,
+    pub kind: &'static str,
+    /// JSON the job's handler reads.
+    pub payload: String,
+    pub run_at: DateTime<Utc>,
+    pub max_attempts: i32,
+    /// At most one queued or running job per key: enqueueing again moves
+    /// the existing one to the new time (a re-planned timer, a recurring job).
+    pub unique_key: Option<String>,
+}
+
+/// Enqueues `job` inside `tx`: it exists exactly when the change commits.
+/// A job with the `unique_key` of a queued one moves that one instead.
+pub async fn enqueue(tx: &mut Tx, job: &NewJob, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
+    insert(
+        tx,
+        job,
+        now,
+        "DO UPDATE SET payload = excluded.payload, run_at = excluded.run_at, updated_at = excluded.updated_at",
+    )
+    .await
+}
+
+/// Enqueues `job` unless one with its `unique_key` is already there (a
+/// recurring job at start-up keeps the time it has).
+pub async fn enqueue_once(
+    tx: &mut Tx,
+    job: &NewJob,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    insert(tx, job, now, "DO NOTHING").await
+}
+
+async fn insert(
+    tx: &mut Tx,
+    job: &NewJob,
+    now: DateTime<Utc>,
+    on_conflict: &str,
+) -> Result<(), sqlx::Error> {
+    query(format!(
+        "INSERT INTO jobs (id, organization_id, kind, payload, unique_key, status, run_at, attempts, max_attempts, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, 'queued', $6, 0, $7, $8, $8) ON CONFLICT (unique_key) {on_conflict}"
+    ))
+    .bind(Uuid::now_v7())
+    .bind(job.organization_id)
+    .bind(job.kind)
+    .bind(&job.payload)
+    .bind(job.unique_key.as_deref())
+    .bind(job.run_at)
+    .bind(job.max_attempts)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    tx.wrote_jobs();
+    Ok(())
+}
+
+/// A job taken for one attempt.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ClaimedJob {
+    pub id: Uuid,
+    pub organization_id: Option<Uuid>,
+    pub kind: String,
+    pub payload: String,
+    /// This attempt's number: the fence that makes a late worker's
+    /// completion (after its lease ran out and another took the job) fail.
+    pub attempts: i32,
+    pub max_attempts: i32,
+    pub run_at: DateTime<Utc>,
+}
+
+const CLAIMED_COLUMNS: &str = "id, organization_id, kind, payload, attempts, max_attempts, run_at";
+
+/// Claims due jobs of `kinds`, leased until `lease_until`.
+pub async fn claim(
+    db: &Db,
+    kinds: &[&str],
+    now: DateTime<Utc>,
+    lease_until: DateTime<Utc>,
+    limit: u32,
+) -> Result<Vec<ClaimedJob>, sqlx::Error> {
+    query(dialect::claim_jobs(db.dialect(), kinds, CLAIMED_COLUMNS))
+        .bind(now)
+        .bind(lease_until)
+        .bind(limit)
+        .fetch_all(db.writer())
+        .await
+}
+
+/// Completes `job` inside the transaction of its effects. False when this
+/// attempt no longer holds the job (its lease ran out and another worker
+/// took it): the caller must roll back.
+pub async fn complete(tx: &mut Tx, job: &ClaimedJob) -> Result<bool, sqlx::Error> {
+    let done = query("DELETE FROM jobs WHERE id = $1 AND status = 'running' AND attempts = $2")
+        .bind(job.id)
+        .bind(job.attempts)
+        .execute(&mut *tx)
+        .await?;
+    Ok(done == 1)
+}
+
+/// Records a failed attempt: queued again at `retry_at`, or `failed` for
+/// good when that is None.
+pub async fn fail(
+    db: &Db,
+    job: &ClaimedJob,
+    error: &str,
+    retry_at: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    let status = if retry_at.is_some() {
+        JobStatus::Queued
+    } else {
+        JobStatus::Failed
+    };
+    query(
+        "UPDATE jobs SET status = $1, run_at = COALESCE($2, run_at), lease_until = NULL, last_error = $3, \
+         updated_at = $4 WHERE id = $5 AND status = 'running' AND attempts = $6",
+    )
+    .bind(status.as_str())
+    .bind(retry_at)
+    .bind(error)
+    .bind(now)
+    .bind(job.id)
+    .bind(job.attempts)
+    .execute(db.writer())
+    .await?;
+    Ok(())
+}
+
+/// The earliest time a queued job of `kinds` is due, or a running one's
+/// lease ends: when the worker should look again.
+pub async fn next_due(db: &Db, kinds: &[&str]) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
+    let kinds: Vec<String> = kinds.iter().map(|k| format!("'{k}'")).collect();
+    let kinds = kinds.join(", ");
+    let (at,): (Option<DateTime<Utc>>,) = query(format!(
+        "SELECT MIN(at) FROM (\
+         SELECT MIN(run_at) AS at FROM jobs WHERE status = 'queued' AND kind IN ({kinds}) \
+         UNION ALL SELECT MIN(lease_until) AS at FROM jobs WHERE status = 'running' AND kind IN ({kinds})) AS due"
+    ))
+    .fetch_one(db)
+    .await?;
+    Ok(at)
+}
+
+/// Counts for `/metrics` and the admins' view.
+#[derive(Debug, Clone, Default, serde::Serialize, utoipa::ToSchema)]
+pub struct JobHealth {
+    pub queued: i64,
+    pub running: i64,
+    pub failed: i64,
+    /// How long the most overdue queued job has waited past its time.
+    pub oldest_due_lag_seconds: f64,
+}
+
+pub async fn health(db: &Db, now: DateTime<Utc>) -> Result<JobHealth, sqlx::Error> {
+    let rows: Vec<(String, i64, Option<DateTime<Utc>>)> =
+        query("SELECT status, COUNT(*), MIN(run_at) FROM jobs GROUP BY status")
+            .fetch_all(db)
+            .await?;
+    let mut health = JobHealth::default();
+    for (status, count, oldest) in rows {
+        match JobStatus::parse(&status) {
+            Some(JobStatus::Queued) => {
+                health.queued = count;
+                health.oldest_due_lag_seconds = oldest
+                    .map(|at| (now - at).num_milliseconds().max(0) as f64 / 1000.0)
+                    .unwrap_or(0.0);
+            }
+            Some(JobStatus::Running) => health.running = count,
+            Some(JobStatus::Failed) | None => health.failed += count,
+        }
+    }
+    Ok(health)
+}

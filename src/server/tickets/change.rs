@@ -1,0 +1,289 @@
+//! Changing one ticket: the loop every change takes (read, plan with the
+//! engine, store in one transaction guarded by the row's version, re-plan
+//! when another writer got there first), the changes made with it, and
+//! bulk changes from a queue.
+
+use super::{
+    MAX_ATTEMPTS, actor, check_assignee, check_category, check_team, load_visible, shown_to,
+};
+use crate::domain::event::{ChangeEvent, DomainEvent, Source};
+use crate::domain::ticket::{
+    Comment, Priority, Ticket, TicketStatus, normalize_tags, validate_comment_body,
+};
+use crate::domain::{ApiError, ErrorKind, FieldErrors};
+use crate::engine::ticket_change::{
+    Plan, TicketPatch, plan_comment, plan_deletion, plan_escalation, plan_rating, plan_update,
+};
+use crate::server::auth::Claims;
+use crate::server::db::attachments::NewAttachment;
+use crate::server::db::desk;
+use crate::server::db::tickets::{self, Change, NewComment, TicketRow};
+use crate::server::error::{AppError, AppResult};
+use crate::server::state::AppState;
+use chrono::Utc;
+use uuid::Uuid;
+
+pub(super) fn lost_race() -> ApiError {
+    ApiError::new(
+        ErrorKind::Conflict,
+        "The ticket changed while you were saving; reload and try again",
+    )
+}
+
+/// What a change carries besides field updates.
+#[derive(Default, Clone, Copy)]
+pub(super) struct Extras<'a> {
+    pub(super) comment: Option<NewComment<'a>>,
+    pub(super) attachments: &'a [NewAttachment],
+}
+
+/// Loads, plans and stores a change, re-planning if another writer got there
+/// first. Returns the stored ticket and, for replies, the stored message.
+pub(super) async fn change(
+    state: &AppState,
+    caller: &Claims,
+    id: Uuid,
+    source: Source,
+    event: ChangeEvent,
+    extras: Extras<'_>,
+    plan: impl Fn(&TicketRow) -> Result<Plan, ApiError>,
+) -> AppResult<(Ticket, Option<Comment>)> {
+    for _ in 0..MAX_ATTEMPTS {
+        let row = load_visible(state, caller, id).await?;
+        let planned = plan(&row)?;
+        if planned.changes.is_empty() && extras.comment.is_none() {
+            return Ok((shown_to(state, caller, row.into_ticket()).await?, None));
+        }
+        let change = Change {
+            ticket: &row,
+            next: &planned.next,
+            changes: &planned.changes,
+            actor: actor(caller, source),
+            event,
+            comment: extras.comment,
+            attachments: extras.attachments,
+        };
+        let mut tx = state.db.begin().await?;
+        // None: someone changed the ticket since it was read; the dropped
+        // transaction rolls back and the loop re-reads and re-plans.
+        if let Some(applied) = tickets::apply(&mut tx, &change, Utc::now()).await? {
+            tx.commit().await?;
+            let stored_comment = applied.comment.map(|c| Comment {
+                author_name: caller.name.clone(),
+                ..c
+            });
+            return Ok((
+                shown_to(state, caller, applied.ticket).await?,
+                stored_comment,
+            ));
+        }
+    }
+    Err(lost_race().into())
+}
+
+pub async fn update(
+    state: &AppState,
+    caller: &Claims,
+    id: Uuid,
+    patch: TicketPatch,
+    source: Source,
+) -> AppResult<Ticket> {
+    let mut errs = FieldErrors::new();
+    if let Some(Some(assignee)) = patch.assignee_id {
+        check_assignee(state, caller.org, assignee, &mut errs).await?;
+    }
+    if let Some(Some(team)) = patch.team_id {
+        check_team(state, caller.org, team, &mut errs).await?;
+    }
+    if let Some(Some(category)) = patch.category_id {
+        check_category(state, caller.org, category, &mut errs).await?;
+    }
+    errs.into_result()?;
+    let fields = match patch.custom_fields {
+        Some(_) => desk::custom_fields(&state.db, caller.org).await?,
+        None => Vec::new(),
+    };
+    let now = Utc::now();
+    let (ticket, _) = change(
+        state,
+        caller,
+        id,
+        source,
+        DomainEvent::TicketUpdated,
+        Extras::default(),
+        |row| plan_update(&row.state(), &patch, caller.role, &fields, now),
+    )
+    .await?;
+    Ok(ticket)
+}
+
+pub async fn add_comment(
+    state: &AppState,
+    caller: &Claims,
+    id: Uuid,
+    body: &str,
+    public: bool,
+    source: Source,
+) -> AppResult<Comment> {
+    validate_comment_body(body)?;
+    let now = Utc::now();
+    let comment = NewComment {
+        author_id: caller.sub,
+        body,
+        public,
+    };
+    let (_, stored) = change(
+        state,
+        caller,
+        id,
+        source,
+        DomainEvent::TicketCommented,
+        Extras {
+            comment: Some(comment),
+            ..Extras::default()
+        },
+        |row| plan_comment(&row.state(), caller.role, public, now),
+    )
+    .await?;
+    stored.ok_or_else(|| ApiError::internal().into())
+}
+
+/// The requester rates how their resolved ticket was handled (1–5).
+pub async fn rate(
+    state: &AppState,
+    caller: &Claims,
+    id: Uuid,
+    score: i64,
+    comment: &str,
+    source: Source,
+) -> AppResult<Ticket> {
+    let (ticket, _) = change(
+        state,
+        caller,
+        id,
+        source,
+        DomainEvent::TicketRated,
+        Extras::default(),
+        |row| plan_rating(&row.state(), row.requester_id == caller.sub, score, comment),
+    )
+    .await?;
+    Ok(ticket)
+}
+
+/// Hands a ticket to the managers with the reason; it shows in their
+/// Escalated queue.
+pub async fn escalate(
+    state: &AppState,
+    caller: &Claims,
+    id: Uuid,
+    reason: &str,
+    source: Source,
+) -> AppResult<Ticket> {
+    let now = Utc::now();
+    let event = DomainEvent::TicketEscalated;
+    let (ticket, _) = change(state, caller, id, source, event, Extras::default(), |row| {
+        plan_escalation(&row.state(), caller.role, reason, now)
+    })
+    .await?;
+    Ok(ticket)
+}
+
+/// Soft-deletes a ticket (admins only).
+pub async fn delete(state: &AppState, caller: &Claims, id: Uuid, source: Source) -> AppResult<()> {
+    let now = Utc::now();
+    let event = DomainEvent::TicketDeleted;
+    change(state, caller, id, source, event, Extras::default(), |row| {
+        plan_deletion(&row.state(), caller.role, now)
+    })
+    .await?;
+    Ok(())
+}
+
+/// One change applied to many tickets from a queue.
+#[derive(Debug, Default, Clone)]
+pub struct BulkChange {
+    pub status: Option<TicketStatus>,
+    pub priority: Option<Priority>,
+    pub assignee_id: Option<Option<Uuid>>,
+    /// Added to each ticket's tags.
+    pub add_tags: Vec<String>,
+}
+
+/// What a bulk change did to one ticket.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct BulkOutcome {
+    pub id: Uuid,
+    pub ok: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<ApiError>,
+}
+
+pub const MAX_BULK: usize = 100;
+
+/// Applies `bulk` to each ticket through the one change path (each ticket
+/// its own transaction, audit rows and event); a ticket that refuses the
+/// change (closed, say) is reported and the others still change.
+pub async fn bulk_update(
+    state: &AppState,
+    caller: &Claims,
+    ids: &[Uuid],
+    bulk: BulkChange,
+    source: Source,
+) -> AppResult<Vec<BulkOutcome>> {
+    if !caller.role.is_staff() {
+        return Err(ApiError::forbidden().into());
+    }
+    let mut errs = FieldErrors::new();
+    errs.check(
+        !ids.is_empty(),
+        "ticket_ids",
+        "Choose the tickets to change",
+    );
+    errs.check(
+        ids.len() <= MAX_BULK,
+        "ticket_ids",
+        &format!("Change at most {MAX_BULK} tickets at once"),
+    );
+    let add_tags = normalize_tags(&mut errs, &bulk.add_tags);
+    let nothing = bulk.status.is_none()
+        && bulk.priority.is_none()
+        && bulk.assignee_id.is_none()
+        && add_tags.is_empty();
+    errs.check(!nothing, "ticket_ids", "Choose what to change");
+    if let Some(Some(assignee)) = bulk.assignee_id {
+        check_assignee(state, caller.org, assignee, &mut errs).await?;
+    }
+    errs.into_result()?;
+    let now = Utc::now();
+    let mut outcomes = Vec::with_capacity(ids.len());
+    for &id in ids {
+        let planned = |row: &TicketRow| {
+            let mut tags = row.state().tags;
+            tags.extend(add_tags.iter().cloned());
+            let patch = TicketPatch {
+                status: bulk.status,
+                priority: bulk.priority,
+                assignee_id: bulk.assignee_id,
+                tags: (!add_tags.is_empty()).then_some(tags),
+                ..TicketPatch::default()
+            };
+            plan_update(&row.state(), &patch, caller.role, &[], now)
+        };
+        let result = change(
+            state,
+            caller,
+            id,
+            source,
+            DomainEvent::TicketUpdated,
+            Extras::default(),
+            planned,
+        )
+        .await;
+        outcomes.push(BulkOutcome {
+            id,
+            ok: result.is_ok(),
+            error: result.err().map(AppError::into_api_error),
+        });
+    }
+    Ok(outcomes)
+}

@@ -1,0 +1,115 @@
+//! Reading one ticket for its page: authorized once, then the
+//! conversation, files, names, the readable audit trail and the managers'
+//! ratings, each as the caller may see them.
+
+use super::{load_visible, shown_to, visible_to};
+use crate::domain::ApiError;
+use crate::domain::ticket::{Comment, HistoryEntry, TicketDetail};
+use crate::server::auth::Claims;
+use crate::server::db::{attachments, desk, tickets, users};
+use crate::server::error::AppResult;
+use crate::server::state::AppState;
+use std::collections::HashMap;
+use uuid::Uuid;
+
+/// Everything the ticket page shows.
+pub async fn detail(state: &AppState, caller: &Claims, id: Uuid) -> AppResult<TicketDetail> {
+    let row = load_visible(state, caller, id).await?;
+    let staff = caller.role.is_staff();
+    let (org, id) = (caller.org, row.id);
+    let ticket = shown_to(state, caller, row.into_ticket()).await?;
+    let comments = tickets::comments(&state.db, org, id, staff).await?;
+    let attachments = attachments::for_ticket(&state.db, org, id, staff).await?;
+    let requester_name = name_of(state, org, ticket.requester_id)
+        .await?
+        .unwrap_or_default();
+    let assignee_name = match ticket.assignee_id {
+        Some(a) => name_of(state, org, a).await?,
+        None => None,
+    };
+    let merged_into_number = match ticket.merged_into_id {
+        Some(target) => number_of(state, caller, target).await?,
+        None => None,
+    };
+    let (history, agent_ratings) = if staff {
+        let mut history = tickets::history(&state.db, org, id).await?;
+        name_ids(state, caller, &mut history).await?;
+        (history, desk::agent_ratings(&state.db, org, id).await?)
+    } else {
+        (Vec::new(), Vec::new())
+    };
+    Ok(TicketDetail {
+        description_html: crate::engine::markdown::to_safe_html(&ticket.description),
+        ticket,
+        requester_name,
+        assignee_name,
+        comments,
+        attachments,
+        merged_into_number,
+        history,
+        agent_ratings,
+    })
+}
+
+async fn name_of(state: &AppState, org: Uuid, user: Uuid) -> AppResult<Option<String>> {
+    Ok(users::find_in_org(&state.db, org, user)
+        .await?
+        .map(|u| u.name))
+}
+
+/// A ticket's number, if the caller may see that ticket.
+async fn number_of(state: &AppState, caller: &Claims, id: Uuid) -> AppResult<Option<String>> {
+    let row = tickets::find(&state.db, caller.org, id).await?;
+    Ok(row
+        .filter(|row| visible_to(caller, row))
+        .map(|row| crate::domain::ticket::display_number(row.number)))
+}
+
+/// Ids in the trail become the names people know them by.
+async fn name_ids(
+    state: &AppState,
+    caller: &Claims,
+    history: &mut [HistoryEntry],
+) -> AppResult<()> {
+    let org = caller.org;
+    let mut names: HashMap<Uuid, String> = HashMap::new();
+    for entry in history {
+        for value in [&mut entry.old, &mut entry.new] {
+            let Some(id) = value.as_deref().and_then(|v| Uuid::parse_str(v).ok()) else {
+                continue;
+            };
+            let name = match (names.get(&id).cloned(), entry.field.as_str()) {
+                (Some(known), _) => Some(known),
+                (None, "assignee_id") => name_of(state, org, id).await?,
+                (None, "merged_into_id" | "split_to") => number_of(state, caller, id).await?,
+                (None, "team_id") => desk::find_team(&state.db, org, id)
+                    .await?
+                    .map(|t| t.team.name),
+                (None, "category_id") => desk::find_category(&state.db, org, id)
+                    .await?
+                    .map(|c| c.name),
+                _ => continue,
+            };
+            if let Some(name) = name {
+                names.insert(id, name.clone());
+                *value = Some(name);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The conversation as the caller may see it: customers never see internal notes.
+pub async fn comments(state: &AppState, caller: &Claims, id: Uuid) -> AppResult<Vec<Comment>> {
+    let row = load_visible(state, caller, id).await?;
+    Ok(tickets::comments(&state.db, caller.org, row.id, caller.role.is_staff()).await?)
+}
+
+/// The audit trail: staff only (it names internal actors and fields).
+pub async fn history(state: &AppState, caller: &Claims, id: Uuid) -> AppResult<Vec<HistoryEntry>> {
+    if !caller.role.is_staff() {
+        return Err(ApiError::forbidden().into());
+    }
+    let row = load_visible(state, caller, id).await?;
+    Ok(tickets::history(&state.db, caller.org, row.id).await?)
+}

@@ -1,0 +1,334 @@
+//! The ticket service: the one path every ticket change takes — validate,
+//! ask the engine what the change means, store it with its audit rows and
+//! domain event in one transaction. REST handlers and server functions are
+//! thin shells over these functions.
+//!
+//! Here: creating, reading and listing tickets, and the checks the parts
+//! share. `change` is the change loop and the changes made with it,
+//! `links` merge and split, `files` attachments, `routing` assignment,
+//! agent ratings and canned responses, `detail` the ticket page's read.
+
+mod change;
+mod detail;
+mod files;
+mod links;
+mod routing;
+
+pub use change::{
+    BulkChange, BulkOutcome, MAX_BULK, add_comment, bulk_update, delete, escalate, rate, update,
+};
+pub use detail::{comments, detail, history};
+pub use files::{add_attachments, attachments, download};
+pub use links::{merge, split};
+pub use routing::{AssignRequest, agent_ratings, assign, rate_agent, render_canned};
+
+use crate::domain::desk::Category;
+use crate::domain::event::{Actor, Source};
+use crate::domain::ticket::{
+    Channel, CustomValues, Priority, Severity, Ticket, TicketStats, TicketStatus, normalize_tags,
+    validate_new_ticket,
+};
+use crate::domain::user::check_new_email;
+use crate::domain::{ApiError, FieldErrors, Role};
+use crate::engine::custom_fields::{self, Writer};
+use crate::server::auth::Claims;
+use crate::server::db::desk;
+use crate::server::db::tickets::{self, ListFilter, NewTicket, TicketRow};
+use crate::server::db::users;
+use crate::server::error::AppResult;
+use crate::server::state::AppState;
+use crate::server::uploads::Upload;
+use chrono::Utc;
+use uuid::Uuid;
+
+/// How often a change is re-planned when another writer got there first.
+const MAX_ATTEMPTS: usize = 3;
+
+pub struct CreateTicket {
+    pub subject: String,
+    pub description: String,
+    /// Wire names (`high`, `email`…); unknown ones are field errors.
+    pub priority: Option<String>,
+    pub channel: Option<String>,
+    pub requester_id: Option<Uuid>,
+    /// Staff may name the requester by email instead; an unknown one becomes
+    /// a customer contact, who follows the ticket by magic link.
+    pub requester_email: Option<String>,
+    pub assignee_id: Option<Uuid>,
+    pub tags: Vec<String>,
+    pub attachments: Vec<Upload>,
+    /// Staff only.
+    pub severity: Option<String>,
+    pub team_id: Option<Uuid>,
+    /// New tickets of a category go to its team unless a team is named.
+    pub category_id: Option<Uuid>,
+    /// Customers may fill in only the fields shown to them.
+    pub custom_fields: CustomValues,
+}
+
+fn actor(caller: &Claims, source: Source) -> Actor {
+    Actor {
+        user_id: Some(caller.sub),
+        source,
+    }
+}
+
+/// Checks that `id` may own tickets: active support staff of the caller's organization.
+async fn check_assignee(
+    state: &AppState,
+    org: Uuid,
+    id: Uuid,
+    errs: &mut FieldErrors,
+) -> AppResult<()> {
+    let user = users::find_in_org(&state.db, org, id).await?;
+    let can_work = user
+        .is_some_and(|u| u.active && matches!(u.role, Role::Agent | Role::Manager | Role::Admin));
+    errs.check(
+        can_work,
+        "assignee_id",
+        "Choose an agent, manager or admin of your organization",
+    );
+    Ok(())
+}
+
+/// The category `id` of the organization, or a field error.
+async fn check_category(
+    state: &AppState,
+    org: Uuid,
+    id: Uuid,
+    errs: &mut FieldErrors,
+) -> AppResult<Option<Category>> {
+    let category = desk::find_category(&state.db, org, id).await?;
+    errs.check(category.is_some(), "category_id", "No such category");
+    Ok(category)
+}
+
+/// The team `id` of the organization, or a field error.
+async fn check_team(
+    state: &AppState,
+    org: Uuid,
+    id: Uuid,
+    errs: &mut FieldErrors,
+) -> AppResult<Option<desk::TeamRecord>> {
+    let team = desk::find_team(&state.db, org, id).await?;
+    errs.check(team.is_some(), "team_id", "No such team");
+    Ok(team)
+}
+
+pub async fn create(
+    state: &AppState,
+    caller: &Claims,
+    input: CreateTicket,
+    source: Source,
+) -> AppResult<Ticket> {
+    let customer = caller.role == Role::Customer;
+    let staff_fields = input.assignee_id.is_some()
+        || input.team_id.is_some()
+        || input.severity.is_some()
+        || input.requester_email.is_some();
+    if customer && (staff_fields || input.requester_id.is_some_and(|r| r != caller.sub)) {
+        return Err(ApiError::forbidden().into());
+    }
+    if !customer && !caller.role.is_staff() {
+        return Err(ApiError::forbidden().into());
+    }
+    let mut errs = FieldErrors::new();
+    if let Err(e) = validate_new_ticket(&input.subject, &input.description) {
+        for (field, message) in e.fields {
+            errs.add(&field, message);
+        }
+    }
+    let tags = normalize_tags(&mut errs, &input.tags);
+    let priority = errs.parse("priority", input.priority.as_deref(), Priority::parse);
+    let channel = errs.parse("channel", input.channel.as_deref(), Channel::parse);
+    let severity = errs.parse("severity", input.severity.as_deref(), Severity::parse);
+    let category = match input.category_id {
+        Some(id) => check_category(state, caller.org, id, &mut errs).await?,
+        None => None,
+    };
+    if let Some(team) = input.team_id {
+        check_team(state, caller.org, team, &mut errs).await?;
+    }
+    let fields = desk::custom_fields(&state.db, caller.org).await?;
+    let writer = if customer {
+        Writer::Customer
+    } else {
+        Writer::Staff
+    };
+    let custom_values = custom_fields::merge(
+        &mut errs,
+        &fields,
+        &CustomValues::new(),
+        &input.custom_fields,
+        writer,
+        true,
+    );
+    let requester_id = input.requester_id.unwrap_or(caller.sub);
+    if requester_id != caller.sub {
+        let exists = users::find_in_org(&state.db, caller.org, requester_id)
+            .await?
+            .is_some();
+        errs.check(
+            exists,
+            "requester_id",
+            "No such person in your organization",
+        );
+    }
+    if let Some(assignee) = input.assignee_id {
+        check_assignee(state, caller.org, assignee, &mut errs).await?;
+    }
+    let requester_email = input.requester_email.as_deref().map(|email| {
+        errs.check(
+            input.requester_id.is_none(),
+            "requester_email",
+            "Name the requester by id or by email, not both",
+        );
+        check_new_email(&mut errs, "requester_email", email)
+    });
+    errs.into_result()?;
+    let requester_id = match requester_email {
+        Some(email) => {
+            crate::server::users::contact_for_email(state, caller.org, &email, "requester_email")
+                .await?
+        }
+        None => requester_id,
+    };
+    let staged = files::stage(state, caller, &input.attachments, true).await?;
+    let channel = match (customer, channel, source) {
+        (true, _, _) => Channel::Portal,
+        (false, Some(channel), _) => channel,
+        (false, None, Source::Ui) => Channel::Web,
+        (false, None, _) => Channel::Api,
+    };
+    let now = Utc::now();
+    let new = NewTicket {
+        id: Uuid::now_v7(),
+        organization_id: caller.org,
+        subject: input.subject.trim(),
+        description: &input.description,
+        priority: priority.unwrap_or(Priority::Medium),
+        severity,
+        channel,
+        requester_id,
+        company_id: None,
+        assignee_id: input.assignee_id,
+        team_id: input.team_id.or(category.as_ref().and_then(|c| c.team_id)),
+        category_id: category.map(|c| c.id),
+        tags: &tags,
+        custom_fields: &custom_values,
+        attachments: &staged,
+        parent_id: None,
+        external_id: None,
+    };
+    let ticket = async {
+        let mut tx = state.db.begin().await?;
+        let row = tickets::insert(&mut tx, &new, actor(caller, source), false, now).await?;
+        tx.commit().await?;
+        AppResult::Ok(row.into_ticket())
+    }
+    .await;
+    if ticket.is_err() {
+        files::discard(state, &staged).await;
+    }
+    shown_to(state, caller, ticket?).await
+}
+
+/// Tickets as the caller may see them. Customers never receive an
+/// escalation (an internal hand-off with staff's reason) nor the custom
+/// fields that are not shown to them.
+async fn shown_to_all(
+    state: &AppState,
+    caller: &Claims,
+    mut tickets: Vec<Ticket>,
+) -> AppResult<Vec<Ticket>> {
+    if caller.role.is_staff() || tickets.is_empty() {
+        return Ok(tickets);
+    }
+    let fields = desk::custom_fields(&state.db, caller.org).await?;
+    for ticket in &mut tickets {
+        ticket.escalated_at = None;
+        ticket.escalation_reason = None;
+        ticket.custom_fields = custom_fields::visible_to_customer(&fields, &ticket.custom_fields);
+    }
+    Ok(tickets)
+}
+
+async fn shown_to(state: &AppState, caller: &Claims, ticket: Ticket) -> AppResult<Ticket> {
+    let mut shown = shown_to_all(state, caller, vec![ticket]).await?;
+    shown.pop().ok_or_else(|| ApiError::internal().into())
+}
+
+/// A ticket the caller may see: their own for customers, any of the
+/// organization's for staff. Anything else is "not found".
+async fn load_visible(state: &AppState, caller: &Claims, id: Uuid) -> AppResult<TicketRow> {
+    match tickets::find(&state.db, caller.org, id).await? {
+        Some(row) if visible_to(caller, &row) => Ok(row),
+        _ => Err(ApiError::not_found().into()),
+    }
+}
+
+/// Staff see the organization's tickets (the store only finds those);
+/// customers their own.
+fn visible_to(caller: &Claims, row: &TicketRow) -> bool {
+    caller.role.is_staff() || row.requester_id == caller.sub
+}
+
+pub async fn get(state: &AppState, caller: &Claims, id: Uuid) -> AppResult<Ticket> {
+    let ticket = load_visible(state, caller, id).await?.into_ticket();
+    shown_to(state, caller, ticket).await
+}
+
+/// The ticket a person names by its number (`TCK-000012`, `#12`, `12`) in
+/// a form: one the caller may see, else a 422 on `field` — the number is
+/// form input, not a resource path.
+pub async fn find_by_number(
+    state: &AppState,
+    caller: &Claims,
+    text: &str,
+    field: &str,
+) -> AppResult<Ticket> {
+    let mut errs = FieldErrors::new();
+    let Some(number) = crate::domain::ticket::parse_display_number(text) else {
+        errs.add(field, "Enter a ticket number, like TCK-000012");
+        return Err(errs.into_result().unwrap_err().into());
+    };
+    match tickets::find_by_number(&state.db, caller.org, number).await? {
+        Some(row) if visible_to(caller, &row) => shown_to(state, caller, row.into_ticket()).await,
+        _ => {
+            errs.add(field, "There is no ticket with this number");
+            Err(errs.into_result().unwrap_err().into())
+        }
+    }
+}
+
+/// One page of tickets; customers only ever see their own.
+pub async fn list(
+    state: &AppState,
+    caller: &Claims,
+    mut filter: ListFilter,
+) -> AppResult<Vec<Ticket>> {
+    filter.organization_id = caller.org;
+    filter.include_internal = caller.role.is_staff();
+    if !caller.role.is_staff() {
+        filter.requester_id = Some(caller.sub);
+    }
+    let tickets = tickets::list(&state.db, &filter).await?;
+    shown_to_all(state, caller, tickets).await
+}
+
+/// Ticket counts and averages: the organization's for staff, their own for customers.
+pub async fn stats(state: &AppState, caller: &Claims) -> AppResult<TicketStats> {
+    const WINDOW_DAYS: i64 = 7;
+    let requester = (!caller.role.is_staff()).then_some(caller.sub);
+    let since = Utc::now() - chrono::TimeDelta::days(WINDOW_DAYS);
+    Ok(tickets::stats(&state.db, caller.org, requester, since, WINDOW_DAYS).await?)
+}
+
+/// Statuses a queue shows when none are asked for explicitly.
+pub fn open_statuses() -> Vec<TicketStatus> {
+    TicketStatus::ALL
+        .iter()
+        .copied()
+        .filter(|s| s.is_open())
+        .collect()
+}
