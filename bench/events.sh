@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# Event delivery (docs/PERFORMANCE.md): how long after a ticket's commit its
+# `ticket.created` event reaches a subscriber (the magic-link mailer), read
+# from the server's `fieldesk_event_delivery_seconds` histogram. Two runs:
+# tickets created one at a time (paced, 20 ms apart), and at full speed
+# with 8 connections. Prints Markdown rows.
+#
+#   bash bench/events.sh [sqlite|postgres]      (default: sqlite)
+#
+# Needs `make build`, wrk, curl, jq, python3 (and psql for postgres).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+backend=${1:-sqlite}
+bin=target/release/fieldesk
+port=${BENCH_PORT:-3197}
+addr=127.0.0.1:$port
+base=http://$addr
+data=$(mktemp -d)
+pg_admin=${FIELDESK_TEST_PG_URL:-postgres://postgres@127.0.0.1:5432/postgres}
+pg_db=fieldesk_events_$$
+pid=
+cleanup() {
+  [ -n "$pid" ] && kill "$pid" 2>/dev/null || true
+  rm -rf "$data"
+  if [ "$backend" = postgres ]; then psql -q "$pg_admin" -c "DROP DATABASE IF EXISTS $pg_db" >/dev/null 2>&1 || true; fi
+}
+trap cleanup EXIT
+export FIELDESK_DATA_DIR=$data FIELDESK_ADDR=$addr LEPTOS_SITE_ROOT=target/site
+export FIELDESK_DEMO_PASSWORD=bench-password RUST_LOG=warn FIELDESK_LOGIN_RATE_PER_MINUTE=100000
+if [ "$backend" = postgres ]; then
+  psql -q "$pg_admin" -c "CREATE DATABASE $pg_db" >/dev/null
+  export DATABASE_URL="${pg_admin%/*}/$pg_db"
+fi
+
+$bin serve >/dev/null & pid=$!
+for _ in $(seq 1 2000); do curl -sf "$base/healthz" >/dev/null && break; sleep 0.01; done
+token=$(curl -sf "$base/api/v1/auth/login" -H 'content-type: application/json' \
+  -d '{"email":"agent@acme.test","password":"bench-password"}' | jq -r .access_token)
+auth="Authorization: Bearer $token"
+
+# Cumulative bucket counts of the magic-link subscriber's delivery times.
+snapshot() {
+  curl -sf "$base/metrics" | grep '^fieldesk_event_delivery_seconds_bucket{.*subscriber="magic-link-mail"' || true
+}
+# Percentiles (as "≤ bucket") of the observations between two snapshots.
+report() {
+  python3 - "$1" "$2" "$3" <<'PY'
+import re, sys
+def parse(text):
+    out = {}
+    for line in text.splitlines():
+        m = re.search(r'le="([^"]+)"\} (\S+)', line)
+        if m: out[m.group(1)] = float(m.group(2))
+    return out
+before, after, label = parse(sys.argv[1]), parse(sys.argv[2]), sys.argv[3]
+les = sorted(after, key=lambda le: float('inf') if le == '+Inf' else float(le))
+counts = [(le, after[le] - before.get(le, 0)) for le in les]
+total = counts[-1][1] if counts else 0
+def pct(p):
+    for le, c in counts:
+        if total and c >= p * total:
+            return "≤ %s ms" % ("∞" if le == "+Inf" else "%g" % (float(le) * 1000))
+    return "n/a"
+print(f"| {label} | {int(total)} | {pct(0.5)} | {pct(0.95)} | {pct(0.99)} |")
+PY
+}
+
+echo "| run ($backend) | events | p50 | p95 | p99 |"
+echo "| --- | --- | --- | --- | --- |"
+s0=$(snapshot)
+for i in $(seq 1 300); do
+  curl -sf "$base/api/v1/tickets" -H "$auth" -H 'content-type: application/json' \
+    -d "{\"subject\":\"Paced $i\",\"description\":\"bench/events.sh\"}" >/dev/null
+  sleep 0.02
+done
+sleep 1
+s1=$(snapshot)
+report "$s0" "$s1" "one at a time, 20 ms apart"
+wrk -t2 -c8 -d10s -s bench/create_ticket.lua -H "$auth" "$base/api/v1/tickets" | grep '^rps' | sed 's/^/creation /' >&2
+sleep 2
+s2=$(snapshot)
+report "$s1" "$s2" "8 connections, full speed"
