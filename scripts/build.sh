@@ -103,15 +103,18 @@ cargo build --package="$NAME" --lib --target="$WASM_TARGET" --no-default-feature
 done_step 2/5 "browser $WASM_IN"
 
 # ---------------------------------------------------------------- 3. wasm-bindgen + wasm-opt
-# Redone when the cargo output is newer than the site's WASM, when a site
-# file is missing, or when the tools or their flags changed (the stamp).
+# Redone only when the cargo output's content changed (cargo re-links it after
+# any change to the crate, comments included, but the bytes often stay the
+# same), when a site file is missing, or when the tools or flags changed.
 mkdir -p "$PKG" "$STAMP_DIR"
 stamp="$STAMP_DIR/front.stamp"
-stamp_want="wasm-bindgen $have_wasm_bindgen --target web --no-typescript --out-name $NAME; wasm-opt $("$WASM_OPT" --version 2>/dev/null | head -n1) ${WASM_OPT_FLAGS[*]}"
+stamp_want="wasm-bindgen $have_wasm_bindgen --target web --no-typescript --out-name $NAME
+wasm-opt $("$WASM_OPT" --version 2>/dev/null | head -n1) ${WASM_OPT_FLAGS[*]}
+input $(sha256sum "$WASM_IN" | cut -d' ' -f1)"
 step 3/5 "wasm-bindgen + wasm-opt -> $PKG/$NAME.js, $PKG/$NAME.wasm"
-if [ -f "$PKG/$NAME.wasm" ] && [ -f "$PKG/$NAME.js" ] && [ ! "$WASM_IN" -nt "$PKG/$NAME.wasm" ] \
+if [ -f "$PKG/$NAME.wasm" ] && [ -f "$PKG/$NAME.js" ] \
     && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$stamp_want" ]; then
-    done_step 3/5 "up to date (skipped)"
+    done_step 3/5 "up to date (skipped: same $WASM_IN as last time)"
 else
     # Work in a staging directory and move the results in at the end, so an
     # interrupted run never leaves a half-written site that looks current.
