@@ -17,7 +17,9 @@
 #
 # Differences from cargo-leptos: the JS glue and the CSS are not minified
 # (cargo-leptos runs swc and lightningcss, which are not standalone tools
-# here); both are small and served compressed. The WASM is built into
+# here); both are small and served compressed. wasm-bindgen runs with
+# --no-typescript, so there are no fieldesk.d.ts / fieldesk_bg.wasm.d.ts in
+# pkg/ (nothing uses them). The WASM is built into
 # target/wasm32-unknown-unknown/ rather than target/front/.
 #
 # Usage: scripts/build.sh            (`make build` runs setup first, then this)
