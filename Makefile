@@ -1,7 +1,7 @@
 # Fieldesk — build, run and test entry points.
 #
 #   make setup      install/check toolchain pieces (scripts/setup.sh; idempotent, fast when done)
-#   make build      cargo leptos build --release  -> target/release/fieldesk + target/site
+#   make build      scripts/build.sh (no cargo-leptos) -> target/release/fieldesk + target/site
 #   make run        build, then run the server (FIELDESK_ADDR, FIELDESK_DATA_DIR, ... overridable)
 #   make test       build, then Rust tests (against PostgreSQL) and Playwright end-to-end tests
 #   make test-rust  only the Rust tests          make test-e2e   only the Playwright tests
@@ -22,15 +22,16 @@ FIELDESK_DATA_DIR ?= ./data
 FIELDESK_ADDR ?= 127.0.0.1:3000
 FIELDESK_DEMO_PASSWORD ?= fieldesk-demo
 
-# Same features and profile as cargo-leptos's server build, so `cargo test`
-# reuses the release dependency artifacts of `make build`.
+# Same features and profile as the server build of scripts/build.sh, so
+# `cargo test` reuses the release dependency artifacts of `make build`.
 SSR_FLAGS := --no-default-features --features ssr
 HYDRATE_FLAGS := --no-default-features --features hydrate --target wasm32-unknown-unknown
 
-# cargo-leptos compiles leptos/leptos_config with LEPTOS_OUTPUT_NAME set (they read it
-# with option_env!). Plain cargo commands must set the same value, or cargo rebuilds
-# the whole leptos stack each time we alternate between them.
-LEPTOS_OUTPUT_NAME ?= $(or $(shell sed -n 's/^[[:space:]]*output-name[[:space:]]*=[[:space:]]*"\([^"]*\)".*/\1/p' Cargo.toml 2>/dev/null | head -n1),fieldesk)
+# leptos/leptos_config read LEPTOS_OUTPUT_NAME at compile time (option_env!).
+# Every cargo command (scripts/build.sh, test, clippy) sources the same
+# environment, the one cargo-leptos would set, or cargo rebuilds the whole
+# leptos stack each time we alternate between them.
+LEPTOS_ENV := . scripts/leptos-env.sh
 
 .PHONY: setup build run test test-rust test-e2e _test-rust _test-e2e fmt fmt-check lint clean-data
 
@@ -38,7 +39,7 @@ setup:
 	bash scripts/setup.sh
 
 build: setup
-	cargo leptos build --release
+	bash scripts/build.sh
 
 run: build
 	@export LEPTOS_SITE_ROOT=target/site
@@ -77,8 +78,9 @@ test-e2e: build
 
 _test-rust:
 	@: "$${FIELDESK_TEST_PG_URL:?FIELDESK_TEST_PG_URL must be set (use make test or make test-rust)}"
+	$(LEPTOS_ENV)
 	set -x
-	LEPTOS_OUTPUT_NAME='$(LEPTOS_OUTPUT_NAME)' cargo test --release $(SSR_FLAGS)
+	cargo test --release $(SSR_FLAGS)
 
 _test-e2e:
 	@set -x
@@ -92,8 +94,9 @@ fmt-check:
 	cargo fmt --check
 
 lint: fmt-check
-	LEPTOS_OUTPUT_NAME='$(LEPTOS_OUTPUT_NAME)' cargo clippy $(SSR_FLAGS) -- -D warnings
-	LEPTOS_OUTPUT_NAME='$(LEPTOS_OUTPUT_NAME)' cargo clippy $(HYDRATE_FLAGS) -- -D warnings
+	$(LEPTOS_ENV)
+	cargo clippy $(SSR_FLAGS) -- -D warnings
+	cargo clippy $(HYDRATE_FLAGS) -- -D warnings
 
 clean-data:
 	@d='$(FIELDESK_DATA_DIR)'

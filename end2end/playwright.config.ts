@@ -4,7 +4,7 @@ import { defineConfig, devices } from '@playwright/test';
 // End-to-end tests for Fieldesk. Run from end2end/ with `npx playwright test`
 // (or `make test-e2e` from the repo root) after `make build`.
 //
-// The server is the release binary built by `cargo leptos build --release`,
+// The server is the release binary built by `make build` (scripts/build.sh),
 // started fresh for every run on port 3100 with an empty data directory.
 
 const repoRoot = path.resolve(__dirname, '..');

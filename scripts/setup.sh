@@ -3,7 +3,9 @@
 # skips when already satisfied, so a second run takes a few seconds.
 #
 # Usage: scripts/setup.sh [step ...]
-#   steps (default: all, in this order): rust-target cargo-leptos wasm-bindgen apt npm echarts
+#   default steps, in this order: rust-target wasm-bindgen apt npm echarts
+#   optional step, only when named: cargo-leptos (for `cargo leptos watch`;
+#   `make build` does not need it, see scripts/build.sh)
 #
 # PostgreSQL is handled separately by scripts/test-postgres.sh.
 set -euo pipefail
@@ -131,11 +133,18 @@ step_echarts() {
     fi
 }
 
-ALL_STEPS=(rust-target cargo-leptos wasm-bindgen apt npm echarts)
+DEFAULT_STEPS=(rust-target wasm-bindgen apt npm echarts)
+OPTIONAL_STEPS=(cargo-leptos)
 steps=("$@")
-[ "${#steps[@]}" -gt 0 ] || steps=("${ALL_STEPS[@]}")
+[ "${#steps[@]}" -gt 0 ] || steps=("${DEFAULT_STEPS[@]}")
 
+now() { date +%s%N; }
+# Seconds since a `now` value, one decimal.
+since() { local ms=$((($(now) - $1) / 1000000)); printf '%d.%d s' $((ms / 1000)) $((ms % 1000 / 100)); }
+
+setup_start="$(now)"
 for s in "${steps[@]}"; do
+    step_start="$(now)"
     case "$s" in
         rust-target) step_rust_target ;;
         cargo-leptos) step_cargo_leptos ;;
@@ -143,6 +152,8 @@ for s in "${steps[@]}"; do
         apt) step_apt ;;
         npm) step_npm ;;
         echarts) step_echarts ;;
-        *) die "unknown step '$s' (known: ${ALL_STEPS[*]})" ;;
+        *) die "unknown step '$s' (known: ${DEFAULT_STEPS[*]} ${OPTIONAL_STEPS[*]})" ;;
     esac
+    say "$s" "took $(since "$step_start")"
 done
+say total "$(since "$setup_start") (${steps[*]})"
