@@ -116,7 +116,7 @@ impl<'q> Query<'q> {
     }
 
     /// Runs a statement; the number of rows it changed.
-    pub async fn execute<'c>(self, on: impl Into<Conn<'c>>) -> Result<u64, sqlx::Error> {
+    pub async fn execute<'c>(mut self, on: impl Into<Conn<'c>>) -> Result<u64, sqlx::Error> {
         Ok(match on.into().hold().await? {
             Held::Sqlite(mut c) => self.sqlite().execute(&mut *c).await?.rows_affected(),
             Held::Postgres(mut c) => self.postgres().execute(&mut *c).await?.rows_affected(),
@@ -124,7 +124,7 @@ impl<'q> Query<'q> {
     }
 
     pub async fn fetch_all<'c, T: Record>(
-        self,
+        mut self,
         on: impl Into<Conn<'c>>,
     ) -> Result<Vec<T>, sqlx::Error> {
         match on.into().hold().await? {
@@ -134,7 +134,7 @@ impl<'q> Query<'q> {
     }
 
     pub async fn fetch_optional<'c, T: Record>(
-        self,
+        mut self,
         on: impl Into<Conn<'c>>,
     ) -> Result<Option<T>, sqlx::Error> {
         match on.into().hold().await? {
@@ -158,13 +158,44 @@ impl<'q> Query<'q> {
             .ok_or(sqlx::Error::RowNotFound)
     }
 
-    fn sqlite(&self) -> SqlxQuery<'_, Sqlite, SqliteArguments<'_>> {
+    fn sqlite(&mut self) -> SqlxQuery<'_, Sqlite, SqliteArguments<'_>> {
+        if self.args.len() > MANY_ARGS
+            && let Some(positional) = positional(&self.sql, self.args.len())
+        {
+            self.sql = Cow::Owned(positional);
+        }
         bind_all(sqlx::query(&self.sql), &self.args)
     }
 
     fn postgres(&self) -> SqlxQuery<'_, Postgres, PgArguments> {
         bind_all(sqlx::query(&self.sql), &self.args)
     }
+}
+
+/// Above this many arguments, SQLite gets plain `?` placeholders where it
+/// can: it looks each `$n` up among the names it has seen, so parsing a
+/// bulk insert with 14,000 of them took 0.7 s where `?` takes 5 ms.
+const MANY_ARGS: usize = 64;
+
+/// `sql` with `$1`, `$2`, … `$n` replaced by `?`, if each appears once and
+/// in that order (as `push_bind` writes them); otherwise None.
+fn positional(sql: &str, n: usize) -> Option<String> {
+    let mut out = String::with_capacity(sql.len());
+    let mut expected = 1;
+    let mut rest = sql;
+    while let Some(i) = rest.find('$') {
+        out.push_str(&rest[..i]);
+        let digits = rest[i + 1..].bytes().take_while(u8::is_ascii_digit).count();
+        let number: usize = rest[i + 1..i + 1 + digits].parse().ok()?;
+        if number != expected {
+            return None;
+        }
+        out.push('?');
+        expected += 1;
+        rest = &rest[i + 1 + digits..];
+    }
+    out.push_str(rest);
+    (expected == n + 1).then_some(out)
 }
 
 fn decode_all<R: sqlx::Row, T: for<'r> FromRow<'r, R>>(
@@ -360,6 +391,21 @@ mod tests {
         );
         assert_eq!(q.args.len(), 3);
         assert!(matches!(q.args[2], Arg::Int(Some(20))));
+    }
+
+    #[test]
+    fn numbered_placeholders_in_order_become_positional() {
+        assert_eq!(
+            positional("INSERT INTO t VALUES ($1, $2), ($3, $4)", 4).as_deref(),
+            Some("INSERT INTO t VALUES (?, ?), (?, ?)")
+        );
+        assert_eq!(positional("SELECT $1 WHERE a = $1", 1), None, "reused");
+        assert_eq!(positional("SELECT $2, $1", 2), None, "out of order");
+        assert_eq!(
+            positional("SELECT $1", 2),
+            None,
+            "an argument without a place"
+        );
     }
 
     #[test]

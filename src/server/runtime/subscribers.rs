@@ -13,10 +13,18 @@ use crate::server::db::jobs::{self, NewJob};
 use crate::server::db::mail::{self, NewMail};
 use crate::server::state::AppState;
 use chrono::{DateTime, Utc};
+use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
+use uuid::Uuid;
 
 /// Events handled per round and organization.
 const ROUND: u32 = 100;
+/// Rounds start at least this far apart: under a burst of commits, events
+/// are handled in batches instead of one write transaction per commit
+/// (each would take SQLite's one writer from the requests). Well inside
+/// the 50 ms delivery target.
+const ROUND_GAP: Duration = Duration::from_millis(20);
 /// Retries looked at per round.
 const RETRIES: u32 = 20;
 
@@ -46,6 +54,10 @@ pub struct Reaction {
 }
 
 impl Reaction {
+    fn is_empty(&self) -> bool {
+        self.mails.is_empty() && self.jobs.is_empty()
+    }
+
     async fn store(self, tx: &mut Tx, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
         for m in &self.mails {
             mail::enqueue(tx, m, now).await?;
@@ -62,28 +74,77 @@ pub(super) async fn run(
     subscribers: Vec<Arc<dyn Subscriber>>,
     retry: RetryPolicy,
 ) {
+    let mut progress = Progress::default();
     loop {
+        let started = tokio::time::Instant::now();
         for s in &subscribers {
-            if let Err(e) = catch_up(&state, s.as_ref(), retry).await {
+            if let Err(e) = catch_up(&state, s.as_ref(), retry, &mut progress).await {
                 tracing::error!(subscriber = s.name(), error = ?e, "event subscriber failed; retrying");
             }
         }
         // A commit since the last look left a permit: no event is missed.
         let _ = tokio::time::timeout(SAFETY_POLL, state.db.wake().events.notified()).await;
+        tokio::time::sleep_until(started + ROUND_GAP).await;
     }
 }
 
+/// How far each subscriber has got in each organization, in this process:
+/// `stored` is the position in the database, `handled` may run ahead of it.
+#[derive(Default)]
+struct Progress(HashMap<(&'static str, Uuid), Cursor>);
+
+#[derive(Clone, Copy)]
+struct Cursor {
+    stored: i64,
+    handled: i64,
+    stored_at: Instant,
+}
+
+/// Events that called for nothing (most of them, for most subscribers)
+/// move the position in memory only, stored at most this often: a write
+/// transaction per round would take SQLite's one writer from the requests.
+/// After a crash they are simply looked at again, and call for nothing again.
+const STORE_QUIET_EVERY: Duration = Duration::from_secs(1);
+
 /// Handles everything `s` is behind on, then its due retries.
-async fn catch_up(state: &AppState, s: &dyn Subscriber, retry: RetryPolicy) -> anyhow::Result<()> {
-    for mut position in events::behind(&state.db, s.name()).await? {
+async fn catch_up(
+    state: &AppState,
+    s: &dyn Subscriber,
+    retry: RetryPolicy,
+    progress: &mut Progress,
+) -> anyhow::Result<()> {
+    for stored in events::behind(&state.db, s.name()).await? {
+        let key = (s.name(), stored.organization_id);
+        let fresh = Cursor {
+            stored: stored.seq,
+            handled: stored.seq,
+            stored_at: Instant::now(),
+        };
+        let cursor = progress.0.entry(key).or_insert(fresh);
+        if cursor.stored != stored.seq {
+            // Another instance moved it: carry on from there.
+            *cursor = fresh;
+        }
         loop {
-            let batch = events::after(&state.db, position, ROUND).await?;
-            let Some(last) = batch.last().map(|e| e.seq) else {
-                break;
+            let from = Position {
+                seq: cursor.handled,
+                ..stored
             };
+            let batch = events::after(&state.db, from, ROUND).await?;
+            let last = batch.last().map_or(cursor.handled, |e| e.seq);
             let mut outcomes = Vec::with_capacity(batch.len());
             for event in batch.iter().filter(|e| s.wants(&e.kind)) {
                 outcomes.push((event, attempt(state, s, event).await));
+            }
+            let quiet = outcomes
+                .iter()
+                .all(|(_, o)| o.as_ref().is_ok_and(Reaction::is_empty));
+            if quiet && (cursor.stored_at.elapsed() < STORE_QUIET_EVERY || last == cursor.stored) {
+                cursor.handled = last;
+                if batch.is_empty() {
+                    break;
+                }
+                continue;
             }
             let now = Utc::now();
             let mut tx = state.db.begin().await?;
@@ -99,15 +160,24 @@ async fn catch_up(state: &AppState, s: &dyn Subscriber, retry: RetryPolicy) -> a
                     }
                 }
             }
-            if !events::advance(&mut tx, s.name(), position, last).await? {
+            let was = Position {
+                seq: cursor.stored,
+                ..stored
+            };
+            if !events::advance(&mut tx, s.name(), was, last).await? {
                 // Another instance handled these first; its reactions stand.
+                progress.0.remove(&key);
                 break;
             }
             tx.commit().await?;
-            position = Position {
-                seq: last,
-                ..position
+            *cursor = Cursor {
+                stored: last,
+                handled: last,
+                stored_at: Instant::now(),
             };
+            if batch.is_empty() {
+                break;
+            }
         }
     }
     for r in events::due_retries(&state.db, s.name(), Utc::now(), RETRIES).await? {
