@@ -131,16 +131,22 @@ pub struct Position {
     pub seq: i64,
 }
 
-/// The organizations with events after `subscriber`'s position.
-pub async fn behind(db: &Db, subscriber: &str) -> Result<Vec<Position>, sqlx::Error> {
-    query(
-        "SELECT c.organization_id, COALESCE(p.seq, 0) AS seq FROM event_counters c \
-         LEFT JOIN event_positions p ON p.subscriber = $1 AND p.organization_id = c.organization_id \
-         WHERE c.last_seq > COALESCE(p.seq, 0)",
-    )
-    .bind(subscriber)
-    .fetch_all(db)
-    .await
+/// Every organization's last event number.
+pub async fn counters(db: &Db) -> Result<Vec<(Uuid, i64)>, sqlx::Error> {
+    query("SELECT organization_id, last_seq FROM event_counters")
+        .fetch_all(db)
+        .await
+}
+
+/// Where `subscriber` stands in `org` (0: it has seen nothing there).
+pub async fn position(db: &Db, subscriber: &str, org: Uuid) -> Result<i64, sqlx::Error> {
+    let seq: Option<(i64,)> =
+        query("SELECT seq FROM event_positions WHERE subscriber = $1 AND organization_id = $2")
+            .bind(subscriber)
+            .bind(org)
+            .fetch_optional(db)
+            .await?;
+    Ok(seq.map_or(0, |(seq,)| seq))
 }
 
 /// The next events of one organization after `position`, in order.

@@ -75,15 +75,35 @@ pub(super) async fn run(
     retry: RetryPolicy,
 ) {
     let mut progress = Progress::default();
+    // Retries are looked for when one is due, and every `SAFETY_POLL`
+    // (another instance may have recorded some), not on every round.
+    let mut retries_due = Utc::now();
     loop {
         let started = tokio::time::Instant::now();
-        for s in &subscribers {
-            if let Err(e) = catch_up(&state, s.as_ref(), retry, &mut progress).await {
-                tracing::error!(subscriber = s.name(), error = ?e, "event subscriber failed; retrying");
+        match catch_up(&state, &subscribers, retry, &mut progress).await {
+            Ok(Some(first_retry)) => retries_due = retries_due.min(first_retry),
+            Ok(None) => {}
+            Err(e) => tracing::error!(error = ?e, "event subscribers failed; retrying"),
+        }
+        if Utc::now() >= retries_due {
+            retries_due = Utc::now() + SAFETY_POLL;
+            for s in &subscribers {
+                match handle_retries(&state, s.as_ref(), retry).await {
+                    Ok(Some(next)) => retries_due = retries_due.min(next),
+                    Ok(None) => {}
+                    Err(e) => {
+                        tracing::error!(subscriber = s.name(), error = ?e, "event retries failed; retrying")
+                    }
+                }
             }
         }
         // A commit since the last look left a permit: no event is missed.
-        let _ = tokio::time::timeout(SAFETY_POLL, state.db.wake().events.notified()).await;
+        let until_retry = (retries_due - Utc::now()).to_std().unwrap_or_default();
+        let _ = tokio::time::timeout(
+            SAFETY_POLL.min(until_retry),
+            state.db.wake().events.notified(),
+        )
+        .await;
         tokio::time::sleep_until(started + ROUND_GAP).await;
     }
 }
@@ -100,86 +120,136 @@ struct Cursor {
     stored_at: Instant,
 }
 
+impl Cursor {
+    fn at(seq: i64) -> Cursor {
+        Cursor {
+            stored: seq,
+            handled: seq,
+            stored_at: Instant::now(),
+        }
+    }
+}
+
 /// Events that called for nothing (most of them, for most subscribers)
 /// move the position in memory only, stored at most this often: a write
 /// transaction per round would take SQLite's one writer from the requests.
 /// After a crash they are simply looked at again, and call for nothing again.
 const STORE_QUIET_EVERY: Duration = Duration::from_secs(1);
 
-/// Handles everything `s` is behind on, then its due retries.
+/// Hands every subscriber the events it is behind on. The outbox is read
+/// once per organization and batch for all of them (they are usually at
+/// the same place): under a burst of commits a round costs two reads, not
+/// several per subscriber, and leaves the CPU to the requests. Returns when
+/// the first retry it recorded is due.
 async fn catch_up(
     state: &AppState,
-    s: &dyn Subscriber,
+    subscribers: &[Arc<dyn Subscriber>],
     retry: RetryPolicy,
     progress: &mut Progress,
-) -> anyhow::Result<()> {
-    for stored in events::behind(&state.db, s.name()).await? {
-        let key = (s.name(), stored.organization_id);
-        let fresh = Cursor {
-            stored: stored.seq,
-            handled: stored.seq,
-            stored_at: Instant::now(),
-        };
-        let cursor = progress.0.entry(key).or_insert(fresh);
-        if cursor.stored != stored.seq {
-            // Another instance moved it: carry on from there.
-            *cursor = fresh;
-        }
+) -> anyhow::Result<Option<DateTime<Utc>>> {
+    let mut first_retry = None;
+    for (org, last_seq) in events::counters(&state.db).await? {
         loop {
-            let from = Position {
-                seq: cursor.handled,
-                ..stored
-            };
-            let batch = events::after(&state.db, from, ROUND).await?;
-            let last = batch.last().map_or(cursor.handled, |e| e.seq);
-            let mut outcomes = Vec::with_capacity(batch.len());
-            for event in batch.iter().filter(|e| s.wants(&e.kind)) {
-                outcomes.push((event, attempt(state, s, event).await));
-            }
-            let quiet = outcomes
-                .iter()
-                .all(|(_, o)| o.as_ref().is_ok_and(Reaction::is_empty));
-            if quiet && (cursor.stored_at.elapsed() < STORE_QUIET_EVERY || last == cursor.stored) {
-                cursor.handled = last;
-                if batch.is_empty() {
-                    break;
-                }
-                continue;
-            }
-            let now = Utc::now();
-            let mut tx = state.db.begin().await?;
-            for (event, outcome) in outcomes {
-                match outcome {
-                    Ok(reaction) => reaction.store(&mut tx, now).await?,
-                    Err(e) => {
-                        let error = format!("{e:#}");
-                        tracing::warn!(subscriber = s.name(), event = %event.id, error, "event failed; will retry");
-                        let retry_at = retry.next_attempt(1, now);
-                        events::record_failure(&mut tx, s.name(), event, 1, &error, retry_at, now)
-                            .await?;
+            let mut from = last_seq;
+            for s in subscribers {
+                let key = (s.name(), org);
+                let cursor = match progress.0.get(&key) {
+                    Some(cursor) => *cursor,
+                    None => {
+                        let stored = events::position(&state.db, s.name(), org).await?;
+                        *progress.0.entry(key).or_insert(Cursor::at(stored))
                     }
-                }
+                };
+                from = from.min(cursor.handled);
             }
-            let was = Position {
-                seq: cursor.stored,
-                ..stored
+            // Nothing new still lets a quiet position be stored (below).
+            let batch = if from < last_seq {
+                let position = Position {
+                    organization_id: org,
+                    seq: from,
+                };
+                events::after(&state.db, position, ROUND).await?
+            } else {
+                Vec::new()
             };
-            if !events::advance(&mut tx, s.name(), was, last).await? {
-                // Another instance handled these first; its reactions stand.
-                progress.0.remove(&key);
-                break;
+            for s in subscribers {
+                let retry_at = handle_batch(state, s.as_ref(), org, &batch, retry, progress).await?;
+                first_retry = earliest(first_retry, retry_at);
             }
-            tx.commit().await?;
-            *cursor = Cursor {
-                stored: last,
-                handled: last,
-                stored_at: Instant::now(),
-            };
-            if batch.is_empty() {
+            if batch.len() < ROUND as usize {
                 break;
             }
         }
     }
+    Ok(first_retry)
+}
+
+/// Hands `s` the events of `batch` after its cursor in `org`, storing its
+/// reactions (or failures) with its new position. Returns when the retry
+/// it recorded, if any, is due.
+async fn handle_batch(
+    state: &AppState,
+    s: &dyn Subscriber,
+    org: Uuid,
+    batch: &[Event],
+    retry: RetryPolicy,
+    progress: &mut Progress,
+) -> anyhow::Result<Option<DateTime<Utc>>> {
+    let key = (s.name(), org);
+    let Some(cursor) = progress.0.get_mut(&key) else {
+        return Ok(None);
+    };
+    let fresh = batch.iter().filter(|e| e.seq > cursor.handled);
+    let last = batch.last().map_or(cursor.handled, |e| e.seq.max(cursor.handled));
+    let mut outcomes = Vec::new();
+    for event in fresh.filter(|e| s.wants(&e.kind)) {
+        outcomes.push((event, attempt(state, s, event).await));
+    }
+    let quiet = outcomes
+        .iter()
+        .all(|(_, o)| o.as_ref().is_ok_and(Reaction::is_empty));
+    if quiet && (cursor.stored_at.elapsed() < STORE_QUIET_EVERY || last == cursor.stored) {
+        cursor.handled = last;
+        return Ok(None);
+    }
+    let now = Utc::now();
+    let mut first_retry = None;
+    let mut tx = state.db.begin().await?;
+    for (event, outcome) in outcomes {
+        match outcome {
+            Ok(reaction) => reaction.store(&mut tx, now).await?,
+            Err(e) => {
+                let error = format!("{e:#}");
+                tracing::warn!(subscriber = s.name(), event = %event.id, error, "event failed; will retry");
+                let retry_at = retry.next_attempt(1, now);
+                events::record_failure(&mut tx, s.name(), event, 1, &error, retry_at, now).await?;
+                first_retry = earliest(first_retry, retry_at);
+            }
+        }
+    }
+    let was = Position {
+        organization_id: org,
+        seq: cursor.stored,
+    };
+    if !events::advance(&mut tx, s.name(), was, last).await? {
+        // Another instance handled these first; its reactions stand. Start
+        // again from its position next round.
+        progress.0.remove(&key);
+        return Ok(None);
+    }
+    tx.commit().await?;
+    *cursor = Cursor::at(last);
+    Ok(first_retry)
+}
+
+/// Tries again the events `s` failed on whose time has come; returns when
+/// the next one it recorded is due.
+async fn handle_retries(
+    state: &AppState,
+    s: &dyn Subscriber,
+    retry: RetryPolicy,
+) -> anyhow::Result<Option<DateTime<Utc>>> {
+    let mut next_due = None;
     for r in events::due_retries(&state.db, s.name(), Utc::now(), RETRIES).await? {
         let outcome = attempt(state, s, &r.event).await;
         let now = Utc::now();
@@ -208,11 +278,19 @@ async fn catch_up(
                     now,
                 )
                 .await?;
+                next_due = earliest(next_due, retry_at);
             }
         }
         tx.commit().await?;
     }
-    Ok(())
+    Ok(next_due)
+}
+
+fn earliest(a: Option<DateTime<Utc>>, b: Option<DateTime<Utc>>) -> Option<DateTime<Utc>> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
 }
 
 async fn attempt(state: &AppState, s: &dyn Subscriber, event: &Event) -> anyhow::Result<Reaction> {
