@@ -4,6 +4,7 @@
 
 use crate::domain::ApiError;
 use crate::domain::access::LinkedTicket;
+use crate::domain::ticket::CommentPage;
 use leptos::prelude::*;
 
 #[server(prefix = "/api", endpoint = "load_linked_ticket")]
@@ -14,6 +15,21 @@ pub async fn load_linked_ticket(token: String) -> Result<LinkedTicket, ApiError>
     let state = state()?;
     let link = respond(access::open(&state, &token).await)?;
     respond(access::view(&state, &link).await)
+}
+
+/// The page of the public conversation before `before` ("Load older messages").
+#[server(prefix = "/api", endpoint = "load_older_linked_comments")]
+pub async fn load_older_linked_comments(
+    token: String,
+    before: String,
+) -> Result<CommentPage, ApiError> {
+    use super::context::{respond, state};
+    use crate::server::access;
+    use crate::server::tickets::CommentsQuery;
+
+    let state = state()?;
+    let link = respond(access::open(&state, &token).await)?;
+    respond(access::comments(&state, &link, &CommentsQuery::before(before)).await)
 }
 
 #[server(prefix = "/api", endpoint = "reply_via_link")]

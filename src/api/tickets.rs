@@ -1,7 +1,7 @@
 //! Tickets for the portal and the desk.
 
 use crate::domain::ApiError;
-use crate::domain::ticket::Ticket;
+use crate::domain::ticket::{CommentPage, Ticket};
 use leptos::prelude::*;
 use leptos::server_fn::codec::{MultipartData, MultipartFormData};
 use serde::{Deserialize, Serialize};
@@ -229,6 +229,18 @@ pub async fn load_ticket(id: String) -> Result<TicketDetail, ApiError> {
     let caller = require_session()?.claims;
     let id = ticket_id(&id)?;
     respond(crate::server::tickets::detail(&state, &caller, id).await)
+}
+
+/// The page of the conversation before `before` (the ticket page's "Load
+/// older messages").
+#[server(prefix = "/api", endpoint = "load_older_comments")]
+pub async fn load_older_comments(id: String, before: String) -> Result<CommentPage, ApiError> {
+    use super::context::{require_session, respond, state};
+    use crate::server::tickets::{self, CommentsQuery};
+    let state = state()?;
+    let caller = require_session()?.claims;
+    let id = ticket_id(&id)?;
+    respond(tickets::comments(&state, &caller, id, &CommentsQuery::before(before)).await)
 }
 
 /// A reply (public) or, for staff with `internal` ticked, an internal note.

@@ -23,7 +23,12 @@ pub struct LinkedTicket {
     pub description_html: String,
     pub organization_name: String,
     pub requester_name: String,
+    /// The newest public messages (a page, oldest first).
     pub comments: Vec<Comment>,
+    /// Where the page of older messages starts (`before` of
+    /// `GET /access/{token}/comments`); null when these are all.
+    #[serde(default)]
+    pub older_comments: Option<String>,
     pub attachments: Vec<Attachment>,
 }
 

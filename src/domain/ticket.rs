@@ -205,6 +205,15 @@ pub struct Comment {
     pub created_at: DateTime<Utc>,
 }
 
+/// A page of a ticket's conversation: its messages oldest first, and where
+/// the page of older messages starts, if there are any.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CommentPage {
+    pub items: Vec<Comment>,
+    /// Opaque; pass it back as `before` for the older messages.
+    pub older: Option<String>,
+}
+
 /// One line of a ticket's audit trail: who changed which field, from what
 /// to what, and through which channel (ui, api, rule, email, import).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -398,7 +407,10 @@ pub struct TicketDetail {
     pub description_html: String,
     pub requester_name: String,
     pub assignee_name: Option<String>,
+    /// The newest messages (a page, oldest first); `older_comments` loads
+    /// the ones before them.
     pub comments: Vec<Comment>,
+    pub older_comments: Option<String>,
     pub attachments: Vec<Attachment>,
     /// For a merged ticket: the number of the ticket it was merged into.
     pub merged_into_number: Option<String>,

@@ -10,6 +10,10 @@ use serde::Deserialize;
 use std::collections::HashSet;
 
 pub const MAX_TICKETS_PER_IMPORT: usize = 1_000;
+/// A ticket is stored in one transaction, which on SQLite holds the one
+/// writer: this bounds how long. Longer conversations come in several
+/// imports of the same ticket (messages already there are skipped).
+pub const MAX_COMMENTS_PER_TICKET: usize = 10_000;
 const MAX_EXTERNAL_ID_LEN: usize = 200;
 
 #[derive(Debug, Clone, Deserialize)]
@@ -157,8 +161,19 @@ pub fn validate_batch(batch: ImportBatch) -> Result<Vec<ValidTicket>, ApiError> 
                 "A ticket cannot close before it was created",
             );
         }
-        let mut comments = Vec::with_capacity(t.comments.len());
-        for (j, c) in t.comments.into_iter().enumerate() {
+        let within_cap = t.comments.len() <= MAX_COMMENTS_PER_TICKET;
+        errs.check(
+            within_cap,
+            &at("comments"),
+            &format!(
+                "Send at most {MAX_COMMENTS_PER_TICKET} messages per ticket; \
+                 import the rest of this ticket in another batch"
+            ),
+        );
+        // Refused as a whole: no point checking each of them.
+        let listed = if within_cap { t.comments } else { Vec::new() };
+        let mut comments = Vec::with_capacity(listed.len());
+        for (j, c) in listed.into_iter().enumerate() {
             let at = |field: &str| format!("tickets[{i}].comments[{j}].{field}");
             errs.check(!c.body.trim().is_empty(), &at("body"), "Write a message");
             errs.check(
@@ -322,6 +337,23 @@ mod tests {
                 .field("tickets")
                 .is_some()
         );
+    }
+
+    #[test]
+    fn a_ticket_brings_at_most_the_cap_of_messages() {
+        let message =
+            json!({"body": "Hi", "author_email": "a@b.c", "created_at": "2024-01-01T11:00:00Z"});
+        let with = |n: usize| {
+            let mut value = one();
+            value["tickets"][0]["comments"] = json!(vec![message.clone(); n]);
+            validate_batch(batch(value))
+        };
+        assert_eq!(
+            with(MAX_COMMENTS_PER_TICKET).unwrap()[0].comments.len(),
+            MAX_COMMENTS_PER_TICKET
+        );
+        let err = with(MAX_COMMENTS_PER_TICKET + 1).unwrap_err();
+        assert!(err.field("tickets[0].comments").is_some(), "{err:?}");
     }
 
     #[test]

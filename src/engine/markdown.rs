@@ -70,7 +70,9 @@ static SANITIZER: LazyLock<Builder<'static>> = LazyLock::new(|| {
     builder
 });
 
-/// The HTML for a ticket's description or message.
+/// The HTML for a ticket's description or message. Messages keep theirs
+/// (`ticket_comments.body_html`): a change to what this returns needs a
+/// migration that clears that column, so they are rendered anew.
 pub fn to_safe_html(text: &str) -> String {
     let (rendered, brings_markup) = render(text);
     if brings_markup {

@@ -20,8 +20,14 @@ pub fn fold_accents(word: &str) -> String {
         .collect()
 }
 const MAX_TERM_CHARS: usize = 40;
+/// Shorter words are left out: a one-letter prefix matches nearly every
+/// message, and the full-text index then hands over every one of them to
+/// be filtered down to the caller's tickets (all of them, for a customer
+/// who has three).
+pub const MIN_TERM_CHARS: usize = 2;
 
-/// The words of a search, lower-cased, in order, without repeats.
+/// The words of a search, lower-cased, in order, without repeats; words
+/// under `MIN_TERM_CHARS` are ignored.
 pub fn terms(text: &str) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for word in text.split(|c: char| !c.is_alphanumeric()) {
@@ -29,7 +35,7 @@ pub fn terms(text: &str) -> Vec<String> {
             .chars()
             .take(MAX_TERM_CHARS)
             .collect();
-        if !word.is_empty() && !out.contains(&word) && out.len() < MAX_TERMS {
+        if word.chars().count() >= MIN_TERM_CHARS && !out.contains(&word) && out.len() < MAX_TERMS {
             out.push(word);
         }
     }
@@ -62,8 +68,8 @@ mod tests {
     fn only_words_survive() {
         assert_eq!(terms("  Printer ON fire!! "), ["printer", "on", "fire"]);
         assert_eq!(
-            terms("\"a\" OR b* NEAR(c) -d"),
-            ["a", "or", "b", "near", "c", "d"]
+            terms("\"ab\" OR bc* NEAR(cd) -de"),
+            ["ab", "or", "bc", "near", "cd", "de"]
         );
         assert_eq!(
             terms("'; DROP TABLE tickets; --"),
@@ -71,9 +77,15 @@ mod tests {
         );
         assert_eq!(terms("Ünïcode CAFÉ ünicode"), ["unicode", "cafe"]);
         assert!(terms("!!! ---").is_empty());
-        assert_eq!(terms(&"w ".repeat(50)).len(), 1);
+        assert_eq!(terms(&"wx ".repeat(50)).len(), 1);
         let many: String = (0..20).map(|i| format!("w{i} ")).collect();
         assert_eq!(terms(&many).len(), MAX_TERMS);
+    }
+
+    #[test]
+    fn one_letter_words_are_ignored() {
+        assert_eq!(terms("a printer ö 7 Ä4"), ["printer", "a4"]);
+        assert!(terms("a b c 1 é").is_empty());
     }
 
     #[test]

@@ -8,7 +8,7 @@
 use crate::domain::access::{INVALID_LINK, LinkedTicket};
 use crate::domain::attachment::Attachment;
 use crate::domain::event::Source;
-use crate::domain::ticket::{Comment, TicketStatus};
+use crate::domain::ticket::{Comment, CommentPage, TicketStatus};
 use crate::domain::{ApiError, ErrorKind, Role};
 use crate::engine::markdown::to_safe_html;
 use crate::engine::ticket_change::TicketPatch;
@@ -16,7 +16,7 @@ use crate::server::auth::Claims;
 use crate::server::db::users;
 use crate::server::error::{AppError, AppResult};
 use crate::server::state::AppState;
-use crate::server::tickets;
+use crate::server::tickets::{self, CommentsQuery};
 use bytes::Bytes;
 use uuid::Uuid;
 
@@ -76,14 +76,25 @@ pub async fn open(state: &AppState, token: &str) -> AppResult<LinkAccess> {
 pub async fn view(state: &AppState, access: &LinkAccess) -> AppResult<LinkedTicket> {
     let (caller, id) = (&access.caller, access.ticket_id);
     let ticket = tickets::get(state, caller, id).await?;
+    let conversation = comments(state, access, &CommentsQuery::default()).await?;
     Ok(LinkedTicket {
         description_html: to_safe_html(&ticket.description),
         ticket,
         organization_name: caller.org_name.clone(),
         requester_name: caller.name.clone(),
-        comments: tickets::comments(state, caller, id).await?,
+        comments: conversation.items,
+        older_comments: conversation.older,
         attachments: tickets::attachments(state, caller, id).await?,
     })
+}
+
+/// A page of the public conversation (the newest, or the one `page` names).
+pub async fn comments(
+    state: &AppState,
+    access: &LinkAccess,
+    page: &CommentsQuery,
+) -> AppResult<CommentPage> {
+    tickets::comments(state, &access.caller, access.ticket_id, page).await
 }
 
 /// A public reply by the requester.

@@ -1,9 +1,13 @@
 //! Importing historical tickets from another help desk (admins): validate
-//! the batch (engine), resolve people — unknown requesters become customer
-//! contacts — and store everything in one transaction: each ticket created
-//! or updated (found by external id) with its new messages, audit rows and
-//! events. Messages already present (same author, time and text) are not
-//! added twice, so importing the same batch again changes nothing.
+//! the whole batch (engine) and resolve people — unknown requesters become
+//! customer contacts — before anything is written, then store each ticket
+//! in a transaction of its own: created or updated (found by external id)
+//! with its new messages, audit rows and event, all or nothing. One ticket
+//! at a time keeps SQLite's single writer free for everyone else between
+//! tickets (a ticket brings at most `MAX_COMMENTS_PER_TICKET` messages).
+//! Messages already present (same author, time and text) are not added
+//! twice, so importing the same batch again changes nothing — which is how
+//! a batch that failed part-way is completed: send it again.
 
 use crate::domain::event::{Actor, DomainEvent, Source};
 use crate::domain::ticket::{Channel, Ticket};
@@ -18,6 +22,7 @@ use crate::server::db::users::{self, NewContact};
 use crate::server::db::{Tx, audit};
 use crate::server::error::AppResult;
 use crate::server::state::AppState;
+use crate::server::tickets::MAX_ATTEMPTS;
 use chrono::Utc;
 use serde::Serialize;
 use std::collections::HashMap;
@@ -76,14 +81,7 @@ pub async fn import_tickets(
         user_id: Some(caller.sub),
         source: Source::Import,
     };
-    let stored = store(state, caller.org, actor, &contacts, &items)
-        .await?
-        .ok_or_else(|| {
-            ApiError::new(
-                ErrorKind::Conflict,
-                "A ticket changed while the import was running; nothing was imported, send it again",
-            )
-        })?;
+    let stored = store(state, caller.org, actor, &contacts, &items).await?;
     let count = |wanted: ImportResult| stored.iter().filter(|(r, _)| *r == wanted).count();
     Ok(ImportReport {
         created: count(ImportResult::Created),
@@ -112,29 +110,56 @@ struct Item<'a> {
     dates: ImportedDates,
 }
 
-/// The whole batch in one transaction; None if a ticket changed while the
-/// batch was being written.
+/// The new contacts in one transaction, then each ticket in its own (see
+/// the module comment); a failure stops the batch there, with the tickets
+/// before it stored.
 async fn store(
     state: &AppState,
     org: Uuid,
     actor: Actor,
     contacts: &[NewContact],
     items: &[Item<'_>],
-) -> AppResult<Option<Vec<(ImportResult, Ticket)>>> {
+) -> AppResult<Vec<(ImportResult, Ticket)>> {
     let now = Utc::now();
-    let mut tx = state.db.begin().await?;
-    for contact in contacts {
-        users::insert_contact(&mut tx, org, contact, now).await?;
+    if !contacts.is_empty() {
+        let mut tx = state.db.begin().await?;
+        for contact in contacts {
+            users::insert_contact(&mut tx, org, contact, now).await?;
+        }
+        tx.commit().await?;
     }
     let mut results = Vec::with_capacity(items.len());
     for item in items {
-        match store_one(&mut tx, org, actor, item, now).await? {
-            Some(stored) => results.push(stored),
-            None => return Ok(None),
+        results.push(store_ticket(state, org, actor, item, now).await?);
+    }
+    Ok(results)
+}
+
+/// One ticket in one transaction, re-read and written again if it changed
+/// meanwhile.
+async fn store_ticket(
+    state: &AppState,
+    org: Uuid,
+    actor: Actor,
+    item: &Item<'_>,
+    now: chrono::DateTime<Utc>,
+) -> AppResult<(ImportResult, Ticket)> {
+    for _ in 0..MAX_ATTEMPTS {
+        let mut tx = state.db.begin().await?;
+        if let Some(stored) = store_one(&mut tx, org, actor, item, now).await? {
+            tx.commit().await?;
+            return Ok(stored);
         }
     }
-    tx.commit().await?;
-    Ok(Some(results))
+    Err(ApiError::new(
+        ErrorKind::Conflict,
+        format!(
+            "Ticket {} kept changing while it was imported; it and the tickets after it were \
+             not imported. Send the batch again: tickets already imported stay unchanged",
+            item.ticket.external_id
+        ),
+    )
+    .into())
 }
 
 async fn store_one(

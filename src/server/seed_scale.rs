@@ -11,9 +11,12 @@
 use super::auth::password::hash_password_blocking;
 use super::db::query::Arg;
 use super::db::{Db, Query, orgs, query};
+use crate::engine::markdown::to_safe_html;
 use chrono::{DateTime, TimeDelta, Utc};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
+use std::collections::HashMap;
+use std::sync::LazyLock;
 use uuid::Uuid;
 
 pub const SCALE_ORG: &str = "scale";
@@ -104,6 +107,17 @@ const CUSTOMER_REPLIES: [&str; 6] = [
     "Any update on this?",
     "Great, you can close it.",
 ];
+/// Every message text above rendered once: the seeded messages carry their
+/// HTML like written ones, so the first read of a ticket stores nothing.
+static RENDERED: LazyLock<HashMap<&'static str, String>> = LazyLock::new(|| {
+    AGENT_REPLIES
+        .iter()
+        .chain(&NOTES)
+        .chain(&CUSTOMER_REPLIES)
+        .map(|body| (*body, to_safe_html(body)))
+        .collect()
+});
+
 const TAGS: [&str; 12] = [
     "billing",
     "vpn",
@@ -419,7 +433,7 @@ async fn write_batch(
     q.execute(&mut tx).await?;
     for chunk in messages.chunks(2_000) {
         let mut q = query(
-            "INSERT INTO ticket_comments (id, organization_id, ticket_id, author_id, body, public, created_at) ",
+            "INSERT INTO ticket_comments (id, organization_id, ticket_id, author_id, body, body_html, public, created_at) ",
         );
         push_values(&mut q, chunk, |m| {
             [
@@ -428,6 +442,7 @@ async fn write_batch(
                 m.ticket.into(),
                 m.author.into(),
                 m.body.into(),
+                RENDERED.get(m.body).map(String::as_str).into(),
                 m.public.into(),
                 m.created_at.into(),
             ]

@@ -4,6 +4,7 @@
 
 use crate::domain::ticket::{Channel, Priority, Severity, Ticket, TicketStatus};
 use crate::domain::{ApiError, FieldErrors};
+use crate::engine::search::{self, MIN_TERM_CHARS};
 use crate::server::auth::Claims;
 use crate::server::db::tickets::{AssigneeFilter, ListFilter, SortKey};
 use crate::server::tickets::open_statuses;
@@ -41,7 +42,9 @@ pub struct ListQuery {
     /// Only escalated tickets.
     #[param(value_type = Option<bool>)]
     pub escalated: Option<String>,
-    /// Words to search for in subjects and messages.
+    /// Words to search for in subjects and messages (as prefixes); words
+    /// of one character are ignored, and a search with no longer word is
+    /// refused (422 on `q`).
     pub q: Option<String>,
     /// Created on or after: a date (`2026-11-24`) or an RFC 3339 time.
     pub created_from: Option<String>,
@@ -105,6 +108,19 @@ fn instant(
     parsed
 }
 
+/// `q=`, if it has a word long enough to search for (see
+/// `search::MIN_TERM_CHARS`; shorter words are left out of the search).
+fn search_text(errs: &mut FieldErrors, value: &Option<String>) -> Option<String> {
+    let text = present(value)?;
+    let searchable = !search::terms(text).is_empty();
+    errs.check(
+        searchable,
+        "q",
+        &format!("Search for a word of at least {MIN_TERM_CHARS} letters or digits"),
+    );
+    searchable.then(|| text.to_owned())
+}
+
 /// The store filter for `query` as `caller` asked it (the service still
 /// narrows it to what the caller may see), and the page size.
 pub fn parse(query: &ListQuery, caller: &Claims) -> Result<(ListFilter, u32), ApiError> {
@@ -142,16 +158,7 @@ pub fn parse(query: &ListQuery, caller: &Claims) -> Result<(ListFilter, u32), Ap
             (SortKey::Created, false)
         }
     };
-    let limit = match present(&query.limit) {
-        None => DEFAULT_PAGE,
-        Some(l) => match l.parse::<u32>() {
-            Ok(n) if (1..=MAX_PAGE).contains(&n) => n,
-            _ => {
-                errs.add("limit", format!("Use a number from 1 to {MAX_PAGE}"));
-                DEFAULT_PAGE
-            }
-        },
-    };
+    let limit = page_limit(&mut errs, &query.limit, DEFAULT_PAGE);
     let escalated = match present(&query.escalated) {
         None | Some("false") => false,
         Some("true") => true,
@@ -160,15 +167,7 @@ pub fn parse(query: &ListQuery, caller: &Claims) -> Result<(ListFilter, u32), Ap
             false
         }
     };
-    let after = present(&query.cursor).and_then(|raw| {
-        let decoded = decode_cursor(raw);
-        errs.check(
-            decoded.is_some(),
-            "cursor",
-            "This cursor is not valid; start from the first page",
-        );
-        decoded
-    });
+    let after = position(&mut errs, "cursor", &query.cursor);
     let filter = ListFilter {
         organization_id: caller.org,
         requester_id: None,
@@ -181,7 +180,7 @@ pub fn parse(query: &ListQuery, caller: &Claims) -> Result<(ListFilter, u32), Ap
         category_id: id(&mut errs, "category", &query.category),
         tag: present(&query.tag).map(str::to_lowercase),
         escalated,
-        text: present(&query.q).map(str::to_owned),
+        text: search_text(&mut errs, &query.q),
         created_from: instant(&mut errs, "created_from", &query.created_from, false),
         created_to: instant(&mut errs, "created_to", &query.created_to, true),
         include_internal: false, // set by the service from the caller's role
@@ -194,16 +193,51 @@ pub fn parse(query: &ListQuery, caller: &Claims) -> Result<(ListFilter, u32), Ap
     Ok((filter, limit))
 }
 
+/// A page size from `limit=`: 1 to `MAX_PAGE`, `default` when absent.
+pub fn page_limit(errs: &mut FieldErrors, value: &Option<String>, default: u32) -> u32 {
+    match present(value) {
+        None => default,
+        Some(l) => match l.parse::<u32>() {
+            Ok(n) if (1..=MAX_PAGE).contains(&n) => n,
+            _ => {
+                errs.add("limit", format!("Use a number from 1 to {MAX_PAGE}"));
+                default
+            }
+        },
+    }
+}
+
+/// A keyset position from a cursor parameter named `field`, if one is given.
+pub fn position(
+    errs: &mut FieldErrors,
+    field: &str,
+    value: &Option<String>,
+) -> Option<(DateTime<Utc>, Uuid)> {
+    let raw = present(value)?;
+    let decoded = decode_position(raw);
+    errs.check(
+        decoded.is_some(),
+        field,
+        "This cursor is not valid; start from the first page",
+    );
+    decoded
+}
+
 /// Where the next page starts: the last row's sort value and id.
 pub fn encode_cursor(ticket: &Ticket, sort: SortKey) -> String {
     let at = match sort {
         SortKey::Created => ticket.created_at,
         SortKey::Updated => ticket.updated_at,
     };
-    URL_SAFE_NO_PAD.encode(format!("{}|{}", at.to_rfc3339(), ticket.id))
+    encode_position(at, ticket.id)
 }
 
-fn decode_cursor(raw: &str) -> Option<(DateTime<Utc>, Uuid)> {
+/// An opaque cursor for a keyset position: a row's timestamp and id.
+pub fn encode_position(at: DateTime<Utc>, id: Uuid) -> String {
+    URL_SAFE_NO_PAD.encode(format!("{}|{}", at.to_rfc3339(), id))
+}
+
+fn decode_position(raw: &str) -> Option<(DateTime<Utc>, Uuid)> {
     let text = String::from_utf8(URL_SAFE_NO_PAD.decode(raw).ok()?).ok()?;
     let (at, id) = text.split_once('|')?;
     Some((

@@ -7,6 +7,7 @@ use super::forms::{Field, FormAlert, last_error, reset_on_success};
 use super::tickets::{Conversation, RatingCard, RatingFields, StatusBadge, when};
 use crate::api::access::{
     RateViaLink, ReopenViaLink, ReplyViaLink, RequestMagicLink, load_linked_ticket,
+    load_older_linked_comments,
 };
 use crate::domain::access::{INVALID_LINK, LinkedTicket, access_download_path};
 use crate::domain::attachment::human_size;
@@ -103,6 +104,11 @@ fn LinkedTicketView(
                     requester=linked.requester_name
                     created=when(t.created_at)
                     comments=linked.comments
+                    older=linked.older_comments
+                    load_older={
+                        let token = token.clone();
+                        move |before| load_older_linked_comments(token.clone(), before)
+                    }
                 />
                 <LinkReplyForm action=reply token=token.clone() closed=t.status == TicketStatus::Closed />
                 <section class="card" aria-labelledby="files-title">

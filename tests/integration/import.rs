@@ -2,12 +2,16 @@
 
 use crate::common::*;
 use crate::on_both_backends;
+use fieldesk::engine::import::MAX_COMMENTS_PER_TICKET;
+use fieldesk::server::db::{Dialect, query};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 on_both_backends!(
     an_import_keeps_history_and_is_idempotent,
     only_admins_import_and_bad_batches_change_nothing,
+    a_ticket_with_too_many_messages_refuses_the_batch,
+    each_ticket_is_imported_all_or_nothing,
 );
 
 fn batch() -> Value {
@@ -222,4 +226,113 @@ async fn only_admins_import_and_bad_batches_change_nothing(app: TestApp) {
             .iter()
             .any(|u| u["email"] == "dana.old@example.com")
     );
+}
+
+/// How many tickets and messages the database holds.
+async fn counts(app: &TestApp) -> (i64, i64) {
+    let (tickets,): (i64,) = query("SELECT COUNT(*) FROM tickets")
+        .fetch_one(&app.state.db)
+        .await
+        .unwrap();
+    let (messages,): (i64,) = query("SELECT COUNT(*) FROM ticket_comments")
+        .fetch_one(&app.state.db)
+        .await
+        .unwrap();
+    (tickets, messages)
+}
+
+async fn a_ticket_with_too_many_messages_refuses_the_batch(app: TestApp) {
+    let admin = app.bearer("admin@acme.test").await;
+    let message = |i: usize| {
+        json!({"body": format!("Message {i}"), "author_email": "agent@acme.test",
+               "created_at": "2023-03-01T10:30:00Z"})
+    };
+    let mut big = batch();
+    big["tickets"][1]["comments"] = (0..=MAX_COMMENTS_PER_TICKET).map(message).collect();
+    let err = expect_json(
+        app.post_json("/api/v1/import/tickets", &admin, big).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    let message_of = err["fields"]["tickets[1].comments"].as_str().unwrap();
+    assert!(message_of.contains("10000"), "{message_of}");
+    // Refused before anything was written, the valid ticket included.
+    assert_eq!(counts(&app).await, (0, 0));
+
+    // At the cap, the ticket is imported.
+    let mut full = batch();
+    full["tickets"][1]["comments"] = (0..MAX_COMMENTS_PER_TICKET).map(message).collect();
+    let report = expect_json(
+        app.post_json("/api/v1/import/tickets", &admin, full).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(report["created"], 2);
+    assert_eq!(counts(&app).await, (2, 3 + MAX_COMMENTS_PER_TICKET as i64));
+}
+
+/// Makes the database refuse any message with this text (a failure in the
+/// middle of storing a ticket).
+const POISON: &str = "poisoned message";
+
+async fn refuse_poison(app: &TestApp, refuse: bool) {
+    let statements: &[&str] = match (app.state.db.dialect(), refuse) {
+        (Dialect::Sqlite, true) => &["CREATE TRIGGER poison BEFORE INSERT ON ticket_comments \
+             WHEN NEW.body = 'poisoned message' BEGIN SELECT RAISE(ABORT, 'poisoned'); END"],
+        (Dialect::Sqlite, false) => &["DROP TRIGGER poison"],
+        (Dialect::Postgres, true) => &[
+            "CREATE FUNCTION poison() RETURNS trigger LANGUAGE plpgsql AS \
+             'BEGIN IF NEW.body = ''poisoned message'' THEN RAISE EXCEPTION ''poisoned''; END IF; RETURN NEW; END'",
+            "CREATE TRIGGER poison BEFORE INSERT ON ticket_comments \
+             FOR EACH ROW EXECUTE FUNCTION poison()",
+        ],
+        (Dialect::Postgres, false) => &["DROP TRIGGER poison ON ticket_comments"],
+    };
+    for sql in statements {
+        query(*sql).execute(app.state.db.writer()).await.unwrap();
+    }
+}
+
+async fn each_ticket_is_imported_all_or_nothing(app: TestApp) {
+    let admin = app.bearer("admin@acme.test").await;
+    let agent = app.bearer("agent@acme.test").await;
+    refuse_poison(&app, true).await;
+    // The second ticket fails at its last message, after its row, its
+    // other messages and their audit rows were written.
+    let mut poisoned = batch();
+    poisoned["tickets"][1]["comments"] = json!([
+        {"body": "First", "author_email": "customer@acme.test", "created_at": "2023-04-01T09:00:00Z"},
+        {"body": POISON, "author_email": "customer@acme.test", "created_at": "2023-04-01T10:00:00Z"}
+    ]);
+    let res = app
+        .post_json("/api/v1/import/tickets", &admin, poisoned.clone())
+        .await;
+    assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    let body = res.text().await.unwrap();
+    assert!(!body.contains("poisoned"), "no internals: {body}");
+
+    // The first ticket is in, whole; of the second nothing at all.
+    let all = expect_json(
+        app.get("/api/v1/tickets?status=all", &agent).await,
+        StatusCode::OK,
+    )
+    .await;
+    let items = all["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{all}");
+    assert_eq!(items[0]["subject"], "Cannot print");
+    // (Its audit rows would name a ticket that is not there.)
+    assert_eq!(counts(&app).await, (1, 3));
+
+    // Sent again once the cause is gone, the batch completes: the first
+    // ticket unchanged, the second created.
+    refuse_poison(&app, false).await;
+    let report = expect_json(
+        app.post_json("/api/v1/import/tickets", &admin, poisoned)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(report["unchanged"], 1, "{report}");
+    assert_eq!(report["created"], 1);
+    assert_eq!(counts(&app).await, (2, 5));
 }

@@ -5,6 +5,7 @@ mod common;
 
 mod attachments;
 mod auth;
+mod conversation;
 mod desk;
 mod import;
 mod magic_link;

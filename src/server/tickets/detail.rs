@@ -3,14 +3,50 @@
 //! ratings, each as the caller may see them.
 
 use super::{load_visible, shown_to, visible_to};
-use crate::domain::ApiError;
-use crate::domain::ticket::{Comment, HistoryEntry, TicketDetail};
+use crate::domain::ticket::{CommentPage, HistoryEntry, TicketDetail};
+use crate::domain::{ApiError, FieldErrors};
 use crate::server::auth::Claims;
 use crate::server::db::{attachments, desk, tickets, users};
 use crate::server::error::AppResult;
 use crate::server::state::AppState;
+use crate::server::ticket_query::{encode_position, page_limit, position};
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
 use std::collections::HashMap;
 use uuid::Uuid;
+
+/// How many messages a page of a conversation shows unless asked otherwise
+/// (the ticket page's first load, `GET …/comments` without `limit`).
+pub const CONVERSATION_PAGE: u32 = 50;
+
+/// `before=<cursor>&limit=`: which page of a conversation.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CommentsQuery {
+    /// `next_cursor` of the newer page (omit for the newest messages).
+    pub before: Option<String>,
+    /// Page size, 1 to 100 (default 50).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
+    pub limit: Option<String>,
+}
+
+impl CommentsQuery {
+    /// The default-sized page before `cursor`.
+    pub fn before(cursor: String) -> Self {
+        CommentsQuery {
+            before: Some(cursor),
+            limit: None,
+        }
+    }
+
+    fn parse(&self) -> Result<(Option<(DateTime<Utc>, Uuid)>, u32), ApiError> {
+        let mut errs = FieldErrors::new();
+        let before = position(&mut errs, "before", &self.before);
+        let limit = page_limit(&mut errs, &self.limit, CONVERSATION_PAGE);
+        errs.into_result()?;
+        Ok((before, limit))
+    }
+}
 
 /// Everything the ticket page shows.
 pub async fn detail(state: &AppState, caller: &Claims, id: Uuid) -> AppResult<TicketDetail> {
@@ -18,7 +54,7 @@ pub async fn detail(state: &AppState, caller: &Claims, id: Uuid) -> AppResult<Ti
     let staff = caller.role.is_staff();
     let (org, id) = (caller.org, row.id);
     let ticket = shown_to(state, caller, row.into_ticket()).await?;
-    let comments = tickets::comments(&state.db, org, id, staff).await?;
+    let conversation = conversation(state, org, id, staff, None, CONVERSATION_PAGE).await?;
     let attachments = attachments::for_ticket(&state.db, org, id, staff).await?;
     let requester_name = name_of(state, org, ticket.requester_id)
         .await?
@@ -43,7 +79,8 @@ pub async fn detail(state: &AppState, caller: &Claims, id: Uuid) -> AppResult<Ti
         ticket,
         requester_name,
         assignee_name,
-        comments,
+        comments: conversation.items,
+        older_comments: conversation.older,
         attachments,
         merged_into_number,
         history,
@@ -99,10 +136,44 @@ async fn name_ids(
     Ok(())
 }
 
-/// The conversation as the caller may see it: customers never see internal notes.
-pub async fn comments(state: &AppState, caller: &Claims, id: Uuid) -> AppResult<Vec<Comment>> {
+/// A page of the conversation as the caller may see it: customers never
+/// see internal notes (they are filtered before the page is cut, so a page
+/// of a customer's is full and its cursor skips nothing they may see).
+pub async fn comments(
+    state: &AppState,
+    caller: &Claims,
+    id: Uuid,
+    page: &CommentsQuery,
+) -> AppResult<CommentPage> {
     let row = load_visible(state, caller, id).await?;
-    Ok(tickets::comments(&state.db, caller.org, row.id, caller.role.is_staff()).await?)
+    let (before, limit) = page.parse()?;
+    let staff = caller.role.is_staff();
+    conversation(state, caller.org, row.id, staff, before, limit).await
+}
+
+/// `limit` messages before `before`, oldest first, with the cursor to the
+/// ones before them.
+async fn conversation(
+    state: &AppState,
+    org: Uuid,
+    ticket: Uuid,
+    staff: bool,
+    before: Option<(DateTime<Utc>, Uuid)>,
+    limit: u32,
+) -> AppResult<CommentPage> {
+    // One more than the page: whether older messages exist.
+    let mut items = tickets::comment_page(&state.db, org, ticket, staff, before, limit + 1).await?;
+    let older = (items.len() > limit as usize).then(|| {
+        items.truncate(limit as usize);
+        items
+            .last()
+            .map(|oldest| encode_position(oldest.created_at, oldest.id))
+    });
+    items.reverse();
+    Ok(CommentPage {
+        items,
+        older: older.flatten(),
+    })
 }
 
 /// The audit trail: staff only (it names internal actors and fields).

@@ -17,7 +17,7 @@ mod routing;
 pub use change::{
     BulkChange, BulkOutcome, MAX_BULK, add_comment, bulk_update, delete, escalate, rate, update,
 };
-pub use detail::{comments, detail, history};
+pub use detail::{CONVERSATION_PAGE, CommentsQuery, comments, detail, history};
 pub use files::{add_attachments, attachments, download};
 pub use links::{merge, split};
 pub use routing::{AssignRequest, agent_ratings, assign, rate_agent, render_canned};
@@ -42,7 +42,7 @@ use chrono::Utc;
 use uuid::Uuid;
 
 /// How often a change is re-planned when another writer got there first.
-const MAX_ATTEMPTS: usize = 3;
+pub(crate) const MAX_ATTEMPTS: usize = 3;
 
 pub struct CreateTicket {
     pub subject: String,

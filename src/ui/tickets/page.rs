@@ -12,10 +12,10 @@ use super::{StatusBadge, when};
 use crate::api::desk::{AssignTicket, DeskOptions, load_desk_options};
 use crate::api::tickets::{
     EscalateTicket, MergeTicket, RateTicket, ReplyToTicket, UpdateTicket, attach_files,
-    load_ticket, ticket_path,
+    load_older_comments, load_ticket, ticket_path,
 };
-use crate::domain::Role;
-use crate::domain::ticket::{Comment, TicketStatus};
+use crate::domain::ticket::{Comment, CommentPage, TicketStatus};
+use crate::domain::{ApiError, Role};
 use crate::ui::desk::{AgentRatingForm, RoutingPanel, Shortcuts, fields_action};
 use crate::ui::forms::{FormAlert, last_error, upload_action};
 use crate::ui::frame::CurrentUser;
@@ -24,30 +24,61 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
+/// One message of a conversation.
+fn message(c: Comment) -> impl IntoView {
+    let kind = if c.public {
+        "message"
+    } else {
+        "message message-internal"
+    };
+    view! {
+        <li class=kind>
+            <header class="message-meta">
+                <strong>{c.author_name}</strong>
+                {(!c.public).then(|| view! { <span class="badge badge-internal">"Internal note"</span> })}
+                <span class="muted">{when(c.created_at)}</span>
+            </header>
+            <div class="message-body markdown" inner_html=c.body_html></div>
+        </li>
+    }
+}
+
+/// The original request and the newest page of messages; "Load older
+/// messages" fetches the pages before them with `load_older` and shows them
+/// above (nothing of it differs between the server's HTML and hydration:
+/// the older pages exist only after a click).
 #[component]
-pub(crate) fn Conversation(
+pub(crate) fn Conversation<F, Fut>(
     /// The ticket's description as safe HTML (rendered on the server).
     description_html: String,
     requester: String,
     created: String,
+    /// The newest messages, oldest first.
     comments: Vec<Comment>,
-) -> impl IntoView {
-    let items = comments
-        .into_iter()
-        .map(|c| {
-            let kind = if c.public { "message" } else { "message message-internal" };
-            view! {
-                <li class=kind>
-                    <header class="message-meta">
-                        <strong>{c.author_name}</strong>
-                        {(!c.public).then(|| view! { <span class="badge badge-internal">"Internal note"</span> })}
-                        <span class="muted">{when(c.created_at)}</span>
-                    </header>
-                    <div class="message-body markdown" inner_html=c.body_html></div>
-                </li>
-            }
-        })
-        .collect_view();
+    /// Where the older messages start; None when `comments` are all of them.
+    older: Option<String>,
+    /// The page of messages before a cursor.
+    load_older: F,
+) -> impl IntoView
+where
+    F: Fn(String) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<CommentPage, ApiError>> + Send + 'static,
+{
+    let earlier = RwSignal::new(Vec::<Comment>::new());
+    let cursor = RwSignal::new(older);
+    let fetch = Action::new(move |before: &String| {
+        let page = load_older(before.clone());
+        async move {
+            let page = page.await?;
+            earlier.update(|shown| {
+                let newer = std::mem::replace(shown, page.items);
+                shown.extend(newer);
+            });
+            cursor.set(page.older);
+            Ok::<(), ApiError>(())
+        }
+    });
+    let error = Signal::derive(move || fetch.value().get().and_then(Result::err));
     view! {
         <ol class="conversation" aria-label="Conversation">
             <li class="message">
@@ -57,9 +88,28 @@ pub(crate) fn Conversation(
                 </header>
                 <div class="message-body markdown" inner_html=description_html></div>
             </li>
-            {items}
+            {move || cursor.get().map(|before| view! {
+                <li class="older-messages">
+                    <FormAlert error />
+                    <button
+                        type="button"
+                        class="btn btn-quiet"
+                        disabled=move || fetch.pending().get()
+                        on:click=move |_| {
+                            fetch.dispatch(before.clone());
+                        }
+                    >
+                        "Load older messages"
+                    </button>
+                </li>
+            })}
+            {move || earlier.get().into_iter().map(message).collect_view()}
+            {comments.into_iter().map(message).collect_view()}
         </ol>
     }
+    // Erased: the pages that hold it would otherwise have types too deep
+    // for the compiler.
+    .into_any()
 }
 
 #[component]
@@ -163,6 +213,11 @@ pub fn TicketPage() -> impl IntoView {
                                 requester=detail.requester_name.clone()
                                 created=when(t.created_at)
                                 comments=detail.comments.clone()
+                                older=detail.older_comments.clone()
+                                load_older={
+                                    let id = id.clone();
+                                    move |before| load_older_comments(id.clone(), before)
+                                }
                             />
                             {staff.then(|| view! { <Shortcuts ticket_id=id.clone() /> })}
                             <ReplyForm action=reply error=reply_error ticket_id=id.clone() staff closed=t.status == TicketStatus::Closed canned=options.canned.clone() />

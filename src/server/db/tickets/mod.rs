@@ -195,6 +195,61 @@ pub async fn comments(
     Ok(rows.into_iter().map(CommentRow::into_comment).collect())
 }
 
+/// Up to `limit` messages of a ticket before `before` (a (created_at, id)
+/// position; None: the newest), newest first; internal notes only when
+/// asked. Messages written before their HTML was stored are rendered here
+/// once and saved.
+pub async fn comment_page(
+    db: &Db,
+    org: Uuid,
+    ticket: Uuid,
+    include_internal: bool,
+    before: Option<(DateTime<Utc>, Uuid)>,
+    limit: u32,
+) -> Result<Vec<Comment>, sqlx::Error> {
+    let mut q = query(format!(
+        "{SELECT_COMMENT} WHERE c.ticket_id = $1 AND c.organization_id = $2 AND (c.public OR $3)"
+    ))
+    .bind(ticket)
+    .bind(org)
+    .bind(include_internal);
+    if let Some((at, id)) = before {
+        q.push(" AND (c.created_at < ").push_bind(at);
+        q.push(" OR (c.created_at = ").push_bind(at);
+        q.push(" AND c.id < ").push_bind(id).push("))");
+    }
+    q.push(" ORDER BY c.created_at DESC, c.id DESC LIMIT ")
+        .push_bind(limit);
+    let mut rows: Vec<CommentRow> = q.fetch_all(db).await?;
+    let unrendered: Vec<(Uuid, String)> = rows
+        .iter_mut()
+        .filter(|row| row.body_html.is_none())
+        .map(|row| {
+            let html = to_safe_html(&row.body);
+            row.body_html = Some(html.clone());
+            (row.id, html)
+        })
+        .collect();
+    if !unrendered.is_empty() {
+        save_rendered(db, &unrendered).await?;
+    }
+    Ok(rows.into_iter().map(CommentRow::into_comment).collect())
+}
+
+/// Stores HTML rendered for older messages, in one transaction (at most a
+/// page of them, once per message).
+async fn save_rendered(db: &Db, rendered: &[(Uuid, String)]) -> Result<(), sqlx::Error> {
+    let mut tx = db.begin().await?;
+    for (id, html) in rendered {
+        query("UPDATE ticket_comments SET body_html = $1 WHERE id = $2 AND body_html IS NULL")
+            .bind(html.as_str())
+            .bind(*id)
+            .execute(&mut tx)
+            .await?;
+    }
+    tx.commit().await
+}
+
 /// One comment of `org` (a note or a reply), for event subscribers.
 pub async fn comment(db: &Db, org: Uuid, id: Uuid) -> Result<Option<Comment>, sqlx::Error> {
     let sql = format!("{SELECT_COMMENT} WHERE c.id = $1 AND c.organization_id = $2");
@@ -203,7 +258,7 @@ pub async fn comment(db: &Db, org: Uuid, id: Uuid) -> Result<Option<Comment>, sq
 }
 
 const SELECT_COMMENT: &str = "SELECT c.id, c.ticket_id, c.author_id, u.name AS author_name, \
-     c.body, c.public, c.created_at FROM ticket_comments c JOIN users u ON u.id = c.author_id";
+     c.body, c.body_html, c.public, c.created_at FROM ticket_comments c JOIN users u ON u.id = c.author_id";
 
 #[derive(sqlx::FromRow)]
 struct CommentRow {
@@ -212,6 +267,8 @@ struct CommentRow {
     author_id: Uuid,
     author_name: String,
     body: String,
+    /// None for messages stored before the HTML was (see `comment_page`).
+    body_html: Option<String>,
     public: bool,
     created_at: DateTime<Utc>,
 }
@@ -223,7 +280,7 @@ impl CommentRow {
             ticket_id: self.ticket_id,
             author_id: self.author_id,
             author_name: self.author_name,
-            body_html: to_safe_html(&self.body),
+            body_html: self.body_html.unwrap_or_else(|| to_safe_html(&self.body)),
             body: self.body,
             public: self.public,
             created_at: self.created_at,

@@ -258,15 +258,18 @@ pub async fn insert_comment(
     at: DateTime<Utc>,
 ) -> Result<Comment, sqlx::Error> {
     let id = Uuid::now_v7();
+    // Rendered once, here: every read shows the stored HTML.
+    let body_html = to_safe_html(c.body);
     query(
-        "INSERT INTO ticket_comments (id, organization_id, ticket_id, author_id, body, public, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO ticket_comments (id, organization_id, ticket_id, author_id, body, body_html, public, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(id)
     .bind(org)
     .bind(ticket)
     .bind(c.author_id)
     .bind(c.body)
+    .bind(body_html.as_str())
     .bind(c.public)
     .bind(at)
     .execute(&mut *tx)
@@ -277,7 +280,7 @@ pub async fn insert_comment(
         author_id: c.author_id,
         author_name: String::new(),
         body: c.body.to_owned(),
-        body_html: to_safe_html(c.body),
+        body_html,
         public: c.public,
         created_at: at,
     })

@@ -1,10 +1,10 @@
 //! URL-based access for API clients: `POST /auth/magic-link` (ask for
 //! links by mail), and with a link's token `GET /access/{token}`,
-//! `POST /access/{token}/comments`, `GET /access/{token}/attachments/{id}`.
+//! `GET|POST /access/{token}/comments`, `GET /access/{token}/attachments/{id}`.
 //! Thin shells over `server::access`, like the page's server functions.
 
 use super::attachments::{FileBytes, file_response};
-use super::{ApiJson, path_id};
+use super::{ApiJson, ApiQuery, Page, path_id};
 use crate::domain::ApiError;
 use crate::domain::access::LinkedTicket;
 use crate::domain::event::Source;
@@ -13,6 +13,7 @@ use crate::server::access;
 use crate::server::error::AppResult;
 use crate::server::magic_link;
 use crate::server::state::AppState;
+use crate::server::tickets::CommentsQuery;
 use axum::extract::{ConnectInfo, Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -26,13 +27,13 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/auth/magic-link", post(request_links))
         .route("/access/{token}", get(show))
-        .route("/access/{token}/comments", post(reply))
+        .route("/access/{token}/comments", get(comments).post(reply))
         .route("/access/{token}/attachments/{id}", get(download))
 }
 
 /// The document of the routes above.
 #[derive(OpenApi)]
-#[openapi(paths(request_links, show, reply, download))]
+#[openapi(paths(request_links, show, comments, reply, download))]
 pub struct Api;
 
 #[derive(Deserialize, ToSchema)]
@@ -93,6 +94,26 @@ struct ReplyBody {
     #[serde(default)]
     #[schema(required = true, min_length = 1)]
     body: String,
+}
+
+/// The public conversation a page at a time, newest page first (the
+/// ticket's `comments` are the first page; its `older_comments` the first
+/// `before`).
+#[utoipa::path(get, path = "/access/{token}/comments", tag = "access",
+    params(("token" = String, Path, description = "The token from the mailed link"), CommentsQuery),
+    responses(
+        (status = 200, description = "Up to `limit` public messages before `before`, oldest first; `next_cursor` is the `before` of the older ones", body = Page<Comment>),
+        (status = 404, description = "The link has expired or is not valid (one answer for every cause)", body = ApiError),
+        (status = 422, description = "An invalid `before` or `limit`", body = ApiError),
+    ))]
+async fn comments(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    ApiQuery(query): ApiQuery<CommentsQuery>,
+) -> AppResult<Json<Page<Comment>>> {
+    let link = access::open(&state, &token).await?;
+    let page = access::comments(&state, &link, &query).await?;
+    Ok(Json(page.into()))
 }
 
 /// A public reply from the requester.

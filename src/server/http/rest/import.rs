@@ -28,7 +28,11 @@ pub fn router() -> Router<AppState> {
 pub struct Api;
 
 /// Creates or updates (by `external_id`) up to 1,000 historical tickets with
-/// their original dates and messages, all or nothing. Admins only.
+/// their original dates and up to 10,000 messages each. The batch is checked
+/// as a whole first (any problem: 422, nothing written); then each ticket is
+/// stored all or nothing, one after another. If storing stops part-way (409
+/// or 500), the tickets before were imported: send the batch again, they come
+/// back `unchanged`. Admins only.
 #[utoipa::path(post, path = "/import/tickets", tag = "import", security(("bearer" = [])),
     request_body = ImportBatch,
     responses(
@@ -36,8 +40,8 @@ pub struct Api;
         (status = 400, description = "The body is not JSON or exceeds 64 MiB", body = ApiError),
         (status = 401, description = "No valid bearer token", body = ApiError),
         (status = 403, description = "Only administrators import", body = ApiError),
-        (status = 409, description = "The batch collides with existing data (nothing was imported)", body = ApiError),
-        (status = 422, description = "Invalid tickets; fields are named by path, e.g. `tickets[3].subject`", body = ApiError),
+        (status = 409, description = "A ticket kept changing while it was imported (it and the ones after it were not imported)", body = ApiError),
+        (status = 422, description = "Invalid tickets, nothing imported; fields are named by path, e.g. `tickets[3].subject`, `tickets[3].comments` (too many messages)", body = ApiError),
     ))]
 async fn import(
     State(state): State<AppState>,

@@ -10,6 +10,7 @@ mod runtime;
 mod tickets;
 mod users;
 
+use crate::domain::ticket::{Comment, CommentPage};
 use crate::domain::{ApiError, ErrorKind};
 use crate::server::error::AppError;
 use crate::server::state::AppState;
@@ -71,6 +72,16 @@ pub fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
 pub struct Page<T> {
     pub items: Vec<T>,
     pub next_cursor: Option<String>,
+}
+
+/// A conversation's page: `next_cursor` goes back to the older messages.
+impl From<CommentPage> for Page<Comment> {
+    fn from(page: CommentPage) -> Self {
+        Page {
+            items: page.items,
+            next_cursor: page.older,
+        }
+    }
 }
 
 /// A list that always fits one page (a ticket's messages, a setup list).

@@ -13,7 +13,7 @@ use crate::server::auth::Caller;
 use crate::server::error::AppResult;
 use crate::server::state::AppState;
 use crate::server::ticket_query::{self, ListQuery};
-use crate::server::tickets::{self, AssignRequest, BulkChange, CreateTicket};
+use crate::server::tickets::{self, AssignRequest, BulkChange, CommentsQuery, CreateTicket};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post, put};
@@ -698,21 +698,24 @@ async fn rate(
     ))
 }
 
-/// The conversation; customers never see internal notes.
+/// The conversation a page at a time, newest page first; customers never
+/// see internal notes.
 #[utoipa::path(get, path = "/tickets/{id}/comments", tag = "tickets", security(("bearer" = [])),
-    params(("id" = Uuid, Path, description = "Ticket id")),
+    params(("id" = Uuid, Path, description = "Ticket id"), CommentsQuery),
     responses(
-        (status = 200, description = "Every message, oldest first (one page)", body = Page<Comment>),
+        (status = 200, description = "Up to `limit` messages before `before` (default: the newest), oldest first; `next_cursor` is the `before` of the older ones (null: none)", body = Page<Comment>),
         (status = 401, description = "No valid bearer token", body = ApiError),
         (status = 404, description = "No such ticket visible to the caller", body = ApiError),
+        (status = 422, description = "An invalid `before` or `limit`", body = ApiError),
     ))]
 async fn comments(
     State(state): State<AppState>,
     Caller(session): Caller,
     Path(id): Path<String>,
+    ApiQuery(query): ApiQuery<CommentsQuery>,
 ) -> AppResult<Json<Page<Comment>>> {
-    let items = tickets::comments(&state, &session.claims, path_id(&id)?).await?;
-    Ok(whole_page(items))
+    let page = tickets::comments(&state, &session.claims, path_id(&id)?, &query).await?;
+    Ok(Json(page.into()))
 }
 
 /// The audit trail (staff only).
@@ -740,7 +743,7 @@ async fn history(
         (status = 200, description = "A page of tickets (customers: their own)", body = Page<Ticket>),
         (status = 400, description = "A malformed query string (e.g. a repeated parameter)", body = ApiError),
         (status = 401, description = "No valid bearer token", body = ApiError),
-        (status = 422, description = "An invalid filter, limit or cursor", body = ApiError),
+        (status = 422, description = "An invalid filter, limit or cursor, or a search (`q`) without a word of two or more characters", body = ApiError),
     ))]
 async fn list(
     State(state): State<AppState>,
