@@ -5,6 +5,7 @@ mod common;
 
 mod attachments;
 mod auth;
+mod auth_hardening;
 mod desk;
 mod import;
 mod magic_link;
