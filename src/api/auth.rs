@@ -7,11 +7,13 @@ use leptos::prelude::*;
 #[server(prefix = "/api", endpoint = "login")]
 pub async fn login(email: String, password: String) -> Result<(), ApiError> {
     use super::context::{client_ip, respond, set_cookies, state};
+    use crate::server::auth::refresh::Presenter;
     use crate::server::auth::service;
     use crate::server::auth::session::session_cookies;
 
     let state = state()?;
-    let issued = respond(service::login(&state, &email, &password, client_ip()).await)?;
+    let issued =
+        respond(service::login(&state, &email, &password, client_ip(), Presenter::Browser).await)?;
     set_cookies(session_cookies(&state.config, &issued));
     leptos_axum::redirect(issued.claims.role.home_path());
     Ok(())
@@ -27,6 +29,7 @@ pub async fn register(
     password: String,
 ) -> Result<(), ApiError> {
     use super::context::{client_ip, respond, set_cookies, state};
+    use crate::server::auth::refresh::Presenter;
     use crate::server::auth::session::session_cookies;
     use crate::server::users::{self, Registration};
 
@@ -37,7 +40,7 @@ pub async fn register(
         name,
         password,
     };
-    let issued = respond(users::register(&state, form, client_ip()).await)?;
+    let issued = respond(users::register(&state, form, client_ip(), Presenter::Browser).await)?;
     set_cookies(session_cookies(&state.config, &issued));
     leptos_axum::redirect(issued.claims.role.home_path());
     Ok(())
@@ -76,6 +79,7 @@ pub async fn change_password(
     confirm_password: String,
 ) -> Result<(), ApiError> {
     use super::context::{require_session, respond, set_cookies, state};
+    use crate::server::auth::refresh::Presenter;
     use crate::server::auth::service;
     use crate::server::auth::session::session_cookies;
 
@@ -88,6 +92,7 @@ pub async fn change_password(
             &current_password,
             &new_password,
             &confirm_password,
+            Presenter::Browser,
         )
         .await,
     )?;

@@ -33,6 +33,8 @@ pub struct SessionUser {
 pub const MIN_PASSWORD_LEN: usize = 10;
 pub const MAX_PASSWORD_LEN: usize = 256;
 pub const MAX_NAME_LEN: usize = 200;
+/// The longest address SMTP can deliver to (RFC 5321 path limit, less `<>`).
+pub const MAX_EMAIL_LEN: usize = 254;
 
 /// Lower-cases and trims an email so lookups and uniqueness ignore case.
 pub fn normalize_email(email: &str) -> String {
@@ -43,7 +45,7 @@ pub fn normalize_email(email: &str) -> String {
 /// domain, no spaces. Delivery is the real proof.
 pub fn is_plausible_email(email: &str) -> bool {
     let email = email.trim();
-    if email.len() > 254 || email.chars().any(char::is_whitespace) {
+    if email.len() > MAX_EMAIL_LEN || email.chars().any(char::is_whitespace) {
         return false;
     }
     match email.split_once('@') {

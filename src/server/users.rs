@@ -6,6 +6,7 @@ use crate::domain::user::{check_name, check_new_email, check_password_policy};
 use crate::domain::{ApiError, ErrorKind, FieldErrors, Role, SessionUser, User};
 use crate::server::auth::Claims;
 use crate::server::auth::password::hash_password_blocking;
+use crate::server::auth::refresh::Presenter;
 use crate::server::auth::service::{self, IssuedSession};
 use crate::server::db::users::{self, NewUser, UserChanges};
 use crate::server::db::{Db, orgs};
@@ -116,12 +117,14 @@ pub async fn contact_for_email(
 }
 
 /// Customer self sign-up: creates a `customer` of the organization named by
-/// its slug and signs them in, exactly as a login would. Shares the per-IP
-/// budget of sign-in, spent once the form itself is valid.
+/// its slug and signs them in, exactly as a login would (the session handed
+/// to `client`). Shares the per-IP budget of sign-in, spent once the form
+/// itself is valid.
 pub async fn register(
     state: &AppState,
     form: Registration,
     ip: IpAddr,
+    client: Presenter,
 ) -> AppResult<IssuedSession> {
     let mut errs = FieldErrors::new();
     let slug = form.organization.trim().to_lowercase();
@@ -165,6 +168,7 @@ pub async fn register(
             organization_id: org.id,
             organization_name: org.name,
         },
+        client,
     )
     .await
 }

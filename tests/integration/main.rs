@@ -5,6 +5,7 @@ mod common;
 
 mod attachments;
 mod auth;
+mod auth_hardening;
 mod conversation;
 mod desk;
 mod import;

@@ -15,23 +15,33 @@ pub fn hash_password(password: &str) -> anyhow::Result<String> {
         .map_err(|e| anyhow::anyhow!("hashing password: {e}"))
 }
 
-/// False for a wrong password or a malformed hash.
-pub fn verify_password(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash)
-        .map(|parsed| {
-            Argon2::default()
-                .verify_password(password.as_bytes(), &parsed)
-                .is_ok()
-        })
-        .unwrap_or(false)
+/// A hash with the same parameters as every real one, of a password nobody
+/// has: checked against when there is no usable hash, so an unknown email, a
+/// deactivated account or a contact without a password (`"!"`) is refused
+/// after the same Argon2 work as a wrong password.
+static DUMMY_HASH: LazyLock<String> =
+    LazyLock::new(|| hash_password("not-a-real-password").expect("argon2 with default params"));
+
+/// The hash a password is checked against, and whether a match counts: the
+/// stored one, or the dummy when there is none or it does not parse.
+fn hash_to_verify(stored: Option<&str>) -> (PasswordHash<'_>, bool) {
+    match stored.and_then(|hash| PasswordHash::new(hash).ok()) {
+        Some(parsed) => (parsed, true),
+        None => (
+            PasswordHash::new(&DUMMY_HASH).expect("the dummy hash is well-formed"),
+            false,
+        ),
+    }
 }
 
-/// Spends the same effort as a real check, so an unknown email takes as long
-/// to refuse as a wrong password.
-pub fn burn_verification_time(password: &str) {
-    static DUMMY: LazyLock<String> =
-        LazyLock::new(|| hash_password("not-a-real-password").expect("argon2 with default params"));
-    let _ = verify_password(password, &DUMMY);
+/// True when `password` matches the stored hash; always one full Argon2
+/// verification, whatever the outcome.
+pub fn verify_password(password: &str, stored: Option<&str>) -> bool {
+    let (hash, counts) = hash_to_verify(stored);
+    let matches = Argon2::default()
+        .verify_password(password.as_bytes(), &hash)
+        .is_ok();
+    counts && matches
 }
 
 /// Hashing is CPU-bound (~tens of ms); keep it off the async workers.
@@ -39,21 +49,16 @@ pub async fn hash_password_blocking(password: String) -> anyhow::Result<String> 
     tokio::task::spawn_blocking(move || hash_password(&password)).await?
 }
 
-pub async fn verify_password_blocking(password: String, hash: Option<String>) -> bool {
-    tokio::task::spawn_blocking(move || match hash {
-        Some(hash) => verify_password(&password, &hash),
-        None => {
-            burn_verification_time(&password);
-            false
-        }
-    })
-    .await
-    .unwrap_or(false)
+pub async fn verify_password_blocking(password: String, stored: Option<String>) -> bool {
+    tokio::task::spawn_blocking(move || verify_password(&password, stored.as_deref()))
+        .await
+        .unwrap_or(false)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::server::db::users::NO_PASSWORD;
 
     #[test]
     fn hashes_verify_and_are_salted() {
@@ -61,13 +66,34 @@ mod tests {
         let b = hash_password("correct horse battery").unwrap();
         assert!(a.starts_with("$argon2id$"));
         assert_ne!(a, b, "same password must get different salts");
-        assert!(verify_password("correct horse battery", &a));
-        assert!(!verify_password("correct horse battery!", &a));
+        assert!(verify_password("correct horse battery", Some(&a)));
+        assert!(!verify_password("correct horse battery!", Some(&a)));
     }
 
     #[test]
     fn malformed_hash_never_verifies() {
-        assert!(!verify_password("anything", ""));
-        assert!(!verify_password("anything", "plaintext"));
+        assert!(!verify_password("anything", Some("")));
+        assert!(!verify_password("anything", Some("plaintext")));
+    }
+
+    /// No user, no password (a contact) or an unreadable hash: the check
+    /// still runs Argon2, against the dummy, at the cost of a real hash —
+    /// and the dummy's own password does not get anyone in.
+    #[test]
+    fn refusals_without_a_usable_hash_do_the_same_work() {
+        let real_hash = hash_password("correct horse battery").unwrap();
+        let real = PasswordHash::new(&real_hash).unwrap();
+        let (genuine, counts) = hash_to_verify(Some(&real_hash));
+        assert!(counts);
+        assert_eq!(genuine.to_string(), real_hash);
+        for stored in [None, Some(NO_PASSWORD), Some(""), Some("plaintext")] {
+            let (hash, counts) = hash_to_verify(stored);
+            assert!(!counts, "{stored:?}");
+            assert_eq!(hash.to_string(), *DUMMY_HASH, "{stored:?}");
+            assert_eq!(hash.algorithm, real.algorithm);
+            assert_eq!(hash.version, real.version);
+            assert_eq!(hash.params, real.params, "the same Argon2 cost");
+            assert!(!verify_password("not-a-real-password", stored));
+        }
     }
 }

@@ -2,8 +2,11 @@
 //! every use. Presenting a spent token means it leaked (or a client
 //! misbehaves), so the whole session family is revoked — except within a
 //! short grace window for the browser, whose parallel requests can race to
-//! rotate the same cookie.
+//! rotate the same cookie. Each token records which kind of client it was
+//! handed to: one handed to an API client never gets that grace, however it
+//! comes back (a replayed API token sent as a cookie is still a replay).
 
+use crate::domain::wire_enum;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
@@ -33,6 +36,7 @@ pub struct StoredRefresh {
     pub expires_at: DateTime<Utc>,
     pub used_at: Option<DateTime<Utc>>,
     pub revoked_at: Option<DateTime<Utc>>,
+    pub issued_to: Presenter,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,22 +48,23 @@ pub enum RefreshDecision {
     Reject,
 }
 
-/// Who presents the token: API clients get strict single use.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Presenter {
-    ApiClient,
-    Browser,
+wire_enum! {
+    /// The kind of client a token is handed to (stored with it as
+    /// `issued_to`) or presented by. API clients get strict single use.
+    Presenter { ApiClient => "api_client", Browser => "browser" }
 }
 
 pub fn decide(stored: &StoredRefresh, now: DateTime<Utc>, presenter: Presenter) -> RefreshDecision {
     if stored.revoked_at.is_some() || stored.expires_at <= now {
         return RefreshDecision::Reject;
     }
+    // The race the grace window forgives only happens between a browser's
+    // own requests: the token must have gone to a browser and come back as
+    // its cookie.
+    let browser_race = stored.issued_to == Presenter::Browser && presenter == Presenter::Browser;
     match stored.used_at {
         None => RefreshDecision::Rotate,
-        Some(used) if presenter == Presenter::Browser && now - used <= BROWSER_GRACE => {
-            RefreshDecision::Continue
-        }
+        Some(used) if browser_race && now - used <= BROWSER_GRACE => RefreshDecision::Continue,
         Some(_) => RefreshDecision::RevokeFamily,
     }
 }
@@ -76,6 +81,7 @@ mod tests {
             expires_at: now + TimeDelta::days(30),
             used_at: None,
             revoked_at: None,
+            issued_to: Presenter::Browser,
         }
     }
 
@@ -116,6 +122,17 @@ mod tests {
     }
 
     #[test]
+    fn a_token_issued_to_an_api_client_is_single_use_even_as_a_cookie() {
+        let now = Utc::now();
+        let mut s = stored(now);
+        s.issued_to = Presenter::ApiClient;
+        s.used_at = Some(now - TimeDelta::seconds(1));
+        for presenter in [Presenter::Browser, Presenter::ApiClient] {
+            assert_eq!(decide(&s, now, presenter), RefreshDecision::RevokeFamily);
+        }
+    }
+
+    #[test]
     fn expired_or_revoked_tokens_are_rejected() {
         let now = Utc::now();
         let mut s = stored(now);
@@ -149,6 +166,7 @@ mod tests {
             used_ago in proptest::option::of(0i64..100_000),
             revoked in proptest::bool::ANY,
             browser in proptest::bool::ANY,
+            issued_to_browser in proptest::bool::ANY,
         ) {
             let now = Utc::now();
             let s = StoredRefresh {
@@ -157,6 +175,7 @@ mod tests {
                 expires_at: now + TimeDelta::seconds(expires_in),
                 used_at: used_ago.map(|ago| now - TimeDelta::seconds(ago)),
                 revoked_at: revoked.then_some(now),
+                issued_to: if issued_to_browser { Presenter::Browser } else { Presenter::ApiClient },
             };
             let presenter = if browser { Presenter::Browser } else { Presenter::ApiClient };
             let decision = decide(&s, now, presenter);
@@ -165,7 +184,9 @@ mod tests {
             if !live {
                 proptest::prop_assert_eq!(decision, RefreshDecision::Reject);
             }
-            if presenter == Presenter::ApiClient {
+            // Only a browser's own cookie, presented by the browser, is ever
+            // forgiven a second use.
+            if presenter == Presenter::ApiClient || !issued_to_browser {
                 proptest::prop_assert_ne!(decision, RefreshDecision::Continue);
             }
         }

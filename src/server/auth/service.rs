@@ -4,15 +4,15 @@
 use super::password::{hash_password_blocking, verify_password_blocking};
 use super::refresh::{Presenter, decide, hash_token, new_token};
 use super::token::Claims;
-use crate::domain::user::{normalize_email, validate_new_password};
+use crate::domain::user::{MAX_EMAIL_LEN, normalize_email, validate_new_password};
 use crate::domain::{ErrorKind, FieldErrors, SessionUser};
 use crate::server::config::{LOCKOUT_DURATION, LOCKOUT_THRESHOLD};
-use crate::server::db::sessions::{self, NewRefresh, RotateOutcome};
+use crate::server::db::sessions::{self, NewRefresh, NewToken, RotateOutcome};
 use crate::server::db::users::{self, UserRecord};
 use crate::server::error::{AppError, AppResult};
 use crate::server::state::AppState;
 use chrono::Utc;
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv6Addr};
 use uuid::Uuid;
 
 pub const INVALID_CREDENTIALS: &str = "Invalid email or password";
@@ -52,22 +52,31 @@ fn session_expired() -> AppError {
     )
 }
 
+/// Signs in; the session's refresh token is handed to `client`.
 pub async fn login(
     state: &AppState,
     email: &str,
     password: &str,
     ip: IpAddr,
+    client: Presenter,
 ) -> AppResult<IssuedSession> {
     let email = normalize_email(email);
     let mut errs = FieldErrors::new();
     errs.check(!email.is_empty(), "email", "Enter your email address");
+    // No account has a longer one; refused before it reaches the throttle table.
+    errs.check(
+        email.len() <= MAX_EMAIL_LEN,
+        "email",
+        "Email address is too long",
+    );
     errs.check(!password.is_empty(), "password", "Enter your password");
     errs.check(password.len() <= 1024, "password", "Password is too long");
     errs.into_result()?;
 
     spend_ip_attempt(state, ip)?;
+    let source = throttle_source(ip);
     let now = Utc::now();
-    if sessions::locked_until(&state.db, &email)
+    if sessions::locked_until(&state.db, &email, &source)
         .await?
         .is_some_and(|until| until > now)
     {
@@ -77,24 +86,49 @@ pub async fn login(
     let record = users::find_by_email(&state.db, &email)
         .await?
         .filter(|u| u.active);
+    // No record, or a contact's placeholder hash: verified against the dummy,
+    // at the same cost.
     let hash = record.as_ref().map(|r| r.password_hash.clone());
     let verified = verify_password_blocking(password.to_owned(), hash).await;
     match record {
         Some(record) if verified => {
-            sessions::clear_failed_logins(&state.db, &email).await?;
+            sessions::clear_failed_logins(&state.db, &email, &source).await?;
             tracing::info!(user = %record.id, "signed in");
-            start_session(state, &session_user(&record)).await
+            start_session(state, &session_user(&record), client).await
         }
         _ => {
             let lock_until = now + LOCKOUT_DURATION;
-            if sessions::record_failed_login(&state.db, &email, LOCKOUT_THRESHOLD, now, lock_until)
-                .await?
-                .is_some()
+            if sessions::record_failed_login(
+                &state.db,
+                &email,
+                &source,
+                LOCKOUT_THRESHOLD,
+                now,
+                lock_until,
+            )
+            .await?
+            .is_some()
             {
                 tracing::warn!("sign-in locked after repeated failures");
             }
             Err(AppError::kind(ErrorKind::Unauthorized, INVALID_CREDENTIALS))
         }
+    }
+}
+
+/// Where failed sign-ins are counted from: the client's address, or an IPv6
+/// client's /64 — one host usually has a whole /64, and counting each of its
+/// addresses apart would give it endless attempts.
+fn throttle_source(ip: IpAddr) -> String {
+    match ip {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let network = u128::from(v6) & (u128::MAX << 64);
+                format!("{}/64", Ipv6Addr::from(network))
+            }
+        },
     }
 }
 
@@ -108,8 +142,13 @@ pub fn spend_ip_attempt(state: &AppState, ip: IpAddr) -> AppResult<()> {
 }
 
 /// Opens a new session family for a user who just proved who they are
-/// (signed in, changed their password, or just signed up).
-pub async fn start_session(state: &AppState, user: &SessionUser) -> AppResult<IssuedSession> {
+/// (signed in, changed their password, or just signed up); its refresh
+/// token is handed to `client`.
+pub async fn start_session(
+    state: &AppState,
+    user: &SessionUser,
+    client: Presenter,
+) -> AppResult<IssuedSession> {
     let refresh_token = new_token();
     let family_id = Uuid::now_v7();
     sessions::insert_refresh(
@@ -117,8 +156,11 @@ pub async fn start_session(state: &AppState, user: &SessionUser) -> AppResult<Is
         &NewRefresh {
             family_id,
             user_id: user.id,
-            token_hash: &hash_token(&refresh_token),
-            expires_at: Utc::now() + state.config.refresh_ttl(),
+            token: NewToken {
+                token_hash: &hash_token(&refresh_token),
+                expires_at: Utc::now() + state.config.refresh_ttl(),
+                issued_to: client,
+            },
         },
     )
     .await?;
@@ -154,8 +196,12 @@ pub async fn refresh(
     let outcome = sessions::rotate_refresh(
         &state.db,
         &hash_token(token),
-        &hash_token(&successor),
-        now + state.config.refresh_ttl(),
+        // The successor goes back the way the token came.
+        &NewToken {
+            token_hash: &hash_token(&successor),
+            expires_at: now + state.config.refresh_ttl(),
+            issued_to: presenter,
+        },
         now,
         |stored| decide(stored, now, presenter),
     )
@@ -197,13 +243,15 @@ pub async fn end_session(state: &AppState, claims: &Claims) -> AppResult<()> {
 }
 
 /// Changes the caller's password, ends all their sessions and opens a new one
-/// for the caller, so a stolen session dies with the old password.
+/// for the caller (handed to `client`), so a stolen session dies with the
+/// old password.
 pub async fn change_password(
     state: &AppState,
     caller: &Claims,
     current: &str,
     new: &str,
     confirm: &str,
+    client: Presenter,
 ) -> AppResult<IssuedSession> {
     validate_new_password(current, new, confirm)?;
     let record = users::find_by_id(&state.db, caller.sub)
@@ -218,5 +266,23 @@ pub async fn change_password(
     let hash = hash_password_blocking(new.to_owned()).await?;
     users::replace_password(&state.db, record.id, &hash).await?;
     tracing::info!(user = %record.id, "password changed");
-    start_session(state, &session_user(&record)).await
+    start_session(state, &session_user(&record), client).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failures_count_per_address_and_per_ipv6_network() {
+        let source = |ip: &str| throttle_source(ip.parse().unwrap());
+        assert_eq!(source("203.0.113.7"), "203.0.113.7");
+        assert_eq!(source("::ffff:203.0.113.7"), "203.0.113.7");
+        assert_eq!(source("2001:db8:1:2:aaaa::1"), "2001:db8:1:2::/64");
+        assert_eq!(
+            source("2001:db8:1:2:bbbb::2"),
+            source("2001:db8:1:2:aaaa::1")
+        );
+        assert_ne!(source("2001:db8:1:3::1"), source("2001:db8:1:2::1"));
+    }
 }

@@ -1,28 +1,46 @@
-//! Refresh tokens (sessions) and the per-account sign-in throttle.
+//! Refresh tokens (sessions) and the sign-in throttle (per account and source).
 
-use super::{Db, query};
-use crate::server::auth::refresh::{RefreshDecision, StoredRefresh};
+use super::{Conn, Db, Query, query};
+use crate::server::auth::refresh::{Presenter, RefreshDecision, StoredRefresh};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 pub struct NewRefresh<'a> {
     pub family_id: Uuid,
     pub user_id: Uuid,
-    pub token_hash: &'a str,
-    pub expires_at: DateTime<Utc>,
+    pub token: NewToken<'a>,
 }
 
-const INSERT_REFRESH: &str = "INSERT INTO refresh_tokens (id, family_id, user_id, token_hash, created_at, expires_at) \
-     VALUES ($1, $2, $3, $4, $5, $6)";
+/// A token to store: its hash, its end, and the kind of client it is
+/// handed to (which decides whether it gets the browser's grace window).
+pub struct NewToken<'a> {
+    pub token_hash: &'a str,
+    pub expires_at: DateTime<Utc>,
+    pub issued_to: Presenter,
+}
 
-pub async fn insert_refresh(db: &Db, new: &NewRefresh<'_>) -> Result<(), sqlx::Error> {
+const INSERT_REFRESH: &str = "INSERT INTO refresh_tokens \
+     (id, family_id, user_id, token_hash, created_at, expires_at, issued_to) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7)";
+
+fn insert_refresh_query<'q>(
+    family_id: Uuid,
+    user_id: Uuid,
+    token: &NewToken<'q>,
+    now: DateTime<Utc>,
+) -> Query<'q> {
     query(INSERT_REFRESH)
         .bind(Uuid::now_v7())
-        .bind(new.family_id)
-        .bind(new.user_id)
-        .bind(new.token_hash)
-        .bind(Utc::now())
-        .bind(new.expires_at)
+        .bind(family_id)
+        .bind(user_id)
+        .bind(token.token_hash)
+        .bind(now)
+        .bind(token.expires_at)
+        .bind(token.issued_to.as_str())
+}
+
+pub async fn insert_refresh(db: &Db, new: &NewRefresh<'_>) -> Result<(), sqlx::Error> {
+    insert_refresh_query(new.family_id, new.user_id, &new.token, Utc::now())
         .execute(db.writer())
         .await?;
     Ok(())
@@ -45,14 +63,14 @@ pub enum RotateOutcome {
 pub async fn rotate_refresh(
     db: &Db,
     presented: &str,
-    successor: &str,
-    successor_expires_at: DateTime<Utc>,
+    successor: &NewToken<'_>,
     now: DateTime<Utc>,
     decide: impl Fn(&StoredRefresh) -> RefreshDecision,
 ) -> Result<RotateOutcome, sqlx::Error> {
     let mut tx = db.begin().await?;
     let stored: Option<StoredRefresh> = query(
-        "SELECT user_id, family_id, expires_at, used_at, revoked_at FROM refresh_tokens WHERE token_hash = $1",
+        "SELECT user_id, family_id, expires_at, used_at, revoked_at, issued_to \
+         FROM refresh_tokens WHERE token_hash = $1",
     )
     .bind(presented)
     .fetch_optional(&mut tx)
@@ -60,50 +78,38 @@ pub async fn rotate_refresh(
     let Some(stored) = stored else {
         return Ok(RotateOutcome::Rejected);
     };
-    let outcome = match decide(&stored) {
-        RefreshDecision::Rotate => {
-            // The guard on used_at makes two racing rotations spend the token once.
-            let spent = query(
-                "UPDATE refresh_tokens SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL",
-            )
-            .bind(now)
-            .bind(presented)
-            .execute(&mut tx)
-            .await?;
-            if spent == 1 {
-                query(INSERT_REFRESH)
-                    .bind(Uuid::now_v7())
-                    .bind(stored.family_id)
-                    .bind(stored.user_id)
-                    .bind(successor)
-                    .bind(now)
-                    .bind(successor_expires_at)
-                    .execute(&mut tx)
-                    .await?;
-                RotateOutcome::Rotated {
-                    user_id: stored.user_id,
-                    family_id: stored.family_id,
-                }
-            } else {
-                RotateOutcome::Continued {
-                    user_id: stored.user_id,
-                    family_id: stored.family_id,
-                }
-            }
-        }
-        RefreshDecision::Continue => RotateOutcome::Continued {
-            user_id: stored.user_id,
-            family_id: stored.family_id,
-        },
-        RefreshDecision::RevokeFamily => {
-            query("UPDATE refresh_tokens SET revoked_at = $1 WHERE family_id = $2 AND revoked_at IS NULL")
-                .bind(now)
-                .bind(stored.family_id)
+    let (user_id, family_id) = (stored.user_id, stored.family_id);
+    let mut decision = decide(&stored);
+    if decision == RefreshDecision::Rotate {
+        // The guard on used_at makes two racing rotations spend the token once.
+        let spent = query(
+            "UPDATE refresh_tokens SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL",
+        )
+        .bind(now)
+        .bind(presented)
+        .execute(&mut tx)
+        .await?;
+        if spent == 1 {
+            insert_refresh_query(family_id, user_id, successor, now)
                 .execute(&mut tx)
                 .await?;
+            tx.commit().await?;
+            return Ok(RotateOutcome::Rotated { user_id, family_id });
+        }
+        // A parallel request spent it first: this use is now a second one,
+        // which only a browser's own cookie is forgiven.
+        decision = decide(&StoredRefresh {
+            used_at: Some(now),
+            ..stored
+        });
+    }
+    let outcome = match decision {
+        RefreshDecision::Continue => RotateOutcome::Continued { user_id, family_id },
+        RefreshDecision::RevokeFamily => {
+            revoke_family_on(&mut tx, family_id, now).await?;
             RotateOutcome::Rejected
         }
-        RefreshDecision::Reject => RotateOutcome::Rejected,
+        RefreshDecision::Rotate | RefreshDecision::Reject => RotateOutcome::Rejected,
     };
     tx.commit().await?;
     Ok(outcome)
@@ -123,42 +129,59 @@ pub async fn revoke_family_of(db: &Db, token_hash: &str) -> Result<(), sqlx::Err
 }
 
 pub async fn revoke_family(db: &Db, family_id: Uuid) -> Result<(), sqlx::Error> {
+    revoke_family_on(db.writer(), family_id, Utc::now()).await
+}
+
+async fn revoke_family_on<'c>(
+    on: impl Into<Conn<'c>>,
+    family_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
     query("UPDATE refresh_tokens SET revoked_at = $1 WHERE family_id = $2 AND revoked_at IS NULL")
-        .bind(Utc::now())
+        .bind(now)
         .bind(family_id)
-        .execute(db.writer())
+        .execute(on)
         .await?;
     Ok(())
 }
 
-/// Until when sign-in for this email is locked, if it is.
-pub async fn locked_until(db: &Db, email: &str) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
+/// Until when sign-in for this email from this source is locked, if it is.
+pub async fn locked_until(
+    db: &Db,
+    email: &str,
+    source: &str,
+) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
     let row: Option<(Option<DateTime<Utc>>,)> =
-        query("SELECT locked_until FROM login_throttle WHERE email = $1")
+        query("SELECT locked_until FROM login_throttle WHERE email = $1 AND source = $2")
             .bind(email)
+            .bind(source)
             .fetch_optional(db)
             .await?;
     Ok(row.and_then(|(until,)| until))
 }
 
-/// Counts a failed sign-in; the `threshold`-th consecutive failure locks the
-/// email until `lock_until` and restarts the count. Returns the lock, if set.
+/// Counts a failed sign-in from `source`; the `threshold`-th consecutive
+/// failure locks the email for that source until `lock_until` and restarts
+/// the count. Returns the lock, if set.
 pub async fn record_failed_login(
     db: &Db,
     email: &str,
+    source: &str,
     threshold: i32,
     now: DateTime<Utc>,
     lock_until: DateTime<Utc>,
 ) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
     let (locked,): (Option<DateTime<Utc>>,) = query(
-        "INSERT INTO login_throttle (email, failures, locked_until, updated_at) VALUES ($1, 1, NULL, $2) \
-         ON CONFLICT (email) DO UPDATE SET \
-           failures = CASE WHEN login_throttle.failures + 1 >= $3 THEN 0 ELSE login_throttle.failures + 1 END, \
-           locked_until = CASE WHEN login_throttle.failures + 1 >= $3 THEN $4 ELSE login_throttle.locked_until END, \
-           updated_at = $2 \
+        "INSERT INTO login_throttle (email, source, failures, locked_until, updated_at) \
+         VALUES ($1, $2, 1, NULL, $3) \
+         ON CONFLICT (email, source) DO UPDATE SET \
+           failures = CASE WHEN login_throttle.failures + 1 >= $4 THEN 0 ELSE login_throttle.failures + 1 END, \
+           locked_until = CASE WHEN login_throttle.failures + 1 >= $4 THEN $5 ELSE login_throttle.locked_until END, \
+           updated_at = $3 \
          RETURNING locked_until",
     )
     .bind(email)
+    .bind(source)
     .bind(now)
     .bind(threshold)
     .bind(lock_until)
@@ -167,9 +190,12 @@ pub async fn record_failed_login(
     Ok(locked.filter(|until| *until > now))
 }
 
-pub async fn clear_failed_logins(db: &Db, email: &str) -> Result<(), sqlx::Error> {
-    query("DELETE FROM login_throttle WHERE email = $1")
+/// Forgets the failures from `source` after a correct sign-in from it. Other
+/// sources keep theirs: someone else's guessing stays locked out.
+pub async fn clear_failed_logins(db: &Db, email: &str, source: &str) -> Result<(), sqlx::Error> {
+    query("DELETE FROM login_throttle WHERE email = $1 AND source = $2")
         .bind(email)
+        .bind(source)
         .execute(db.writer())
         .await?;
     Ok(())

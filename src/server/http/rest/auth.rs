@@ -110,7 +110,14 @@ async fn login(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     ApiJson(body): ApiJson<LoginRequest>,
 ) -> AppResult<Json<TokenResponse>> {
-    let issued = service::login(&state, &body.email, &body.password, peer.ip()).await?;
+    let issued = service::login(
+        &state,
+        &body.email,
+        &body.password,
+        peer.ip(),
+        Presenter::ApiClient,
+    )
+    .await?;
     Ok(Json(issued.into()))
 }
 
@@ -135,7 +142,7 @@ async fn register(
         name: body.name,
         password: body.password,
     };
-    let issued = users::register(&state, form, peer.ip()).await?;
+    let issued = users::register(&state, form, peer.ip(), Presenter::ApiClient).await?;
     Ok((StatusCode::CREATED, Json(issued.into())))
 }
 
