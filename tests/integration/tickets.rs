@@ -17,6 +17,7 @@ on_both_backends!(
     staff_escalate_with_a_reason_once,
     only_admins_delete_and_deleted_tickets_are_gone,
     stats_count_what_the_caller_may_see,
+    escalation_stays_hidden_from_customers,
     merging_moves_the_conversation_and_closes_the_source,
     splitting_moves_chosen_messages_to_a_linked_ticket,
     tickets_are_found_by_number_within_the_organization,
@@ -795,6 +796,49 @@ async fn stats_count_what_the_caller_may_see(app: TestApp) {
     )
     .await;
     assert_eq!(other["total"], 0);
+}
+
+/// Escalation is internal: a customer's `escalated=true` filter narrows
+/// nothing and their stats count no escalated tickets.
+async fn escalation_stays_hidden_from_customers(app: TestApp) {
+    let customer = app.bearer("customer@acme.test").await;
+    let agent = app.bearer("agent@acme.test").await;
+    let escalated = app.new_ticket(&customer, "Escalated one").await;
+    let plain = app.new_ticket(&customer, "Plain one").await;
+    let escalated = escalated["id"].as_str().unwrap();
+    let escalate = app
+        .post_json(
+            &format!("/api/v1/tickets/{escalated}/escalate"),
+            &agent,
+            json!({"reason": "VIP"}),
+        )
+        .await;
+    expect_json(escalate, StatusCode::OK).await;
+
+    let everything = expect_json(app.get("/api/v1/tickets", &customer).await, StatusCode::OK).await;
+    for filter in ["escalated=true", "escalated=false"] {
+        let page = app
+            .get(&format!("/api/v1/tickets?{filter}"), &customer)
+            .await;
+        let page = expect_json(page, StatusCode::OK).await;
+        assert_eq!(ids(&page), ids(&everything), "{filter}");
+    }
+    assert_eq!(ids(&everything).len(), 2);
+    assert!(ids(&everything).contains(&plain["id"].as_str().unwrap().to_owned()));
+
+    let mine = app.get("/api/v1/tickets/stats", &customer).await;
+    let mine = expect_json(mine, StatusCode::OK).await;
+    assert_eq!(mine["open"], 2);
+    assert_eq!(mine["escalated_open"], 0);
+    // Staff still get both.
+    let staff = expect_json(
+        app.get("/api/v1/tickets/stats", &agent).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(staff["escalated_open"], 1);
+    let page = app.get("/api/v1/tickets?escalated=true", &agent).await;
+    assert_eq!(ids(&expect_json(page, StatusCode::OK).await), [escalated]);
 }
 
 async fn comment(app: &TestApp, token: &str, ticket: &str, body: &str, public: bool) -> Value {

@@ -311,17 +311,25 @@ pub async fn list(
     filter.include_internal = caller.role.is_staff();
     if !caller.role.is_staff() {
         filter.requester_id = Some(caller.sub);
+        // Escalation is internal: narrowing by it would tell a customer
+        // which of their tickets are escalated.
+        filter.escalated = false;
     }
     let tickets = tickets::list(&state.db, &filter).await?;
     shown_to_all(state, caller, tickets).await
 }
 
-/// Ticket counts and averages: the organization's for staff, their own for customers.
+/// Ticket counts and averages: the organization's for staff, their own for
+/// customers, who get no escalation count (escalation is internal).
 pub async fn stats(state: &AppState, caller: &Claims) -> AppResult<TicketStats> {
     const WINDOW_DAYS: i64 = 7;
     let requester = (!caller.role.is_staff()).then_some(caller.sub);
     let since = Utc::now() - chrono::TimeDelta::days(WINDOW_DAYS);
-    Ok(tickets::stats(&state.db, caller.org, requester, since, WINDOW_DAYS).await?)
+    let mut stats = tickets::stats(&state.db, caller.org, requester, since, WINDOW_DAYS).await?;
+    if requester.is_some() {
+        stats.escalated_open = 0;
+    }
+    Ok(stats)
 }
 
 /// Statuses a queue shows when none are asked for explicitly.
