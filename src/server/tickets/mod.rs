@@ -55,6 +55,7 @@ pub struct CreateTicket {
     /// a customer contact, who follows the ticket by magic link.
     pub requester_email: Option<String>,
     pub assignee_id: Option<Uuid>,
+    /// Staff only.
     pub tags: Vec<String>,
     pub attachments: Vec<Upload>,
     /// Staff only.
@@ -122,9 +123,12 @@ pub async fn create(
     source: Source,
 ) -> AppResult<Ticket> {
     let customer = caller.role == Role::Customer;
+    // The same fields a customer may not change later (see
+    // `engine::ticket_change::plan_update`) may not be set at creation.
     let staff_fields = input.assignee_id.is_some()
         || input.team_id.is_some()
         || input.severity.is_some()
+        || !input.tags.is_empty()
         || input.requester_email.is_some();
     if customer && (staff_fields || input.requester_id.is_some_and(|r| r != caller.sub)) {
         return Err(ApiError::forbidden().into());
