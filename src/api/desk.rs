@@ -82,6 +82,7 @@ pub async fn load_desk_options() -> Result<DeskOptions, ApiError> {
 /// fields (`cf.<key>`). Multipart, since a multi-select sends its key once
 /// per choice. An empty choice clears the field.
 #[server(prefix = "/api", endpoint = "update_ticket_fields", input = MultipartFormData)]
+#[middleware(crate::server::uploads::RequireMultipart)]
 pub async fn update_ticket_fields(data: MultipartData) -> Result<(), ApiError> {
     use super::context::{require_session, respond, state};
     use crate::domain::FieldErrors;
@@ -193,6 +194,7 @@ pub async fn delete_view(view_id: String) -> Result<(), ApiError> {
 /// the chosen status, priority, assignee and/or tag. Fails (409) naming the
 /// tickets that refused, after changing the others.
 #[server(prefix = "/api", endpoint = "bulk_update", input = MultipartFormData)]
+#[middleware(crate::server::uploads::RequireMultipart)]
 pub async fn bulk_update(data: MultipartData) -> Result<(), ApiError> {
     use super::context::{reject, require_session, respond, state};
     use crate::domain::event::Source;

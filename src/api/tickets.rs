@@ -113,23 +113,28 @@ pub async fn list_tickets(queue: Queue, filters: String) -> Result<Vec<Ticket>, 
     respond(tickets::list(&state, &caller, filter).await)
 }
 
-/// Reads a multipart server-function body with the configured file limit.
+/// Reads a multipart server-function body within the form limits (the
+/// function must carry the `RequireMultipart` middleware, and the router
+/// caps the body at the same limits' size).
 #[cfg(feature = "ssr")]
 pub(super) async fn read_form(
     state: &crate::server::AppState,
     data: MultipartData,
 ) -> Result<crate::server::uploads::MultipartForm, ApiError> {
     use super::context::respond;
+    use crate::server::uploads::{UploadLimits, read_multipart};
     let multipart = data
         .into_inner()
         .ok_or_else(|| super::context::reject(ApiError::internal()))?;
-    respond(crate::server::uploads::read_multipart(multipart, state.config.max_upload_bytes).await)
+    let limits = UploadLimits::form(state.config.max_upload_bytes);
+    respond(read_multipart(multipart, limits).await)
 }
 
 /// A new ticket from the portal or the desk, with any files chosen in the
 /// form's `files` input. Multipart, so it is sent from the browser with
 /// FormData (see `forms::on_multipart_submit`).
 #[server(prefix = "/api", endpoint = "create_ticket", input = MultipartFormData)]
+#[middleware(crate::server::uploads::RequireMultipart)]
 pub async fn create_ticket(data: MultipartData) -> Result<(), ApiError> {
     use super::context::{require_session, respond, state};
     use crate::domain::event::Source;
@@ -198,6 +203,7 @@ pub(super) fn custom_values_from_form(
 
 /// Files added from the ticket page; staff may tick `internal`.
 #[server(prefix = "/api", endpoint = "attach_files", input = MultipartFormData)]
+#[middleware(crate::server::uploads::RequireMultipart)]
 pub async fn attach_files(data: MultipartData) -> Result<(), ApiError> {
     use super::context::{require_session, respond, state};
     use crate::domain::event::Source;

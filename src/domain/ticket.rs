@@ -243,6 +243,7 @@ pub struct TicketStats {
     pub open_by_priority: std::collections::BTreeMap<String, i64>,
     pub open: i64,
     pub unassigned_open: i64,
+    /// Always 0 for customers: escalation is internal.
     pub escalated_open: i64,
     /// Over the last `window_days` days.
     pub window_days: i64,

@@ -175,6 +175,6 @@ async fn attachments_live_in_the_bucket(backend: Backend) {
         .part("file", Part::bytes(b"one".to_vec()).file_name("a.txt"))
         .part("file", Part::bytes(b"two".to_vec()).file_name("b.txt"));
     let res = app.upload(&customer, id, too_many).await;
-    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(s3.keys().len(), 1);
 }

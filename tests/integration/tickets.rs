@@ -17,6 +17,8 @@ on_both_backends!(
     staff_escalate_with_a_reason_once,
     only_admins_delete_and_deleted_tickets_are_gone,
     stats_count_what_the_caller_may_see,
+    escalation_stays_hidden_from_customers,
+    customers_set_at_creation_only_what_they_may_change,
     merging_moves_the_conversation_and_closes_the_source,
     splitting_moves_chosen_messages_to_a_linked_ticket,
     tickets_are_found_by_number_within_the_organization,
@@ -47,7 +49,8 @@ fn ids(page: &Value) -> Vec<String> {
 async fn customer_creates_and_follows_only_their_own_tickets(app: TestApp) {
     let customer = app.bearer("customer@acme.test").await;
     let other = app.bearer("customer2@acme.test").await;
-    let body = json!({"subject": "  Printer on fire ", "description": "It smokes.", "priority": "high", "tags": ["Hardware"]});
+    let body =
+        json!({"subject": "  Printer on fire ", "description": "It smokes.", "priority": "high"});
     let ticket = expect_json(
         app.post_json("/api/v1/tickets", &customer, body).await,
         StatusCode::CREATED,
@@ -57,7 +60,6 @@ async fn customer_creates_and_follows_only_their_own_tickets(app: TestApp) {
     assert_eq!(ticket["status"], "new");
     assert_eq!(ticket["priority"], "high");
     assert_eq!(ticket["channel"], "portal");
-    assert_eq!(ticket["tags"], json!(["hardware"]));
     assert!(
         ticket["display_number"]
             .as_str()
@@ -795,6 +797,85 @@ async fn stats_count_what_the_caller_may_see(app: TestApp) {
     )
     .await;
     assert_eq!(other["total"], 0);
+}
+
+/// Escalation is internal: a customer's `escalated=true` filter narrows
+/// nothing and their stats count no escalated tickets.
+async fn escalation_stays_hidden_from_customers(app: TestApp) {
+    let customer = app.bearer("customer@acme.test").await;
+    let agent = app.bearer("agent@acme.test").await;
+    let escalated = app.new_ticket(&customer, "Escalated one").await;
+    let plain = app.new_ticket(&customer, "Plain one").await;
+    let escalated = escalated["id"].as_str().unwrap();
+    let escalate = app
+        .post_json(
+            &format!("/api/v1/tickets/{escalated}/escalate"),
+            &agent,
+            json!({"reason": "VIP"}),
+        )
+        .await;
+    expect_json(escalate, StatusCode::OK).await;
+
+    let everything = expect_json(app.get("/api/v1/tickets", &customer).await, StatusCode::OK).await;
+    for filter in ["escalated=true", "escalated=false"] {
+        let page = app
+            .get(&format!("/api/v1/tickets?{filter}"), &customer)
+            .await;
+        let page = expect_json(page, StatusCode::OK).await;
+        assert_eq!(ids(&page), ids(&everything), "{filter}");
+    }
+    assert_eq!(ids(&everything).len(), 2);
+    assert!(ids(&everything).contains(&plain["id"].as_str().unwrap().to_owned()));
+
+    let mine = app.get("/api/v1/tickets/stats", &customer).await;
+    let mine = expect_json(mine, StatusCode::OK).await;
+    assert_eq!(mine["open"], 2);
+    assert_eq!(mine["escalated_open"], 0);
+    // Staff still get both.
+    let staff = expect_json(
+        app.get("/api/v1/tickets/stats", &agent).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(staff["escalated_open"], 1);
+    let page = app.get("/api/v1/tickets?escalated=true", &agent).await;
+    assert_eq!(ids(&expect_json(page, StatusCode::OK).await), [escalated]);
+}
+
+/// Tags are staff-only on update, so a customer may not set them at
+/// creation either; staff may.
+async fn customers_set_at_creation_only_what_they_may_change(app: TestApp) {
+    let customer = app.bearer("customer@acme.test").await;
+    let agent = app.bearer("agent@acme.test").await;
+    let tagged = json!({"subject": "Tagged", "description": "d", "tags": ["vip"]});
+    expect_json(
+        app.post_json("/api/v1/tickets", &customer, tagged.clone())
+            .await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    let page = expect_json(app.get("/api/v1/tickets", &customer).await, StatusCode::OK).await;
+    assert!(ids(&page).is_empty(), "a refused ticket was created");
+
+    // The same rule as a later change.
+    let ticket = app.new_ticket(&customer, "Untagged").await;
+    let id = ticket["id"].as_str().unwrap();
+    expect_json(
+        app.patch_json(
+            &format!("/api/v1/tickets/{id}"),
+            &customer,
+            json!({"tags": ["vip"]}),
+        )
+        .await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+
+    let by_staff = app.post_json("/api/v1/tickets", &agent, tagged).await;
+    assert_eq!(
+        expect_json(by_staff, StatusCode::CREATED).await["tags"],
+        json!(["vip"])
+    );
 }
 
 async fn comment(app: &TestApp, token: &str, ticket: &str, body: &str, public: bool) -> Value {

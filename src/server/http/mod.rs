@@ -8,6 +8,7 @@ pub mod rest;
 use crate::app::{App, shell};
 use crate::server::auth::session::{check_origin, resolve_session};
 use crate::server::state::AppState;
+use crate::server::uploads::{UploadLimits, limit_body};
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::header::{
     CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS,
@@ -34,7 +35,16 @@ const API_CSP: &str = "default-src 'none'; frame-ancestors 'none'";
 
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
+    let form_limit = UploadLimits::form(state.config.max_upload_bytes).body_bytes();
     Router::new()
+        .leptos_routes(&state, routes, {
+            let options = state.leptos_options.clone();
+            move || shell(options.clone())
+        })
+        // Multipart server functions stream their body past axum's default
+        // limit: cap the body of every server function (and page) at the
+        // largest form. Only the routes above get this layer.
+        .route_layer(middleware::from_fn_with_state(form_limit, limit_form_body))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .nest("/api/v1", rest::router())
@@ -42,10 +52,6 @@ pub fn router(state: AppState) -> Router {
         // The WASM/JS/CSS bundle: served directly (leptos' fallback file
         // handler is ~10x slower), revalidated by Last-Modified.
         .nest_service("/pkg", pkg_service(&state))
-        .leptos_routes(&state, routes, {
-            let options = state.leptos_options.clone();
-            move || shell(options.clone())
-        })
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(middleware::from_fn_with_state(
             state.clone(),
@@ -72,6 +78,14 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn(record_metrics))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+async fn limit_form_body(State(limit): State<u64>, req: Request, next: Next) -> Response {
+    let (parts, body) = req.into_parts();
+    match limit_body(limit, &parts.headers, body) {
+        Ok(body) => next.run(Request::from_parts(parts, body)).await,
+        Err(e) => e.into_response(),
+    }
 }
 
 fn pkg_service(state: &AppState) -> SetResponseHeader<ServeDir, HeaderValue> {

@@ -55,6 +55,7 @@ pub struct CreateTicket {
     /// a customer contact, who follows the ticket by magic link.
     pub requester_email: Option<String>,
     pub assignee_id: Option<Uuid>,
+    /// Staff only.
     pub tags: Vec<String>,
     pub attachments: Vec<Upload>,
     /// Staff only.
@@ -122,9 +123,12 @@ pub async fn create(
     source: Source,
 ) -> AppResult<Ticket> {
     let customer = caller.role == Role::Customer;
+    // The same fields a customer may not change later (see
+    // `engine::ticket_change::plan_update`) may not be set at creation.
     let staff_fields = input.assignee_id.is_some()
         || input.team_id.is_some()
         || input.severity.is_some()
+        || !input.tags.is_empty()
         || input.requester_email.is_some();
     if customer && (staff_fields || input.requester_id.is_some_and(|r| r != caller.sub)) {
         return Err(ApiError::forbidden().into());
@@ -311,17 +315,25 @@ pub async fn list(
     filter.include_internal = caller.role.is_staff();
     if !caller.role.is_staff() {
         filter.requester_id = Some(caller.sub);
+        // Escalation is internal: narrowing by it would tell a customer
+        // which of their tickets are escalated.
+        filter.escalated = false;
     }
     let tickets = tickets::list(&state.db, &filter).await?;
     shown_to_all(state, caller, tickets).await
 }
 
-/// Ticket counts and averages: the organization's for staff, their own for customers.
+/// Ticket counts and averages: the organization's for staff, their own for
+/// customers, who get no escalation count (escalation is internal).
 pub async fn stats(state: &AppState, caller: &Claims) -> AppResult<TicketStats> {
     const WINDOW_DAYS: i64 = 7;
     let requester = (!caller.role.is_staff()).then_some(caller.sub);
     let since = Utc::now() - chrono::TimeDelta::days(WINDOW_DAYS);
-    Ok(tickets::stats(&state.db, caller.org, requester, since, WINDOW_DAYS).await?)
+    let mut stats = tickets::stats(&state.db, caller.org, requester, since, WINDOW_DAYS).await?;
+    if requester.is_some() {
+        stats.escalated_open = 0;
+    }
+    Ok(stats)
 }
 
 /// Statuses a queue shows when none are asked for explicitly.

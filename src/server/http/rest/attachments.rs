@@ -8,11 +8,11 @@ use crate::server::auth::Caller;
 use crate::server::error::AppResult;
 use crate::server::state::AppState;
 use crate::server::tickets;
-use crate::server::uploads::{read_multipart, too_large};
+use crate::server::uploads::{UploadLimits, boundary, limit_body, read_multipart};
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::header::{
-    CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_LENGTH, CONTENT_SECURITY_POLICY, CONTENT_TYPE,
+    CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_SECURITY_POLICY, CONTENT_TYPE,
 };
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -62,9 +62,6 @@ struct UploadForm {
     public: Option<bool>,
 }
 
-/// Room for multipart boundaries and the small text fields around the file.
-const MULTIPART_OVERHEAD: u64 = 64 * 1024;
-
 /// One file per request, in the multipart field `file`; staff may send
 /// `public=false` to attach it internally.
 #[utoipa::path(post, path = "/tickets/{id}/attachments", tag = "attachments", security(("bearer" = [])),
@@ -77,8 +74,8 @@ const MULTIPART_OVERHEAD: u64 = 64 * 1024;
         (status = 403, description = "The caller may not add files to this ticket", body = ApiError),
         (status = 404, description = "No such ticket visible to the caller", body = ApiError),
         (status = 409, description = "The ticket no longer takes files (e.g. merged)", body = ApiError),
-        (status = 413, description = "The file exceeds the upload limit", body = ApiError),
-        (status = 422, description = "No file, more than one, or an invalid `public`", body = ApiError),
+        (status = 413, description = "The file exceeds the upload limit, or the request has more than one file, too many parts or too much text", body = ApiError),
+        (status = 422, description = "No file, or an invalid `public`", body = ApiError),
     ))]
 async fn upload(
     State(state): State<AppState>,
@@ -88,31 +85,22 @@ async fn upload(
     body: Body,
 ) -> AppResult<(StatusCode, Json<Attachment>)> {
     let id = path_id(&id)?;
-    let max = state.config.max_upload_bytes;
-    // Refuse an obviously oversized body before reading any of it.
-    let declared = headers
-        .get(CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|len| len > max + MULTIPART_OVERHEAD) {
-        return Err(too_large(max).into());
-    }
-    let boundary = headers
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| multer::parse_boundary(v).ok())
-        .ok_or_else(|| {
-            ApiError::new(
-                ErrorKind::BadRequest,
-                "Send the file as multipart/form-data in a field named `file`",
-            )
-        })?;
+    let limits = UploadLimits {
+        max_file_bytes: state.config.max_upload_bytes,
+        max_files: 1,
+    };
+    let body = limit_body(limits.body_bytes(), &headers, body)?;
+    let boundary = boundary(&headers).ok_or_else(|| {
+        ApiError::new(
+            ErrorKind::BadRequest,
+            "Send the file as multipart/form-data in a field named `file`",
+        )
+    })?;
     let multipart = multer::Multipart::new(body.into_data_stream(), boundary);
-    let mut form = read_multipart(multipart, max).await?;
+    let mut form = read_multipart(multipart, limits).await?;
     let files = form.take_files("file");
     let mut errs = FieldErrors::new();
     errs.check(!files.is_empty(), "file", "Choose a file to attach");
-    errs.check(files.len() <= 1, "file", "Send one file per request");
     let public = match form.text("public").map(str::trim) {
         None | Some("true") => true,
         Some("false") => false,

@@ -93,6 +93,7 @@ struct CreateBody {
     requester_email: Option<String>,
     /// Staff only.
     assignee_id: Option<Uuid>,
+    /// Staff only.
     #[serde(default)]
     tags: Vec<String>,
     #[schema(value_type = Option<Severity>)]
@@ -113,7 +114,7 @@ struct CreateBody {
         (status = 201, description = "The new ticket", body = Ticket),
         (status = 400, description = "The body is not JSON", body = ApiError),
         (status = 401, description = "No valid bearer token", body = ApiError),
-        (status = 403, description = "A customer naming another requester or an assignee", body = ApiError),
+        (status = 403, description = "A customer naming another requester, or setting a staff-only field (assignee, team, severity, tags)", body = ApiError),
         (status = 422, description = "A field is missing or invalid (per-field messages)", body = ApiError),
     ))]
 async fn create(
