@@ -144,11 +144,16 @@ impl TestApp {
     }
 
     /// A client that does not follow redirects (tests look at them), with or
-    /// without a cookie jar (a browser, or an API client).
+    /// without a cookie jar (a browser, or an API client). It opens a
+    /// connection per request: the server closes a connection whose upload
+    /// it refused part-way (the rest of the body is never read), and a
+    /// pooled client would send the next request into it (browsers retry
+    /// such a request; reqwest does not).
     pub fn client(cookies: bool) -> Client {
         Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .cookie_store(cookies)
+            .pool_max_idle_per_host(0)
             .build()
             .unwrap()
     }

@@ -173,7 +173,8 @@ async fn catch_up(
                 Vec::new()
             };
             for s in subscribers {
-                let retry_at = handle_batch(state, s.as_ref(), org, &batch, retry, progress).await?;
+                let retry_at =
+                    handle_batch(state, s.as_ref(), org, &batch, retry, progress).await?;
                 first_retry = earliest(first_retry, retry_at);
             }
             if batch.len() < ROUND as usize {
@@ -200,7 +201,9 @@ async fn handle_batch(
         return Ok(None);
     };
     let fresh = batch.iter().filter(|e| e.seq > cursor.handled);
-    let last = batch.last().map_or(cursor.handled, |e| e.seq.max(cursor.handled));
+    let last = batch
+        .last()
+        .map_or(cursor.handled, |e| e.seq.max(cursor.handled));
     let mut outcomes = Vec::new();
     for event in fresh.filter(|e| s.wants(&e.kind)) {
         outcomes.push((event, attempt(state, s, event).await));
