@@ -69,7 +69,7 @@ pub async fn logout() -> Result<(), ApiError> {
 /// The signed-in user, or None for a visitor.
 #[server(prefix = "/api", endpoint = "current_user")]
 pub async fn current_user() -> Result<Option<SessionUser>, ApiError> {
-    Ok(super::context::session().map(|s| s.claims.session_user()))
+    Ok(super::context::session().map(|s| s.user()))
 }
 
 #[server(prefix = "/api", endpoint = "change_password")]

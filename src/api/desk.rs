@@ -46,29 +46,26 @@ fn parse_id(raw: &str, field: &str) -> Result<Option<Uuid>, ApiError> {
 #[server(prefix = "/api", endpoint = "load_desk_options")]
 pub async fn load_desk_options() -> Result<DeskOptions, ApiError> {
     use super::context::{require_session, respond, state};
-    use crate::domain::Role;
-    use crate::server::db::users;
-    use crate::server::desk;
+    use crate::domain::Capability;
+    use crate::domain::policy::permits;
+    use crate::server::{desk, users};
 
     let state = state()?;
-    let caller = require_session()?.claims;
+    let caller = require_session()?.principal;
     let mut options = DeskOptions {
         categories: respond(desk::categories(&state, &caller).await)?,
         fields: respond(desk::custom_fields(&state, &caller).await)?,
         ..DeskOptions::default()
     };
-    if caller.role.is_staff() {
+    if caller.may(Capability::ReadDeskSetup) {
         options.teams = respond(desk::teams(&state, &caller).await)?;
         options.canned = respond(desk::canned_responses(&state, &caller).await)?;
         options.views = respond(desk::saved_views(&state, &caller).await)?;
-        let people = respond(
-            users::list_in_org(&state.db, caller.org, None, None, 500)
-                .await
-                .map_err(Into::into),
-        )?;
+        let (people, _) =
+            respond(users::list(&state, &caller, None, None, users::MAX_USER_PAGE).await)?;
         options.agents = people
             .into_iter()
-            .filter(|u| u.active && matches!(u.role, Role::Agent | Role::Manager | Role::Admin))
+            .filter(|u| u.active && permits(u.role, Capability::ChangeTicketFields))
             .map(|u| Assignable {
                 id: u.id,
                 name: u.name,
@@ -92,7 +89,7 @@ pub async fn update_ticket_fields(data: MultipartData) -> Result<(), ApiError> {
     use crate::server::{desk, tickets};
 
     let state = state()?;
-    let caller = require_session()?.claims;
+    let caller = require_session()?.principal;
     let form = super::tickets::read_form(&state, data).await?;
     let id = super::tickets::ticket_id(form.text("ticket_id").unwrap_or_default())?;
     let fields = respond(desk::custom_fields(&state, &caller).await)?;
@@ -131,7 +128,7 @@ pub async fn assign_ticket(
     use crate::server::tickets::{self, AssignRequest};
 
     let state = state()?;
-    let caller = require_session()?.claims;
+    let caller = require_session()?.principal;
     let id = super::tickets::ticket_id(&ticket_id)?;
     let request = AssignRequest {
         assignee_id: assignee_id
@@ -151,7 +148,7 @@ pub async fn rate_agent(ticket_id: String, score: String, comment: String) -> Re
     use crate::server::tickets;
 
     let state = state()?;
-    let caller = require_session()?.claims;
+    let caller = require_session()?.principal;
     let id = super::tickets::ticket_id(&ticket_id)?;
     let score = score.trim().parse::<i64>().unwrap_or(0);
     respond(tickets::rate_agent(&state, &caller, id, None, score, &comment).await)?;
@@ -165,7 +162,7 @@ pub async fn fill_canned(ticket_id: String, canned_id: String) -> Result<String,
     use crate::server::tickets;
 
     let state = state()?;
-    let caller = require_session()?.claims;
+    let caller = require_session()?.principal;
     let id = super::tickets::ticket_id(&ticket_id)?;
     let canned = super::tickets::ticket_id(&canned_id)?;
     respond(tickets::render_canned(&state, &caller, canned, id).await)
@@ -176,7 +173,7 @@ pub async fn fill_canned(ticket_id: String, canned_id: String) -> Result<String,
 pub async fn save_view(name: String, query: String) -> Result<(), ApiError> {
     use super::context::{require_session, respond, state};
     let state = state()?;
-    let caller = require_session()?.claims;
+    let caller = require_session()?.principal;
     respond(crate::server::desk::create_saved_view(&state, &caller, &name, &query).await)?;
     Ok(())
 }
@@ -185,7 +182,7 @@ pub async fn save_view(name: String, query: String) -> Result<(), ApiError> {
 pub async fn delete_view(view_id: String) -> Result<(), ApiError> {
     use super::context::{require_session, respond, state};
     let state = state()?;
-    let caller = require_session()?.claims;
+    let caller = require_session()?.principal;
     let id = super::tickets::ticket_id(&view_id)?;
     respond(crate::server::desk::delete_saved_view(&state, &caller, id).await)
 }
@@ -203,7 +200,7 @@ pub async fn bulk_update(data: MultipartData) -> Result<(), ApiError> {
     use crate::server::tickets::{self, BulkChange};
 
     let state = state()?;
-    let caller = require_session()?.claims;
+    let caller = require_session()?.principal;
     let form = super::tickets::read_form(&state, data).await?;
     let chosen = |name: &str| form.text(name).map(str::trim).filter(|v| !v.is_empty());
     let ids: Vec<Uuid> = form
@@ -252,7 +249,7 @@ pub async fn next_ticket(ticket_id: String) -> Result<Option<Uuid>, ApiError> {
     use crate::server::tickets;
 
     let state = state()?;
-    let caller = require_session()?.claims;
+    let caller = require_session()?.principal;
     let id = super::tickets::ticket_id(&ticket_id)?;
     let current = respond(tickets::get(&state, &caller, id).await)?;
     let query = ListQuery {

@@ -7,6 +7,60 @@ pub mod desk;
 pub mod tickets;
 pub mod users;
 
+use crate::domain::policy::Capability::*;
+use crate::domain::policy::Gate::{self, *};
+
+/// Who may call each server function, by endpoint: the policy decision
+/// every function declares (docs/ARCHITECTURE.md, "Authorization"). The
+/// gate middleware (`server::auth::gate`) enforces it before the function's
+/// arguments are read; a function missing here is refused to everyone, and
+/// tests/integration/policy.rs walks this table for every role.
+pub const SERVER_FN_GATES: &[(&str, Gate)] = &[
+    // Signing in and out, and magic links, check their own credentials.
+    ("login", Anyone),
+    ("register", Anyone),
+    ("logout", Anyone),
+    ("current_user", Anyone),
+    ("change_password", SignedIn),
+    ("load_linked_ticket", Anyone),
+    ("load_older_linked_comments", Anyone),
+    ("reply_via_link", Anyone),
+    ("reopen_via_link", Anyone),
+    ("rate_via_link", Anyone),
+    ("request_magic_link", Anyone),
+    // Tickets: the service scopes what each person sees (their own for a
+    // customer) and refines what they may change.
+    ("list_tickets", SignedIn),
+    ("load_ticket", SignedIn),
+    ("load_older_comments", SignedIn),
+    ("update_ticket", SignedIn),
+    ("rate_ticket", SignedIn),
+    ("create_ticket", Needs(CreateTickets)),
+    ("attach_files", Needs(Reply)),
+    ("reply_to_ticket", Needs(Reply)),
+    ("escalate_ticket", Needs(ChangeTicketFields)),
+    ("merge_ticket", Needs(MergeTickets)),
+    // The desk.
+    ("load_desk_options", SignedIn),
+    ("update_ticket_fields", Needs(ChangeTicketFields)),
+    ("assign_ticket", Needs(ChangeTicketFields)),
+    ("rate_agent", Needs(RateAgents)),
+    ("fill_canned", Needs(WriteInternalNotes)),
+    ("save_view", Needs(ReadAllTickets)),
+    ("delete_view", Needs(ReadAllTickets)),
+    ("bulk_update", Needs(BulkEdit)),
+    ("next_ticket", Needs(ReadAllTickets)),
+    ("list_users", Needs(ReadDeskSetup)),
+];
+
+/// The declared gate of server function `endpoint`.
+pub fn gate_of(endpoint: &str) -> Option<Gate> {
+    SERVER_FN_GATES
+        .iter()
+        .find(|(name, _)| *name == endpoint)
+        .map(|(_, gate)| *gate)
+}
+
 #[cfg(feature = "ssr")]
 pub(crate) mod context {
     use crate::domain::ApiError;

@@ -81,15 +81,20 @@ pub async fn list_tickets(queue: Queue, filters: String) -> Result<Vec<Ticket>, 
     use crate::server::tickets::{self, open_statuses};
 
     let state = state()?;
-    let caller = require_session()?.claims;
-    if caller.role.is_staff() == (queue == Queue::Mine) {
+    let caller = require_session()?.principal;
+    // The desk's queues are for those who read every ticket; "Mine" is the
+    // portal's list of one's own.
+    if caller.may(crate::domain::Capability::ReadAllTickets) == (queue == Queue::Mine) {
         return Err(reject(ApiError::forbidden()));
     }
     let query = ticket_query::from_query_string(&filters).map_err(reject)?;
     let (mut filter, _) = ticket_query::parse(&query, &caller).map_err(reject)?;
     let (statuses, assignee, oldest_first) = match queue {
         Queue::Mine => (Vec::new(), AssigneeFilter::Any, false),
-        Queue::MyOpen => (open_statuses(), AssigneeFilter::User(caller.sub), true),
+        Queue::MyOpen => {
+            let me = caller.user_id().unwrap_or_default();
+            (open_statuses(), AssigneeFilter::User(me), true)
+        }
         Queue::Unassigned => (open_statuses(), AssigneeFilter::Unassigned, true),
         Queue::AllOpen | Queue::Escalated => (open_statuses(), AssigneeFilter::Any, true),
         Queue::Pending => (vec![TicketStatus::Pending], AssigneeFilter::Any, true),
@@ -141,7 +146,7 @@ pub async fn create_ticket(data: MultipartData) -> Result<(), ApiError> {
     use crate::server::tickets::{self, CreateTicket};
 
     let state = state()?;
-    let caller = require_session()?.claims;
+    let caller = require_session()?.principal;
     let mut form = read_form(&state, data).await?;
     let fields = respond(crate::server::desk::custom_fields(&state, &caller).await)?;
     let text = |name: &str| form.text(name).unwrap_or_default().to_owned();
@@ -167,7 +172,7 @@ pub async fn create_ticket(data: MultipartData) -> Result<(), ApiError> {
         ..input
     };
     let ticket = respond(tickets::create(&state, &caller, input, Source::Ui).await)?;
-    leptos_axum::redirect(&ticket_path(caller.role.is_staff(), &ticket.id.to_string()));
+    leptos_axum::redirect(&ticket_path(!caller.is_customer(), &ticket.id.to_string()));
     Ok(())
 }
 
@@ -210,7 +215,7 @@ pub async fn attach_files(data: MultipartData) -> Result<(), ApiError> {
     use crate::server::tickets;
 
     let state = state()?;
-    let caller = require_session()?.claims;
+    let caller = require_session()?.principal;
     let mut form = read_form(&state, data).await?;
     let id = ticket_id(form.text("ticket_id").unwrap_or_default())?;
     let public = form.text("internal").is_none();
@@ -232,7 +237,7 @@ pub fn ticket_path(staff: bool, id: &str) -> String {
 pub async fn load_ticket(id: String) -> Result<TicketDetail, ApiError> {
     use super::context::{require_session, respond, state};
     let state = state()?;
-    let caller = require_session()?.claims;
+    let caller = require_session()?.principal;
     let id = ticket_id(&id)?;
     respond(crate::server::tickets::detail(&state, &caller, id).await)
 }
@@ -244,7 +249,7 @@ pub async fn load_older_comments(id: String, before: String) -> Result<CommentPa
     use super::context::{require_session, respond, state};
     use crate::server::tickets::{self, CommentsQuery};
     let state = state()?;
-    let caller = require_session()?.claims;
+    let caller = require_session()?.principal;
     let id = ticket_id(&id)?;
     respond(tickets::comments(&state, &caller, id, &CommentsQuery::before(before)).await)
 }
@@ -261,7 +266,7 @@ pub async fn reply_to_ticket(
     use crate::server::tickets;
 
     let state = state()?;
-    let caller = require_session()?.claims;
+    let caller = require_session()?.principal;
     let id = self::ticket_id(&ticket_id)?;
     respond(
         tickets::add_comment(&state, &caller, id, &body, internal.is_none(), Source::Ui).await,
@@ -281,7 +286,7 @@ pub async fn rate_ticket(
     use crate::server::tickets;
 
     let state = state()?;
-    let caller = require_session()?.claims;
+    let caller = require_session()?.principal;
     let id = self::ticket_id(&ticket_id)?;
     let score = score
         .and_then(|s| s.trim().parse::<i64>().ok())
@@ -298,7 +303,7 @@ pub async fn escalate_ticket(ticket_id: String, reason: String) -> Result<(), Ap
     use crate::server::tickets;
 
     let state = state()?;
-    let caller = require_session()?.claims;
+    let caller = require_session()?.principal;
     let id = self::ticket_id(&ticket_id)?;
     respond(tickets::escalate(&state, &caller, id, &reason, Source::Ui).await)?;
     Ok(())
@@ -313,7 +318,7 @@ pub async fn merge_ticket(ticket_id: String, target_id: String) -> Result<(), Ap
     use crate::server::tickets;
 
     let state = state()?;
-    let caller = require_session()?.claims;
+    let caller = require_session()?.principal;
     let id = self::ticket_id(&ticket_id)?;
     let target = respond(tickets::find_by_number(&state, &caller, &target_id, "target_id").await)?;
     let merged = respond(tickets::merge(&state, &caller, id, target.id, Source::Ui).await)?;
@@ -337,13 +342,13 @@ pub async fn update_ticket(
     use crate::server::tickets;
 
     let state = state()?;
-    let caller = require_session()?.claims;
+    let caller = require_session()?.principal;
     let id = self::ticket_id(&ticket_id)?;
     let mut errs = FieldErrors::new();
     let patch = TicketPatch {
         status: errs.parse("status", status.as_deref(), TicketStatus::parse),
         priority: errs.parse("priority", priority.as_deref(), Priority::parse),
-        assignee_id: assign_to_me.map(|_| Some(caller.sub)),
+        assignee_id: assign_to_me.and(caller.user_id()).map(Some),
         ..Default::default()
     };
     respond(errs.into_result().map_err(Into::into))?;

@@ -5,6 +5,7 @@ pub mod attachment;
 pub mod desk;
 pub mod error;
 pub mod event;
+pub mod policy;
 pub mod role;
 pub mod ticket;
 pub mod user;
@@ -13,5 +14,6 @@ mod wire;
 pub(crate) use wire::wire_enum;
 
 pub use error::{ApiError, ErrorKind, FieldErrors};
+pub use policy::{Capability, Gate};
 pub use role::{Area, Role};
 pub use user::{SessionUser, User};

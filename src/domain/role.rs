@@ -1,6 +1,7 @@
 //! Roles and what each may do. Pure data, shared by server and browser, so the
 //! UI shows the same navigation the server enforces.
 
+use super::policy::{Capability, permits};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
@@ -67,18 +68,19 @@ impl Role {
         }
     }
 
-    /// Whether this role may open an area of the app. Managers can work the
-    /// desk as agents do; admins can see every staff area to support their
-    /// colleagues; the customer portal is for customers only.
+    /// Whether this role may open an area of the app: the area's
+    /// capability in the policy. Managers can work the desk as agents do;
+    /// admins can see every staff area to support their colleagues; the
+    /// customer portal is for customers only.
     pub fn may_enter(self, area: Area) -> bool {
-        use Area::*;
+        use Capability::*;
         match area {
-            Portal => self == Role::Customer,
-            Desk => matches!(self, Role::Agent | Role::Manager | Role::Admin),
-            Manager => matches!(self, Role::Manager | Role::Admin),
-            Executive => matches!(self, Role::Executive | Role::Manager | Role::Admin),
-            Admin => self == Role::Admin,
-            Field => matches!(self, Role::Technician | Role::Manager | Role::Admin),
+            Area::Portal => self == Role::Customer,
+            Area::Desk => permits(self, ChangeTicketFields),
+            Area::Manager => permits(self, DispatchWork),
+            Area::Executive => permits(self, ViewAnalytics),
+            Area::Admin => permits(self, ManageSettings),
+            Area::Field => permits(self, WorkAssignedJobs) || permits(self, DispatchWork),
         }
     }
 

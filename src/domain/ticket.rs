@@ -256,6 +256,33 @@ pub struct TicketStats {
     pub avg_satisfaction: Option<f64>,
 }
 
+impl TicketStats {
+    /// The figures of no tickets: every status and priority at zero.
+    pub fn empty(window_days: i64) -> TicketStats {
+        TicketStats {
+            total: 0,
+            by_status: TicketStatus::ALL
+                .iter()
+                .map(|s| (s.as_str().to_owned(), 0))
+                .collect(),
+            open_by_priority: Priority::ALL
+                .iter()
+                .map(|p| (p.as_str().to_owned(), 0))
+                .collect(),
+            open: 0,
+            unassigned_open: 0,
+            escalated_open: 0,
+            window_days,
+            created_in_window: 0,
+            resolved_in_window: 0,
+            avg_first_response_minutes: None,
+            avg_resolution_minutes: None,
+            rated: 0,
+            avg_satisfaction: None,
+        }
+    }
+}
+
 pub const MAX_SUBJECT_LEN: usize = 250;
 pub const MAX_BODY_LEN: usize = 100_000;
 pub const MAX_TAGS: usize = 20;

@@ -4,6 +4,7 @@
 //! UI, API, import, later email and rules — asks here first.
 
 use crate::domain::desk::CustomField;
+use crate::domain::policy::{Capability, permits};
 use crate::domain::ticket::{CustomValues, Priority, Severity, TicketStatus, normalize_tags};
 use crate::domain::{ApiError, ErrorKind, FieldErrors, Role};
 use crate::engine::custom_fields::{self, Writer};
@@ -82,8 +83,31 @@ fn refuse_if_closed(current: &TicketState) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// Plans a field update by `actor`. Customers may only reopen or resolve
-/// their ticket; closed tickets are final (a follow-up is a new ticket).
+/// Whether `actor` may make this kind of change at all: those who change
+/// ticket fields any field; a customer (on their own ticket — visibility
+/// sees to that) only its status; nobody else anything.
+pub fn may_patch(actor: Role, patch: &TicketPatch) -> Result<(), ApiError> {
+    if permits(actor, Capability::ChangeTicketFields) {
+        return Ok(());
+    }
+    let status_only = patch.subject.is_none()
+        && patch.priority.is_none()
+        && patch.severity.is_none()
+        && patch.category_id.is_none()
+        && patch.team_id.is_none()
+        && patch.assignee_id.is_none()
+        && patch.tags.is_none()
+        && patch.custom_fields.is_none();
+    if actor == Role::Customer && status_only {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden())
+    }
+}
+
+/// Plans a field update by `actor` (see `may_patch`). Customers may only
+/// reopen or resolve their ticket; closed tickets are final (a follow-up is
+/// a new ticket).
 pub fn plan_update(
     current: &TicketState,
     patch: &TicketPatch,
@@ -91,27 +115,17 @@ pub fn plan_update(
     fields: &[CustomField],
     now: DateTime<Utc>,
 ) -> Result<Plan, ApiError> {
+    may_patch(actor, patch)?;
     refuse_if_closed(current)?;
     let mut errs = FieldErrors::new();
-    if actor == Role::Customer {
-        let staff_only = patch.subject.is_some()
-            || patch.priority.is_some()
-            || patch.severity.is_some()
-            || patch.category_id.is_some()
-            || patch.team_id.is_some()
-            || patch.assignee_id.is_some()
-            || patch.tags.is_some()
-            || patch.custom_fields.is_some();
-        if staff_only {
-            return Err(ApiError::forbidden());
-        }
-        if let Some(status) = patch.status {
-            errs.check(
-                matches!(status, TicketStatus::Open | TicketStatus::Resolved),
-                "status",
-                "You can reopen or resolve your ticket",
-            );
-        }
+    if !permits(actor, Capability::ChangeTicketFields)
+        && let Some(status) = patch.status
+    {
+        errs.check(
+            matches!(status, TicketStatus::Open | TicketStatus::Resolved),
+            "status",
+            "You can reopen or resolve your ticket",
+        );
     }
     let mut next = current.clone();
     if let Some(subject) = &patch.subject {
@@ -171,6 +185,16 @@ fn apply_status(next: &mut TicketState, status: TicketStatus, now: DateTime<Utc>
     }
 }
 
+/// What writing a message or adding a file takes: public ones are replies,
+/// the others internal notes.
+pub fn writing(public: bool) -> Capability {
+    if public {
+        Capability::Reply
+    } else {
+        Capability::WriteInternalNotes
+    }
+}
+
 /// Plans the side effects of a new message: the first public staff reply
 /// is the first response and opens a new ticket; a customer's reply wakes a
 /// pending or resolved ticket up.
@@ -181,7 +205,7 @@ pub fn plan_comment(
     now: DateTime<Utc>,
 ) -> Result<Plan, ApiError> {
     refuse_if_closed(current)?;
-    if author == Role::Customer && !public {
+    if !permits(author, writing(public)) {
         return Err(ApiError::forbidden());
     }
     let mut next = current.clone();
@@ -215,7 +239,7 @@ pub fn plan_attachments(
     filenames: &[String],
 ) -> Result<Plan, ApiError> {
     refuse_if_closed(current)?;
-    if author == Role::Customer && !public {
+    if !permits(author, writing(public)) {
         return Err(ApiError::forbidden());
     }
     Ok(Plan {
@@ -262,14 +286,15 @@ pub fn plan_rating(
 
 pub const MAX_REASON_LEN: usize = 2_000;
 
-/// Plans an escalation to the managers: staff only, with a reason, once.
+/// Plans an escalation to the managers: by those who change ticket
+/// fields, with a reason, once.
 pub fn plan_escalation(
     current: &TicketState,
     actor: Role,
     reason: &str,
     now: DateTime<Utc>,
 ) -> Result<Plan, ApiError> {
-    if !actor.is_staff() {
+    if !permits(actor, Capability::ChangeTicketFields) {
         return Err(ApiError::forbidden());
     }
     refuse_if_closed(current)?;
@@ -300,7 +325,7 @@ pub fn plan_deletion(
     actor: Role,
     now: DateTime<Utc>,
 ) -> Result<Plan, ApiError> {
-    if actor != Role::Admin {
+    if !permits(actor, Capability::DeleteTickets) {
         return Err(ApiError::forbidden());
     }
     let mut next = current.clone();
@@ -337,7 +362,7 @@ pub fn plan_merge(
     actor: Role,
     now: DateTime<Utc>,
 ) -> Result<MergePlan, ApiError> {
-    if !actor.is_staff() {
+    if !permits(actor, Capability::MergeTickets) {
         return Err(ApiError::forbidden());
     }
     refuse_if_closed(source)?;
@@ -378,7 +403,7 @@ pub fn plan_split(
     chosen_messages: usize,
     child_id: Uuid,
 ) -> Result<Plan, ApiError> {
-    if !actor.is_staff() {
+    if !permits(actor, Capability::MergeTickets) {
         return Err(ApiError::forbidden());
     }
     refuse_if_closed(parent)?;

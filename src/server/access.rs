@@ -12,7 +12,7 @@ use crate::domain::ticket::{Comment, CommentPage, TicketStatus};
 use crate::domain::{ApiError, ErrorKind, Role};
 use crate::engine::markdown::to_safe_html;
 use crate::engine::ticket_change::TicketPatch;
-use crate::server::auth::Claims;
+use crate::server::auth::{Person, Principal};
 use crate::server::db::users;
 use crate::server::error::{AppError, AppResult};
 use crate::server::state::AppState;
@@ -22,7 +22,8 @@ use uuid::Uuid;
 
 /// A verified link: the requester as a caller, and the ticket it opens.
 pub struct LinkAccess {
-    caller: Claims,
+    caller: Principal,
+    organization_name: String,
     ticket_id: Uuid,
 }
 
@@ -52,18 +53,14 @@ pub async fn open(state: &AppState, token: &str) -> AppResult<LinkAccess> {
         .filter(|u| u.organization_id == claims.org && u.active && u.role() == Role::Customer)
         .ok_or_else(invalid_link)?;
     let access = LinkAccess {
-        caller: Claims {
-            sub: requester.id,
+        // The requester acts, as in the portal; no session stands behind a link.
+        caller: Principal::User(Person {
+            id: requester.id,
             org: requester.organization_id,
-            org_name: requester.organization_name,
             role: Role::Customer,
-            email: requester.email,
             name: requester.name,
-            // No session stands behind a link.
-            sid: Uuid::nil(),
-            iat: claims.iat,
-            exp: claims.exp,
-        },
+        }),
+        organization_name: requester.organization_name,
         ticket_id: claims.tkt,
     };
     tickets::get(state, &access.caller, access.ticket_id)
@@ -80,8 +77,8 @@ pub async fn view(state: &AppState, access: &LinkAccess) -> AppResult<LinkedTick
     Ok(LinkedTicket {
         description_html: to_safe_html(&ticket.description),
         ticket,
-        organization_name: caller.org_name.clone(),
-        requester_name: caller.name.clone(),
+        organization_name: access.organization_name.clone(),
+        requester_name: caller.display_name().to_owned(),
         comments: conversation.items,
         older_comments: conversation.older,
         attachments: tickets::attachments(state, caller, id).await?,

@@ -6,31 +6,15 @@ use crate::domain::desk::{
     AgentSkill, AssignmentStrategy, CannedResponse, Category, Company, CustomField, FieldKind,
     MAX_CANNED_BODY_LEN, SavedView, Skill, Team, check_field_key, check_field_options, check_name,
 };
-use crate::domain::{ApiError, ErrorKind, FieldErrors, Role};
+use crate::domain::{ApiError, Capability, ErrorKind, FieldErrors};
 use crate::engine::placeholders;
-use crate::server::auth::Claims;
+use crate::server::auth::Principal;
 use crate::server::db::desk::{self, TeamChanges};
 use crate::server::db::users;
 use crate::server::error::{AppError, AppResult, is_unique_violation};
 use crate::server::state::AppState;
 use crate::server::ticket_query;
 use uuid::Uuid;
-
-fn require_admin(caller: &Claims) -> Result<(), ApiError> {
-    if caller.role == Role::Admin {
-        Ok(())
-    } else {
-        Err(ApiError::forbidden())
-    }
-}
-
-fn require_staff(caller: &Claims) -> Result<(), ApiError> {
-    if caller.role.is_staff() {
-        Ok(())
-    } else {
-        Err(ApiError::forbidden())
-    }
-}
 
 /// A 409 on `field` when a unique name is already used; other errors pass.
 fn name_taken(field: &'static str) -> impl Fn(sqlx::Error) -> AppError {
@@ -57,7 +41,7 @@ async fn check_staff_ids(
     for id in ids {
         let user = users::find_in_org(&state.db, org, *id).await?;
         let ok = user.is_some_and(|u| {
-            u.active && matches!(u.role, Role::Agent | Role::Manager | Role::Admin)
+            u.active && crate::domain::policy::permits(u.role, Capability::ChangeTicketFields)
         });
         errs.check(
             ok,
@@ -68,9 +52,9 @@ async fn check_staff_ids(
     Ok(())
 }
 
-pub async fn teams(state: &AppState, caller: &Claims) -> AppResult<Vec<Team>> {
-    require_staff(caller)?;
-    Ok(desk::teams(&state.db, caller.org).await?)
+pub async fn teams(state: &AppState, caller: &Principal) -> AppResult<Vec<Team>> {
+    caller.require(Capability::ReadDeskSetup)?;
+    Ok(desk::teams(&state.db, caller.org()).await?)
 }
 
 /// A team as sent by an administrator; `None` leaves a field alone.
@@ -84,11 +68,11 @@ pub struct TeamInput {
 /// Creates a team (`id` None) or changes one.
 pub async fn save_team(
     state: &AppState,
-    caller: &Claims,
+    caller: &Principal,
     id: Option<Uuid>,
     input: TeamInput,
 ) -> AppResult<Team> {
-    require_admin(caller)?;
+    caller.require(Capability::ManageSettings)?;
     let mut errs = FieldErrors::new();
     let name = match (&input.name, id) {
         (Some(name), _) => Some(check_name(&mut errs, "name", name)),
@@ -104,7 +88,7 @@ pub async fn save_team(
     if let Some(ids) = &mut members {
         ids.sort();
         ids.dedup();
-        check_staff_ids(state, caller.org, ids, "member_ids", &mut errs).await?;
+        check_staff_ids(state, caller.org(), ids, "member_ids", &mut errs).await?;
     }
     errs.into_result()?;
     let changes = TeamChanges {
@@ -113,25 +97,25 @@ pub async fn save_team(
         members: members.as_deref(),
     };
     let team_id = id.unwrap_or_else(Uuid::now_v7);
-    let saved = desk::save_team(&state.db, caller.org, team_id, id.is_none(), &changes)
+    let saved = desk::save_team(&state.db, caller.org(), team_id, id.is_none(), &changes)
         .await
         .map_err(name_taken("name"))?;
     match (
         saved,
-        desk::find_team(&state.db, caller.org, team_id).await?,
+        desk::find_team(&state.db, caller.org(), team_id).await?,
     ) {
         (true, Some(record)) => Ok(record.team),
         _ => Err(ApiError::not_found().into()),
     }
 }
 
-pub async fn skills(state: &AppState, caller: &Claims) -> AppResult<Vec<Skill>> {
-    require_staff(caller)?;
-    Ok(desk::skills(&state.db, caller.org).await?)
+pub async fn skills(state: &AppState, caller: &Principal) -> AppResult<Vec<Skill>> {
+    caller.require(Capability::ReadDeskSetup)?;
+    Ok(desk::skills(&state.db, caller.org()).await?)
 }
 
-pub async fn create_skill(state: &AppState, caller: &Claims, name: &str) -> AppResult<Skill> {
-    require_admin(caller)?;
+pub async fn create_skill(state: &AppState, caller: &Principal, name: &str) -> AppResult<Skill> {
+    caller.require(Capability::ManageSettings)?;
     let mut errs = FieldErrors::new();
     let name = check_name(&mut errs, "name", name);
     errs.into_result()?;
@@ -139,7 +123,7 @@ pub async fn create_skill(state: &AppState, caller: &Claims, name: &str) -> AppR
         id: Uuid::now_v7(),
         name,
     };
-    desk::insert_skill(&state.db, caller.org, &skill)
+    desk::insert_skill(&state.db, caller.org(), &skill)
         .await
         .map_err(name_taken("name"))?;
     Ok(skill)
@@ -147,34 +131,34 @@ pub async fn create_skill(state: &AppState, caller: &Claims, name: &str) -> AppR
 
 pub async fn agent_skills(
     state: &AppState,
-    caller: &Claims,
+    caller: &Principal,
     user: Uuid,
 ) -> AppResult<Vec<AgentSkill>> {
-    require_staff(caller)?;
-    if users::find_in_org(&state.db, caller.org, user)
+    caller.require(Capability::ReadDeskSetup)?;
+    if users::find_in_org(&state.db, caller.org(), user)
         .await?
         .is_none()
     {
         return Err(ApiError::not_found().into());
     }
-    Ok(desk::agent_skills(&state.db, caller.org, user).await?)
+    Ok(desk::agent_skills(&state.db, caller.org(), user).await?)
 }
 
 /// Replaces an agent's skills (proficiency 1–5 each).
 pub async fn set_agent_skills(
     state: &AppState,
-    caller: &Claims,
+    caller: &Principal,
     user: Uuid,
     mut skills: Vec<AgentSkill>,
 ) -> AppResult<Vec<AgentSkill>> {
-    require_admin(caller)?;
-    if users::find_in_org(&state.db, caller.org, user)
+    caller.require(Capability::ManageSettings)?;
+    if users::find_in_org(&state.db, caller.org(), user)
         .await?
         .is_none()
     {
         return Err(ApiError::not_found().into());
     }
-    let known = desk::skills(&state.db, caller.org).await?;
+    let known = desk::skills(&state.db, caller.org()).await?;
     let mut errs = FieldErrors::new();
     skills.sort_by_key(|s| s.skill_id);
     errs.check(
@@ -195,13 +179,13 @@ pub async fn set_agent_skills(
         );
     }
     errs.into_result()?;
-    desk::set_agent_skills(&state.db, caller.org, user, &skills).await?;
+    desk::set_agent_skills(&state.db, caller.org(), user, &skills).await?;
     Ok(skills)
 }
 
 /// Categories: customers read them too (the portal form offers them).
-pub async fn categories(state: &AppState, caller: &Claims) -> AppResult<Vec<Category>> {
-    Ok(desk::categories(&state.db, caller.org).await?)
+pub async fn categories(state: &AppState, caller: &Principal) -> AppResult<Vec<Category>> {
+    Ok(desk::categories(&state.db, caller.org()).await?)
 }
 
 #[derive(Default)]
@@ -214,13 +198,13 @@ pub struct CategoryInput {
 
 pub async fn save_category(
     state: &AppState,
-    caller: &Claims,
+    caller: &Principal,
     id: Option<Uuid>,
     input: CategoryInput,
 ) -> AppResult<Category> {
-    require_admin(caller)?;
+    caller.require(Capability::ManageSettings)?;
     let mut category = match id {
-        Some(id) => desk::find_category(&state.db, caller.org, id)
+        Some(id) => desk::find_category(&state.db, caller.org(), id)
             .await?
             .ok_or_else(ApiError::not_found)?,
         None => Category {
@@ -236,7 +220,7 @@ pub async fn save_category(
     }
     if let Some(team) = input.team_id {
         if let Some(team) = team {
-            let exists = desk::find_team(&state.db, caller.org, team)
+            let exists = desk::find_team(&state.db, caller.org(), team)
                 .await?
                 .is_some();
             errs.check(exists, "team_id", "No such team");
@@ -245,7 +229,7 @@ pub async fn save_category(
     }
     if let Some(skill) = input.skill_id {
         if let Some(skill) = skill {
-            let known = desk::skills(&state.db, caller.org).await?;
+            let known = desk::skills(&state.db, caller.org()).await?;
             errs.check(
                 known.iter().any(|k| k.id == skill),
                 "skill_id",
@@ -255,16 +239,16 @@ pub async fn save_category(
         category.skill_id = skill;
     }
     errs.into_result()?;
-    desk::save_category(&state.db, caller.org, &category)
+    desk::save_category(&state.db, caller.org(), &category)
         .await
         .map_err(name_taken("name"))?;
     Ok(category)
 }
 
 /// Custom fields: staff see all, customers the ones shown to them.
-pub async fn custom_fields(state: &AppState, caller: &Claims) -> AppResult<Vec<CustomField>> {
-    let all = desk::custom_fields(&state.db, caller.org).await?;
-    Ok(if caller.role.is_staff() {
+pub async fn custom_fields(state: &AppState, caller: &Principal) -> AppResult<Vec<CustomField>> {
+    let all = desk::custom_fields(&state.db, caller.org()).await?;
+    Ok(if caller.may(Capability::ReadInternalNotes) {
         all
     } else {
         all.into_iter().filter(|f| f.customer_visible).collect()
@@ -285,15 +269,15 @@ pub struct FieldInput {
 
 pub async fn save_custom_field(
     state: &AppState,
-    caller: &Claims,
+    caller: &Principal,
     id: Option<Uuid>,
     input: FieldInput,
 ) -> AppResult<CustomField> {
-    require_admin(caller)?;
+    caller.require(Capability::ManageSettings)?;
     let mut errs = FieldErrors::new();
     let mut field = match id {
         Some(id) => {
-            let existing = desk::custom_fields(&state.db, caller.org).await?;
+            let existing = desk::custom_fields(&state.db, caller.org()).await?;
             let field = existing
                 .into_iter()
                 .find(|f| f.id == id)
@@ -338,19 +322,23 @@ pub async fn save_custom_field(
     field.customer_visible = input.customer_visible.unwrap_or(field.customer_visible);
     field.position = input.position.unwrap_or(field.position);
     errs.into_result()?;
-    desk::save_custom_field(&state.db, caller.org, &field)
+    desk::save_custom_field(&state.db, caller.org(), &field)
         .await
         .map_err(name_taken("key"))?;
     Ok(field)
 }
 
-pub async fn companies(state: &AppState, caller: &Claims) -> AppResult<Vec<Company>> {
-    require_staff(caller)?;
-    Ok(desk::companies(&state.db, caller.org).await?)
+pub async fn companies(state: &AppState, caller: &Principal) -> AppResult<Vec<Company>> {
+    caller.require(Capability::ReadDeskSetup)?;
+    Ok(desk::companies(&state.db, caller.org()).await?)
 }
 
-pub async fn create_company(state: &AppState, caller: &Claims, name: &str) -> AppResult<Company> {
-    require_admin(caller)?;
+pub async fn create_company(
+    state: &AppState,
+    caller: &Principal,
+    name: &str,
+) -> AppResult<Company> {
+    caller.require(Capability::ManageSettings)?;
     let mut errs = FieldErrors::new();
     let name = check_name(&mut errs, "name", name);
     errs.into_result()?;
@@ -358,7 +346,7 @@ pub async fn create_company(state: &AppState, caller: &Claims, name: &str) -> Ap
         id: Uuid::now_v7(),
         name,
     };
-    desk::insert_company(&state.db, caller.org, &company)
+    desk::insert_company(&state.db, caller.org(), &company)
         .await
         .map_err(name_taken("name"))?;
     Ok(company)
@@ -367,13 +355,13 @@ pub async fn create_company(state: &AppState, caller: &Claims, name: &str) -> Ap
 /// Puts a person in a company (or none); their new tickets carry it.
 pub async fn set_user_company(
     state: &AppState,
-    caller: &Claims,
+    caller: &Principal,
     user: Uuid,
     company: Option<Uuid>,
 ) -> AppResult<()> {
-    require_admin(caller)?;
+    caller.require(Capability::ManageSettings)?;
     if let Some(company) = company {
-        let known = desk::companies(&state.db, caller.org).await?;
+        let known = desk::companies(&state.db, caller.org()).await?;
         let mut errs = FieldErrors::new();
         errs.check(
             known.iter().any(|c| c.id == company),
@@ -382,30 +370,33 @@ pub async fn set_user_company(
         );
         errs.into_result()?;
     }
-    if desk::set_user_company(&state.db, caller.org, user, company).await? {
+    if desk::set_user_company(&state.db, caller.org(), user, company).await? {
         Ok(())
     } else {
         Err(ApiError::not_found().into())
     }
 }
 
-pub async fn canned_responses(state: &AppState, caller: &Claims) -> AppResult<Vec<CannedResponse>> {
-    require_staff(caller)?;
-    Ok(desk::canned_responses(&state.db, caller.org).await?)
+pub async fn canned_responses(
+    state: &AppState,
+    caller: &Principal,
+) -> AppResult<Vec<CannedResponse>> {
+    caller.require(Capability::ReadDeskSetup)?;
+    Ok(desk::canned_responses(&state.db, caller.org()).await?)
 }
 
 /// Creates (`id` None) or replaces a canned response. Unknown placeholders
 /// are refused, so a customer never receives a literal `{{…}}`.
 pub async fn save_canned_response(
     state: &AppState,
-    caller: &Claims,
+    caller: &Principal,
     id: Option<Uuid>,
     title: &str,
     body: &str,
 ) -> AppResult<CannedResponse> {
-    require_admin(caller)?;
+    caller.require(Capability::ManageSettings)?;
     if let Some(id) = id {
-        desk::find_canned_response(&state.db, caller.org, id)
+        desk::find_canned_response(&state.db, caller.org(), id)
             .await?
             .ok_or_else(ApiError::not_found)?;
     }
@@ -434,24 +425,34 @@ pub async fn save_canned_response(
         title,
         body: body.to_owned(),
     };
-    desk::save_canned_response(&state.db, caller.org, &canned)
+    desk::save_canned_response(&state.db, caller.org(), &canned)
         .await
         .map_err(name_taken("title"))?;
     Ok(canned)
 }
 
-pub async fn delete_canned_response(state: &AppState, caller: &Claims, id: Uuid) -> AppResult<()> {
-    require_admin(caller)?;
-    if desk::delete_canned_response(&state.db, caller.org, id).await? {
+pub async fn delete_canned_response(
+    state: &AppState,
+    caller: &Principal,
+    id: Uuid,
+) -> AppResult<()> {
+    caller.require(Capability::ManageSettings)?;
+    if desk::delete_canned_response(&state.db, caller.org(), id).await? {
         Ok(())
     } else {
         Err(ApiError::not_found().into())
     }
 }
 
-pub async fn saved_views(state: &AppState, caller: &Claims) -> AppResult<Vec<SavedView>> {
-    require_staff(caller)?;
-    Ok(desk::saved_views(&state.db, caller.org, caller.sub).await?)
+/// A person's own views of the ticket queues.
+fn view_owner(caller: &Principal) -> Result<Uuid, ApiError> {
+    caller.require(Capability::ReadAllTickets)?;
+    Ok(caller.person()?.id)
+}
+
+pub async fn saved_views(state: &AppState, caller: &Principal) -> AppResult<Vec<SavedView>> {
+    let owner = view_owner(caller)?;
+    Ok(desk::saved_views(&state.db, caller.org(), owner).await?)
 }
 
 pub const MAX_VIEW_QUERY_LEN: usize = 2_000;
@@ -459,11 +460,11 @@ pub const MAX_VIEW_QUERY_LEN: usize = 2_000;
 /// Saves a queue's filters (its query string) under a name.
 pub async fn create_saved_view(
     state: &AppState,
-    caller: &Claims,
+    caller: &Principal,
     name: &str,
     query: &str,
 ) -> AppResult<SavedView> {
-    require_staff(caller)?;
+    let owner = view_owner(caller)?;
     let mut errs = FieldErrors::new();
     let name = check_name(&mut errs, "name", name);
     let query = query.trim().trim_start_matches('?');
@@ -488,13 +489,13 @@ pub async fn create_saved_view(
         name,
         query: query.to_owned(),
     };
-    desk::insert_saved_view(&state.db, caller.org, caller.sub, &view).await?;
+    desk::insert_saved_view(&state.db, caller.org(), owner, &view).await?;
     Ok(view)
 }
 
-pub async fn delete_saved_view(state: &AppState, caller: &Claims, id: Uuid) -> AppResult<()> {
-    require_staff(caller)?;
-    if desk::delete_saved_view(&state.db, caller.org, caller.sub, id).await? {
+pub async fn delete_saved_view(state: &AppState, caller: &Principal, id: Uuid) -> AppResult<()> {
+    let owner = view_owner(caller)?;
+    if desk::delete_saved_view(&state.db, caller.org(), owner, id).await? {
         Ok(())
     } else {
         Err(ApiError::not_found().into())

@@ -11,12 +11,12 @@
 
 use crate::domain::event::{Actor, DomainEvent, Source};
 use crate::domain::ticket::{Channel, Ticket};
-use crate::domain::{ApiError, ErrorKind, FieldErrors, Role};
+use crate::domain::{ApiError, Capability, ErrorKind, FieldErrors};
 use crate::engine::import::{
     ImportBatch, ImportResult, ImportedDates, ValidTicket, imported_dates, validate_batch,
 };
 use crate::engine::ticket_change::{FieldChange, diff};
-use crate::server::auth::Claims;
+use crate::server::auth::Principal;
 use crate::server::db::tickets::{self, Change, NewComment, NewTicket};
 use crate::server::db::users::{self, NewContact};
 use crate::server::db::{Tx, audit};
@@ -55,14 +55,12 @@ struct Person {
 
 pub async fn import_tickets(
     state: &AppState,
-    caller: &Claims,
+    caller: &Principal,
     batch: ImportBatch,
 ) -> AppResult<ImportReport> {
-    if caller.role != Role::Admin {
-        return Err(ApiError::forbidden().into());
-    }
+    caller.require(Capability::ManageSettings)?;
     let valid = validate_batch(batch)?;
-    let (people, contacts) = resolve_people(state, caller.org, &valid).await?;
+    let (people, contacts) = resolve_people(state, caller.org(), &valid).await?;
     check_internal_notes_are_by_staff(&valid, &people)?;
     let items: Vec<Item<'_>> = valid
         .iter()
@@ -77,11 +75,8 @@ pub async fn import_tickets(
             dates: imported_dates(t, |email| people[email].staff),
         })
         .collect();
-    let actor = Actor {
-        user_id: Some(caller.sub),
-        source: Source::Import,
-    };
-    let stored = store(state, caller.org, actor, &contacts, &items).await?;
+    let actor = caller.actor(Source::Import);
+    let stored = store(state, caller.org(), actor, &contacts, &items).await?;
     let count = |wanted: ImportResult| stored.iter().filter(|(r, _)| *r == wanted).count();
     Ok(ImportReport {
         created: count(ImportResult::Created),

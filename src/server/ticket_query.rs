@@ -5,7 +5,7 @@
 use crate::domain::ticket::{Channel, Priority, Severity, Ticket, TicketStatus};
 use crate::domain::{ApiError, FieldErrors};
 use crate::engine::search::{self, MIN_TERM_CHARS};
-use crate::server::auth::Claims;
+use crate::server::auth::Principal;
 use crate::server::db::tickets::{AssigneeFilter, ListFilter, SortKey};
 use crate::server::tickets::open_statuses;
 use base64::Engine;
@@ -123,7 +123,7 @@ fn search_text(errs: &mut FieldErrors, value: &Option<String>) -> Option<String>
 
 /// The store filter for `query` as `caller` asked it (the service still
 /// narrows it to what the caller may see), and the page size.
-pub fn parse(query: &ListQuery, caller: &Claims) -> Result<(ListFilter, u32), ApiError> {
+pub fn parse(query: &ListQuery, caller: &Principal) -> Result<(ListFilter, u32), ApiError> {
     let mut errs = FieldErrors::new();
     let statuses = match present(&query.status) {
         None => open_statuses(),
@@ -135,7 +135,8 @@ pub fn parse(query: &ListQuery, caller: &Claims) -> Result<(ListFilter, u32), Ap
     };
     let assignee = match present(&query.assignee) {
         None | Some("any") => AssigneeFilter::Any,
-        Some("me") => AssigneeFilter::User(caller.sub),
+        // The system is nobody's assignee: `me` matches nothing for it.
+        Some("me") => AssigneeFilter::User(caller.user_id().unwrap_or_default()),
         Some("none") => AssigneeFilter::Unassigned,
         Some(raw) => match Uuid::parse_str(raw) {
             Ok(id) => AssigneeFilter::User(id),
@@ -169,7 +170,7 @@ pub fn parse(query: &ListQuery, caller: &Claims) -> Result<(ListFilter, u32), Ap
     };
     let after = position(&mut errs, "cursor", &query.cursor);
     let filter = ListFilter {
-        organization_id: caller.org,
+        organization_id: caller.org(),
         requester_id: None,
         statuses,
         priority: errs.parse("priority", present(&query.priority), Priority::parse),
@@ -183,7 +184,7 @@ pub fn parse(query: &ListQuery, caller: &Claims) -> Result<(ListFilter, u32), Ap
         text: search_text(&mut errs, &query.q),
         created_from: instant(&mut errs, "created_from", &query.created_from, false),
         created_to: instant(&mut errs, "created_to", &query.created_to, true),
-        include_internal: false, // set by the service from the caller's role
+        include_internal: false, // set by the service from the policy
         sort,
         oldest_first,
         after,

@@ -3,8 +3,8 @@
 //! lives in `db::users`.
 
 use crate::domain::user::{check_name, check_new_email, check_password_policy};
-use crate::domain::{ApiError, ErrorKind, FieldErrors, Role, SessionUser, User};
-use crate::server::auth::Claims;
+use crate::domain::{ApiError, Capability, ErrorKind, FieldErrors, Role, SessionUser, User};
+use crate::server::auth::Principal;
 use crate::server::auth::password::hash_password_blocking;
 use crate::server::auth::refresh::Presenter;
 use crate::server::auth::service::{self, IssuedSession};
@@ -173,26 +173,42 @@ pub async fn register(
     .await
 }
 
-/// The caller must be an administrator — per their token, and still per the
-/// database, so a just-deactivated or demoted admin cannot keep managing
-/// users for the rest of their access token's life.
-async fn require_admin(state: &AppState, caller: &Claims) -> AppResult<()> {
-    if caller.role != Role::Admin {
-        return Err(ApiError::forbidden().into());
-    }
-    let still_admin = users::find_by_id(&state.db, caller.sub)
+/// How many users a page of the list holds at most.
+pub const MAX_USER_PAGE: u32 = 500;
+
+/// A page of the organization's people (by email), optionally of one role;
+/// for those who read the desk setup.
+pub async fn list(
+    state: &AppState,
+    caller: &Principal,
+    role: Option<Role>,
+    after_email: Option<&str>,
+    limit: u32,
+) -> AppResult<(Vec<User>, Option<String>)> {
+    caller.require(Capability::ReadDeskSetup)?;
+    let limit = limit.clamp(1, MAX_USER_PAGE);
+    // One extra row tells whether another page exists.
+    let mut items =
+        users::list_in_org(&state.db, caller.org(), role, after_email, limit + 1).await?;
+    let next = (items.len() > limit as usize).then(|| {
+        items.truncate(limit as usize);
+        items.last().map(|u| u.email.clone())
+    });
+    Ok((items, next.flatten()))
+}
+
+/// One person of the caller's organization; another organization's is
+/// "not found".
+pub async fn find(state: &AppState, caller: &Principal, id: Uuid) -> AppResult<User> {
+    caller.require(Capability::ReadDeskSetup)?;
+    users::find_in_org(&state.db, caller.org(), id)
         .await?
-        .is_some_and(|r| r.active && r.organization_id == caller.org && r.role() == Role::Admin);
-    if still_admin {
-        Ok(())
-    } else {
-        Err(ApiError::forbidden().into())
-    }
+        .ok_or_else(|| ApiError::not_found().into())
 }
 
 /// An administrator creates a user of any role in their own organization.
-pub async fn create(state: &AppState, caller: &Claims, form: NewAccount) -> AppResult<User> {
-    require_admin(state, caller).await?;
+pub async fn create(state: &AppState, caller: &Principal, form: NewAccount) -> AppResult<User> {
+    caller.require(Capability::ManageUsers)?;
     let mut errs = FieldErrors::new();
     let email = check_new_email(&mut errs, "email", &form.email);
     let name = check_name(&mut errs, "name", &form.name);
@@ -205,7 +221,7 @@ pub async fn create(state: &AppState, caller: &Claims, form: NewAccount) -> AppR
     let user = insert_user(
         &state.db,
         &NewUser {
-            organization_id: caller.org,
+            organization_id: caller.org(),
             email: &email,
             name: &name,
             role,
@@ -213,7 +229,7 @@ pub async fn create(state: &AppState, caller: &Claims, form: NewAccount) -> AppR
         },
     )
     .await?;
-    tracing::info!(user = %user.id, by = %caller.sub, %role, "user created");
+    tracing::info!(user = %user.id, by = ?caller.user_id(), %role, "user created");
     Ok(user)
 }
 
@@ -221,21 +237,20 @@ pub async fn create(state: &AppState, caller: &Claims, form: NewAccount) -> AppR
 /// organization's user is "not found").
 ///
 /// Deactivating a user or setting their password ends all their sessions at
-/// once (their refresh tokens are revoked in the same transaction; an access
-/// token already handed out lives out its 15 minutes). A role change takes
-/// effect at the user's next token refresh, when the role is re-read — until
-/// then their current access token still carries the old role.
+/// once (their refresh tokens are revoked in the same transaction). A role
+/// change or a deactivation also reaches access tokens already handed out:
+/// every request reads the person's current standing (`Principal`).
 ///
 /// An administrator may neither deactivate themself nor give up their own
 /// admin role, so every organization keeps at least one active admin.
 pub async fn update(
     state: &AppState,
-    caller: &Claims,
+    caller: &Principal,
     id: Uuid,
     patch: UserPatch,
 ) -> AppResult<User> {
-    require_admin(state, caller).await?;
-    let current = users::find_in_org(&state.db, caller.org, id)
+    caller.require(Capability::ManageUsers)?;
+    let current = users::find_in_org(&state.db, caller.org(), id)
         .await?
         .ok_or_else(ApiError::not_found)?;
 
@@ -250,7 +265,7 @@ pub async fn update(
     }
     errs.into_result()?;
 
-    if current.id == caller.sub {
+    if caller.user_id() == Some(current.id) {
         if patch.active == Some(false) {
             return Err(refused(
                 "active",
@@ -282,12 +297,12 @@ pub async fn update(
     {
         return Ok(current);
     }
-    let user = users::update_in_org(&state.db, caller.org, id, &changes)
+    let user = users::update_in_org(&state.db, caller.org(), id, &changes)
         .await?
         .ok_or_else(ApiError::not_found)?;
     tracing::info!(
         user = %user.id,
-        by = %caller.sub,
+        by = ?caller.user_id(),
         role = ?changes.role,
         active = ?changes.active,
         password_reset = changes.password_hash.is_some(),

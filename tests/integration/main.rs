@@ -12,6 +12,7 @@ mod import;
 mod magic_link;
 mod mentions;
 mod openapi;
+mod policy;
 mod runtime;
 mod s3;
 mod schema;

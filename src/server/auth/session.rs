@@ -4,11 +4,13 @@
 //! When the browser's access cookie has expired, the refresh cookie renews
 //! it transparently.
 
+use super::principal::Principal;
 use super::refresh::Presenter;
 use super::service::{self, IssuedSession};
 use super::token::Claims;
-use crate::domain::{ApiError, Area, Role};
+use crate::domain::{ApiError, Area, SessionUser};
 use crate::server::config::Config;
+use crate::server::db::users;
 use crate::server::error::{AppError, api_error_response};
 use crate::server::state::AppState;
 use axum::extract::{FromRequestParts, Request, State};
@@ -23,32 +25,43 @@ use std::time::Duration;
 pub const ACCESS_COOKIE: &str = "fd_access";
 pub const REFRESH_COOKIE: &str = "fd_refresh";
 
-/// The authenticated caller of this request.
+/// The authenticated caller of this request: the token they presented
+/// (which session it belongs to) and the principal services act for, with
+/// the role the database holds now.
 #[derive(Debug, Clone)]
 pub struct Session {
     pub claims: Claims,
+    pub principal: Principal,
 }
 
 impl Session {
-    pub fn role(&self) -> Role {
-        self.claims.role
-    }
-
-    pub fn require_staff(&self) -> Result<(), ApiError> {
-        if self.role().is_staff() {
-            Ok(())
-        } else {
-            Err(ApiError::forbidden())
+    /// The signed-in user as the UI shows them: the token's names, the
+    /// current role.
+    pub fn user(&self) -> SessionUser {
+        let mut user = self.claims.session_user();
+        if let Principal::User(person) = &self.principal {
+            user.role = person.role;
+            user.name = person.name.clone();
         }
+        user
     }
 
     pub fn require_area(&self, area: Area) -> Result<(), ApiError> {
-        if self.role().may_enter(area) {
-            Ok(())
-        } else {
-            Err(ApiError::forbidden())
+        match &self.principal {
+            Principal::User(person) if person.role.may_enter(area) => Ok(()),
+            _ => Err(ApiError::forbidden()),
         }
     }
+}
+
+/// The session for verified `claims` if their person is still active, with
+/// their current role.
+async fn session_for(state: &AppState, claims: Claims) -> Result<Option<Session>, AppError> {
+    let person = users::standing(&state.db, claims.org, claims.sub).await?;
+    Ok(person.map(|person| Session {
+        claims,
+        principal: Principal::User(person),
+    }))
 }
 
 fn bearer_token(headers: &HeaderMap) -> Option<&str> {
@@ -113,25 +126,35 @@ pub async fn resolve_session(
     next: Next,
 ) -> Response {
     let mut renewed_cookies = Vec::new();
+    let mut claims = None;
     if let Some(token) = bearer_token(req.headers()) {
         // A bad Bearer token is not rescued by cookies: API clients must see 401.
-        if let Some(claims) = state.keys.verify(token) {
-            req.extensions_mut().insert(Session { claims });
-        }
-    } else if let Some(claims) =
+        claims = state.keys.verify(token);
+    } else if let Some(verified) =
         request_cookie(req.headers(), ACCESS_COOKIE).and_then(|t| state.keys.verify(&t))
     {
-        req.extensions_mut().insert(Session { claims });
+        claims = Some(verified);
     } else if let Some(refresh) = request_cookie(req.headers(), REFRESH_COOKIE) {
         match service::refresh(&state, &refresh, Presenter::Browser).await {
             Ok(issued) => {
                 renewed_cookies = session_cookies(&state.config, &issued);
-                req.extensions_mut().insert(Session {
-                    claims: issued.claims,
-                });
+                claims = Some(issued.claims);
             }
             Err(AppError::Api(_)) => renewed_cookies = clearing_cookies(&state.config),
             Err(e) => tracing::error!(error = ?e.into_api_error(), "session refresh failed"),
+        }
+    }
+    if let Some(claims) = claims {
+        match session_for(&state, claims).await {
+            Ok(Some(session)) => {
+                req.extensions_mut().insert(session);
+            }
+            // Deactivated since the token was issued: not signed in.
+            Ok(None) => {}
+            Err(e) => {
+                tracing::error!(error = ?e.into_api_error(), "reading the caller's standing failed");
+                return api_error_response(ApiError::internal());
+            }
         }
     }
     let mut res = next.run(req).await;
@@ -238,30 +261,46 @@ mod tests {
     }
 
     #[test]
-    fn role_checks() {
-        use crate::domain::SessionUser;
+    fn areas_follow_the_current_role() {
+        use crate::domain::Role;
+        use crate::server::auth::principal::Person;
         use uuid::Uuid;
-        let session = |role| Session {
-            claims: Claims::new(
-                &SessionUser {
-                    id: Uuid::now_v7(),
-                    email: "x@y.test".into(),
-                    name: "X".into(),
-                    role,
-                    organization_id: Uuid::now_v7(),
-                    organization_name: "Y".into(),
-                },
-                Uuid::now_v7(),
-                0,
-                Duration::from_secs(60),
-            ),
+        let session = |token_role, current_role| {
+            let user = SessionUser {
+                id: Uuid::now_v7(),
+                email: "x@y.test".into(),
+                name: "X".into(),
+                role: token_role,
+                organization_id: Uuid::now_v7(),
+                organization_name: "Y".into(),
+            };
+            Session {
+                claims: Claims::new(&user, Uuid::now_v7(), 0, Duration::from_secs(60)),
+                principal: Principal::User(Person {
+                    id: user.id,
+                    org: user.organization_id,
+                    role: current_role,
+                    name: "X now".into(),
+                }),
+            }
         };
-        assert!(session(Role::Customer).require_staff().is_err());
-        assert!(session(Role::Agent).require_staff().is_ok());
-        assert!(session(Role::Agent).require_area(Area::Admin).is_err());
-        assert!(session(Role::Admin).require_area(Area::Admin).is_ok());
+        assert!(
+            session(Role::Agent, Role::Agent)
+                .require_area(Area::Admin)
+                .is_err()
+        );
+        assert!(
+            session(Role::Admin, Role::Admin)
+                .require_area(Area::Admin)
+                .is_ok()
+        );
+        // Demoted since the token was issued: the database's role decides.
+        let demoted = session(Role::Admin, Role::Agent);
+        assert!(demoted.require_area(Area::Admin).is_err());
+        assert_eq!(demoted.user().role, Role::Agent);
+        assert_eq!(demoted.user().name, "X now");
         assert_eq!(
-            session(Role::Customer)
+            session(Role::Customer, Role::Customer)
                 .require_area(Area::Desk)
                 .unwrap_err()
                 .kind

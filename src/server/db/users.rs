@@ -4,6 +4,7 @@
 use super::{Db, Tx, query};
 use crate::domain::{Role, User};
 use crate::engine::mentions::handle_of;
+use crate::server::auth::principal::Person;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
@@ -124,6 +125,26 @@ pub async fn find_by_email(db: &Db, email: &str) -> Result<Option<UserRecord>, s
 pub async fn find_by_id(db: &Db, id: Uuid) -> Result<Option<UserRecord>, sqlx::Error> {
     let sql = format!("{SELECT_RECORD} WHERE u.id = $1");
     query(sql).bind(id).fetch_optional(db).await
+}
+
+/// Who a signed-in person is right now, read on every request: an access
+/// token names the person, this row says what they may do. `None` once they
+/// are deactivated (or gone), so their tokens stop working at once.
+pub async fn standing(db: &Db, org: Uuid, id: Uuid) -> Result<Option<Person>, sqlx::Error> {
+    let row: Option<(String, String)> = query(
+        "SELECT role, name FROM users WHERE id = $1 AND organization_id = $2 AND active = TRUE",
+    )
+    .bind(id)
+    .bind(org)
+    .fetch_optional(db)
+    .await?;
+    Ok(row.map(|(role, name)| Person {
+        id,
+        org,
+        // The CHECK constraint guarantees a known role.
+        role: role.parse().unwrap_or(Role::Customer),
+        name,
+    }))
 }
 
 /// A user of `org`; another organization's user is indistinguishable from a missing one.

@@ -45,6 +45,11 @@ pub fn router(state: AppState) -> Router {
         // limit: cap the body of every server function (and page) at the
         // largest form. Only the routes above get this layer.
         .route_layer(middleware::from_fn_with_state(form_limit, limit_form_body))
+        // Each server function's gate (`api::SERVER_FN_GATES`), checked
+        // before its body is read; pages pass through.
+        .route_layer(middleware::from_fn(
+            crate::server::auth::gate::gate_server_fns,
+        ))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .nest("/api/v1", rest::router())

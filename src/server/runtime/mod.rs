@@ -185,16 +185,14 @@ pub struct RuntimeHealth {
 /// How background work stands (admins).
 pub async fn health(
     state: &AppState,
-    caller: &crate::server::auth::Claims,
+    caller: &crate::server::auth::Principal,
 ) -> crate::server::AppResult<RuntimeHealth> {
-    if caller.role != crate::domain::Role::Admin {
-        return Err(crate::domain::ApiError::forbidden().into());
-    }
+    caller.require(crate::domain::Capability::ManageSettings)?;
     let health = RuntimeHealth {
         subscribers: crate::server::db::events::health(&state.db).await?,
         jobs: crate::server::db::jobs::health(&state.db, chrono::Utc::now()).await?,
         mail_pending: crate::server::db::mail::pending_count(&state.db).await?,
-        parked_events: crate::server::db::events::parked(&state.db, caller.org, 50).await?,
+        parked_events: crate::server::db::events::parked(&state.db, caller.org(), 50).await?,
     };
     Ok(health)
 }

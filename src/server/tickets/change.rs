@@ -10,11 +10,12 @@ use crate::domain::event::{ChangeEvent, DomainEvent, Source};
 use crate::domain::ticket::{
     Comment, Priority, Ticket, TicketStatus, normalize_tags, validate_comment_body,
 };
-use crate::domain::{ApiError, ErrorKind, FieldErrors};
+use crate::domain::{ApiError, Capability, ErrorKind, FieldErrors};
 use crate::engine::ticket_change::{
-    Plan, TicketPatch, plan_comment, plan_deletion, plan_escalation, plan_rating, plan_update,
+    Plan, TicketPatch, may_patch, plan_comment, plan_deletion, plan_escalation, plan_rating,
+    plan_update,
 };
-use crate::server::auth::Claims;
+use crate::server::auth::Principal;
 use crate::server::db::attachments::NewAttachment;
 use crate::server::db::desk;
 use crate::server::db::tickets::{self, Change, NewComment, TicketRow};
@@ -41,7 +42,7 @@ pub(super) struct Extras<'a> {
 /// first. Returns the stored ticket and, for replies, the stored message.
 pub(super) async fn change(
     state: &AppState,
-    caller: &Claims,
+    caller: &Principal,
     id: Uuid,
     source: Source,
     event: ChangeEvent,
@@ -69,7 +70,7 @@ pub(super) async fn change(
         if let Some(applied) = tickets::apply(&mut tx, &change, Utc::now()).await? {
             tx.commit().await?;
             let stored_comment = applied.comment.map(|c| Comment {
-                author_name: caller.name.clone(),
+                author_name: caller.display_name().to_owned(),
                 ..c
             });
             return Ok((
@@ -83,24 +84,29 @@ pub(super) async fn change(
 
 pub async fn update(
     state: &AppState,
-    caller: &Claims,
+    caller: &Principal,
     id: Uuid,
     patch: TicketPatch,
     source: Source,
 ) -> AppResult<Ticket> {
+    // Visibility, then what the caller may change, then the input.
+    load_visible(state, caller, id).await?;
+    let role = caller.acting_role();
+    may_patch(role, &patch)?;
+    let org = caller.org();
     let mut errs = FieldErrors::new();
     if let Some(Some(assignee)) = patch.assignee_id {
-        check_assignee(state, caller.org, assignee, &mut errs).await?;
+        check_assignee(state, org, assignee, &mut errs).await?;
     }
     if let Some(Some(team)) = patch.team_id {
-        check_team(state, caller.org, team, &mut errs).await?;
+        check_team(state, org, team, &mut errs).await?;
     }
     if let Some(Some(category)) = patch.category_id {
-        check_category(state, caller.org, category, &mut errs).await?;
+        check_category(state, org, category, &mut errs).await?;
     }
     errs.into_result()?;
     let fields = match patch.custom_fields {
-        Some(_) => desk::custom_fields(&state.db, caller.org).await?,
+        Some(_) => desk::custom_fields(&state.db, org).await?,
         None => Vec::new(),
     };
     let now = Utc::now();
@@ -111,7 +117,7 @@ pub async fn update(
         source,
         DomainEvent::TicketUpdated,
         Extras::default(),
-        |row| plan_update(&row.state(), &patch, caller.role, &fields, now),
+        |row| plan_update(&row.state(), &patch, role, &fields, now),
     )
     .await?;
     Ok(ticket)
@@ -119,16 +125,23 @@ pub async fn update(
 
 pub async fn add_comment(
     state: &AppState,
-    caller: &Claims,
+    caller: &Principal,
     id: Uuid,
     body: &str,
     public: bool,
     source: Source,
 ) -> AppResult<Comment> {
+    load_visible(state, caller, id).await?;
+    caller.require(if public {
+        Capability::Reply
+    } else {
+        Capability::WriteInternalNotes
+    })?;
+    let author = caller.person()?;
     validate_comment_body(body)?;
     let now = Utc::now();
     let comment = NewComment {
-        author_id: caller.sub,
+        author_id: author.id,
         body,
         public,
     };
@@ -142,7 +155,7 @@ pub async fn add_comment(
             comment: Some(comment),
             ..Extras::default()
         },
-        |row| plan_comment(&row.state(), caller.role, public, now),
+        |row| plan_comment(&row.state(), author.role, public, now),
     )
     .await?;
     stored.ok_or_else(|| ApiError::internal().into())
@@ -151,7 +164,7 @@ pub async fn add_comment(
 /// The requester rates how their resolved ticket was handled (1–5).
 pub async fn rate(
     state: &AppState,
-    caller: &Claims,
+    caller: &Principal,
     id: Uuid,
     score: i64,
     comment: &str,
@@ -164,7 +177,10 @@ pub async fn rate(
         source,
         DomainEvent::TicketRated,
         Extras::default(),
-        |row| plan_rating(&row.state(), row.requester_id == caller.sub, score, comment),
+        |row| {
+            let is_requester = caller.user_id() == Some(row.requester_id);
+            plan_rating(&row.state(), is_requester, score, comment)
+        },
     )
     .await?;
     Ok(ticket)
@@ -174,26 +190,37 @@ pub async fn rate(
 /// Escalated queue.
 pub async fn escalate(
     state: &AppState,
-    caller: &Claims,
+    caller: &Principal,
     id: Uuid,
     reason: &str,
     source: Source,
 ) -> AppResult<Ticket> {
+    load_visible(state, caller, id).await?;
+    caller.require(Capability::ChangeTicketFields)?;
     let now = Utc::now();
     let event = DomainEvent::TicketEscalated;
+    let role = caller.acting_role();
     let (ticket, _) = change(state, caller, id, source, event, Extras::default(), |row| {
-        plan_escalation(&row.state(), caller.role, reason, now)
+        plan_escalation(&row.state(), role, reason, now)
     })
     .await?;
     Ok(ticket)
 }
 
 /// Soft-deletes a ticket (admins only).
-pub async fn delete(state: &AppState, caller: &Claims, id: Uuid, source: Source) -> AppResult<()> {
+pub async fn delete(
+    state: &AppState,
+    caller: &Principal,
+    id: Uuid,
+    source: Source,
+) -> AppResult<()> {
+    load_visible(state, caller, id).await?;
+    caller.require(Capability::DeleteTickets)?;
     let now = Utc::now();
     let event = DomainEvent::TicketDeleted;
+    let role = caller.acting_role();
     change(state, caller, id, source, event, Extras::default(), |row| {
-        plan_deletion(&row.state(), caller.role, now)
+        plan_deletion(&row.state(), role, now)
     })
     .await?;
     Ok(())
@@ -225,14 +252,12 @@ pub const MAX_BULK: usize = 100;
 /// change (closed, say) is reported and the others still change.
 pub async fn bulk_update(
     state: &AppState,
-    caller: &Claims,
+    caller: &Principal,
     ids: &[Uuid],
     bulk: BulkChange,
     source: Source,
 ) -> AppResult<Vec<BulkOutcome>> {
-    if !caller.role.is_staff() {
-        return Err(ApiError::forbidden().into());
-    }
+    caller.require(Capability::BulkEdit)?;
     let mut errs = FieldErrors::new();
     errs.check(
         !ids.is_empty(),
@@ -251,10 +276,11 @@ pub async fn bulk_update(
         && add_tags.is_empty();
     errs.check(!nothing, "ticket_ids", "Choose what to change");
     if let Some(Some(assignee)) = bulk.assignee_id {
-        check_assignee(state, caller.org, assignee, &mut errs).await?;
+        check_assignee(state, caller.org(), assignee, &mut errs).await?;
     }
     errs.into_result()?;
     let now = Utc::now();
+    let role = caller.acting_role();
     let mut outcomes = Vec::with_capacity(ids.len());
     for &id in ids {
         let planned = |row: &TicketRow| {
@@ -267,7 +293,7 @@ pub async fn bulk_update(
                 tags: (!add_tags.is_empty()).then_some(tags),
                 ..TicketPatch::default()
             };
-            plan_update(&row.state(), &patch, caller.role, &[], now)
+            plan_update(&row.state(), &patch, role, &[], now)
         };
         let result = change(
             state,

@@ -4,8 +4,8 @@
 
 use super::{load_visible, shown_to, visible_to};
 use crate::domain::ticket::{CommentPage, HistoryEntry, TicketDetail};
-use crate::domain::{ApiError, FieldErrors};
-use crate::server::auth::Claims;
+use crate::domain::{ApiError, Capability, FieldErrors};
+use crate::server::auth::Principal;
 use crate::server::db::{attachments, desk, tickets, users};
 use crate::server::error::AppResult;
 use crate::server::state::AppState;
@@ -49,10 +49,10 @@ impl CommentsQuery {
 }
 
 /// Everything the ticket page shows.
-pub async fn detail(state: &AppState, caller: &Claims, id: Uuid) -> AppResult<TicketDetail> {
+pub async fn detail(state: &AppState, caller: &Principal, id: Uuid) -> AppResult<TicketDetail> {
     let row = load_visible(state, caller, id).await?;
-    let staff = caller.role.is_staff();
-    let (org, id) = (caller.org, row.id);
+    let staff = caller.may(Capability::ReadInternalNotes);
+    let (org, id) = (caller.org(), row.id);
     let ticket = shown_to(state, caller, row.into_ticket()).await?;
     let conversation = conversation(state, org, id, staff, None, CONVERSATION_PAGE).await?;
     let attachments = attachments::for_ticket(&state.db, org, id, staff).await?;
@@ -95,8 +95,8 @@ async fn name_of(state: &AppState, org: Uuid, user: Uuid) -> AppResult<Option<St
 }
 
 /// A ticket's number, if the caller may see that ticket.
-async fn number_of(state: &AppState, caller: &Claims, id: Uuid) -> AppResult<Option<String>> {
-    let row = tickets::find(&state.db, caller.org, id).await?;
+async fn number_of(state: &AppState, caller: &Principal, id: Uuid) -> AppResult<Option<String>> {
+    let row = tickets::find(&state.db, caller.org(), id).await?;
     Ok(row
         .filter(|row| visible_to(caller, row))
         .map(|row| crate::domain::ticket::display_number(row.number)))
@@ -105,10 +105,10 @@ async fn number_of(state: &AppState, caller: &Claims, id: Uuid) -> AppResult<Opt
 /// Ids in the trail become the names people know them by.
 async fn name_ids(
     state: &AppState,
-    caller: &Claims,
+    caller: &Principal,
     history: &mut [HistoryEntry],
 ) -> AppResult<()> {
-    let org = caller.org;
+    let org = caller.org();
     let mut names: HashMap<Uuid, String> = HashMap::new();
     for entry in history {
         for value in [&mut entry.old, &mut entry.new] {
@@ -141,14 +141,14 @@ async fn name_ids(
 /// of a customer's is full and its cursor skips nothing they may see).
 pub async fn comments(
     state: &AppState,
-    caller: &Claims,
+    caller: &Principal,
     id: Uuid,
     page: &CommentsQuery,
 ) -> AppResult<CommentPage> {
     let row = load_visible(state, caller, id).await?;
     let (before, limit) = page.parse()?;
-    let staff = caller.role.is_staff();
-    conversation(state, caller.org, row.id, staff, before, limit).await
+    let staff = caller.may(Capability::ReadInternalNotes);
+    conversation(state, caller.org(), row.id, staff, before, limit).await
 }
 
 /// `limit` messages before `before`, oldest first, with the cursor to the
@@ -176,11 +176,14 @@ async fn conversation(
     })
 }
 
-/// The audit trail: staff only (it names internal actors and fields).
-pub async fn history(state: &AppState, caller: &Claims, id: Uuid) -> AppResult<Vec<HistoryEntry>> {
-    if !caller.role.is_staff() {
-        return Err(ApiError::forbidden().into());
-    }
+/// The audit trail: for those who read internal things (it names internal
+/// actors and fields).
+pub async fn history(
+    state: &AppState,
+    caller: &Principal,
+    id: Uuid,
+) -> AppResult<Vec<HistoryEntry>> {
     let row = load_visible(state, caller, id).await?;
-    Ok(tickets::history(&state.db, caller.org, row.id).await?)
+    caller.require(Capability::ReadInternalNotes)?;
+    Ok(tickets::history(&state.db, caller.org(), row.id).await?)
 }

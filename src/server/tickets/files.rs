@@ -4,12 +4,12 @@
 
 use super::change::{Extras, change};
 use super::load_visible;
-use crate::domain::ApiError;
 use crate::domain::FieldErrors;
 use crate::domain::attachment::Attachment;
 use crate::domain::event::{DomainEvent, Source};
-use crate::engine::ticket_change::plan_attachments;
-use crate::server::auth::Claims;
+use crate::domain::{ApiError, Capability};
+use crate::engine::ticket_change::{plan_attachments, writing};
+use crate::server::auth::Principal;
 use crate::server::db::attachments::{self, NewAttachment};
 use crate::server::error::AppResult;
 use crate::server::state::AppState;
@@ -21,7 +21,7 @@ use uuid::Uuid;
 /// them; `discard` removes them again if that transaction fails.
 pub(super) async fn stage(
     state: &AppState,
-    caller: &Claims,
+    caller: &Principal,
     uploads: &[Upload],
     public: bool,
 ) -> AppResult<Vec<NewAttachment>> {
@@ -30,12 +30,12 @@ pub(super) async fn stage(
         let id = Uuid::now_v7();
         let file = NewAttachment {
             id,
-            uploader_id: Some(caller.sub),
+            uploader_id: caller.user_id(),
             filename: upload.filename.clone(),
             content_type: sniff_content_type(&upload.bytes),
             size: upload.bytes.len() as i64,
             public,
-            storage_key: format!("attachments/{}/{id}", caller.org),
+            storage_key: format!("attachments/{}/{id}", caller.org()),
         };
         if let Err(e) = state
             .storage
@@ -60,20 +60,22 @@ pub(super) async fn discard(state: &AppState, staged: &[NewAttachment]) {
 /// attach internal ones (`public: false`), which customers never see.
 pub async fn add_attachments(
     state: &AppState,
-    caller: &Claims,
+    caller: &Principal,
     id: Uuid,
     uploads: &[Upload],
     public: bool,
     source: Source,
 ) -> AppResult<Vec<Attachment>> {
+    // Visibility, capability, then the input; all before writing any bytes.
+    let row = load_visible(state, caller, id).await?;
+    caller.require(writing(public))?;
     if uploads.is_empty() {
         let mut errs = FieldErrors::new();
         errs.add("file", "Choose a file to attach");
         errs.into_result()?;
     }
-    // Check access before writing any bytes.
-    let row = load_visible(state, caller, id).await?;
-    plan_attachments(&row.state(), caller.role, public, &[])?;
+    let role = caller.acting_role();
+    plan_attachments(&row.state(), role, public, &[])?;
     let staged = stage(state, caller, uploads, public).await?;
     let names: Vec<String> = staged.iter().map(|f| f.filename.clone()).collect();
     let extras = Extras {
@@ -87,14 +89,14 @@ pub async fn add_attachments(
         source,
         DomainEvent::TicketAttachmentAdded,
         extras,
-        |row| plan_attachments(&row.state(), caller.role, public, &names),
+        |row| plan_attachments(&row.state(), role, public, &names),
     )
     .await;
     if let Err(e) = stored {
         discard(state, &staged).await;
         return Err(e);
     }
-    let all = attachments::for_ticket(&state.db, caller.org, id, true).await?;
+    let all = attachments::for_ticket(&state.db, caller.org(), id, true).await?;
     Ok(all
         .into_iter()
         .filter(|a| staged.iter().any(|f| f.id == a.id))
@@ -104,25 +106,26 @@ pub async fn add_attachments(
 /// A ticket's files as the caller may see them.
 pub async fn attachments(
     state: &AppState,
-    caller: &Claims,
+    caller: &Principal,
     id: Uuid,
 ) -> AppResult<Vec<Attachment>> {
     let row = load_visible(state, caller, id).await?;
-    Ok(attachments::for_ticket(&state.db, caller.org, row.id, caller.role.is_staff()).await?)
+    let internal = caller.may(Capability::ReadInternalNotes);
+    Ok(attachments::for_ticket(&state.db, caller.org(), row.id, internal).await?)
 }
 
 /// A file and its bytes, if the caller may see the ticket it is on (and,
 /// for customers, it is not internal).
 pub async fn download(
     state: &AppState,
-    caller: &Claims,
+    caller: &Principal,
     attachment_id: Uuid,
 ) -> AppResult<(Attachment, Bytes)> {
-    let Some((file, key)) = attachments::find(&state.db, caller.org, attachment_id).await? else {
+    let Some((file, key)) = attachments::find(&state.db, caller.org(), attachment_id).await? else {
         return Err(ApiError::not_found().into());
     };
     load_visible(state, caller, file.ticket_id).await?;
-    if !file.public && !caller.role.is_staff() {
+    if !file.public && !caller.may(Capability::ReadInternalNotes) {
         return Err(ApiError::not_found().into());
     }
     let bytes = state.storage.get(&key).await?;

@@ -3,11 +3,11 @@
 
 use super::change::lost_race;
 use super::{MAX_ATTEMPTS, actor, load_visible};
-use crate::domain::FieldErrors;
 use crate::domain::event::{DomainEvent, Source};
 use crate::domain::ticket::Ticket;
+use crate::domain::{Capability, FieldErrors};
 use crate::engine::ticket_change::{MergePair, plan_merge, plan_split};
-use crate::server::auth::Claims;
+use crate::server::auth::Principal;
 use crate::server::db::tickets::{self, Change, Moving, NewComment, NewTicket};
 use crate::server::error::AppResult;
 use crate::server::state::AppState;
@@ -18,21 +18,26 @@ use uuid::Uuid;
 /// the target, it closes and points there. Returns the target.
 pub async fn merge(
     state: &AppState,
-    caller: &Claims,
+    caller: &Principal,
     id: Uuid,
     target_id: Uuid,
     source: Source,
 ) -> AppResult<Ticket> {
+    load_visible(state, caller, id).await?;
+    caller.require(Capability::MergeTickets)?;
+    // The merge note is written by a person.
+    let author_id = caller.person()?.id;
     if id == target_id {
         let mut errs = FieldErrors::new();
         errs.add("target_id", "Choose another ticket to merge into");
         errs.into_result()?;
     }
     let now = Utc::now();
+    let role = caller.acting_role();
     for _ in 0..MAX_ATTEMPTS {
         let from = load_visible(state, caller, id).await?;
         // The target is form input: an unknown one is a field error, not a 404.
-        let Some(into) = tickets::find(&state.db, caller.org, target_id).await? else {
+        let Some(into) = tickets::find(&state.db, caller.org(), target_id).await? else {
             let mut errs = FieldErrors::new();
             errs.add("target_id", "No such ticket");
             return Err(errs.into_result().unwrap_err().into());
@@ -43,7 +48,7 @@ pub async fn merge(
             source_number: &from_number,
             same_requester: from.requester_id == into.requester_id,
         };
-        let plan = plan_merge(&from.state(), &into.state(), &pair, caller.role, now)?;
+        let plan = plan_merge(&from.state(), &into.state(), &pair, role, now)?;
         // The source's request text would vanish from view: keep it on the
         // target as an internal note (same requester, so nothing leaks).
         let note = format!(
@@ -66,7 +71,7 @@ pub async fn merge(
             actor: actor(caller, source),
             event: DomainEvent::TicketMergedInto,
             comment: Some(NewComment {
-                author_id: caller.sub,
+                author_id,
                 body: &note,
                 public: false,
             }),
@@ -76,7 +81,7 @@ pub async fn merge(
         // was read: roll back (drop) and re-plan.
         let mut tx = state.db.begin().await?;
         let moving = Moving::Everything;
-        tickets::move_conversation(&mut tx, caller.org, from.id, into.id, moving).await?;
+        tickets::move_conversation(&mut tx, caller.org(), from.id, into.id, moving).await?;
         let Some(_) = tickets::apply(&mut tx, &source_change, now).await? else {
             continue;
         };
@@ -93,12 +98,14 @@ pub async fn merge(
 /// same requester, linked to it as its parent. Returns the new ticket.
 pub async fn split(
     state: &AppState,
-    caller: &Claims,
+    caller: &Principal,
     id: Uuid,
     comment_ids: &[Uuid],
     subject: &str,
     source: Source,
 ) -> AppResult<Ticket> {
+    load_visible(state, caller, id).await?;
+    caller.require(Capability::MergeTickets)?;
     let mut errs = FieldErrors::new();
     crate::domain::ticket::check_subject(&mut errs, subject);
     let mut chosen = comment_ids.to_vec();
@@ -106,10 +113,11 @@ pub async fn split(
     chosen.dedup();
     errs.into_result()?;
     let now = Utc::now();
+    let role = caller.acting_role();
+    let internal = caller.may(Capability::ReadInternalNotes);
     for _ in 0..MAX_ATTEMPTS {
         let parent = load_visible(state, caller, id).await?;
-        let conversation =
-            tickets::comments(&state.db, caller.org, parent.id, caller.role.is_staff()).await?;
+        let conversation = tickets::comments(&state.db, caller.org(), parent.id, internal).await?;
         let mut errs = FieldErrors::new();
         errs.check(
             chosen
@@ -120,7 +128,7 @@ pub async fn split(
         );
         errs.into_result()?;
         let child_id = Uuid::now_v7();
-        let plan = plan_split(&parent.state(), caller.role, chosen.len(), child_id)?;
+        let plan = plan_split(&parent.state(), role, chosen.len(), child_id)?;
         let parent_number = crate::domain::ticket::display_number(parent.number);
         let description = format!("Split from {parent_number} (“{}”).", parent.subject);
         let parent_ticket = parent.clone().into_ticket();
@@ -135,7 +143,7 @@ pub async fn split(
             custom_fields: &parent_ticket.custom_fields,
             parent_id: Some(parent.id),
             ..NewTicket::plain(
-                caller.org,
+                caller.org(),
                 parent.requester_id,
                 subject.trim(),
                 &description,
@@ -158,7 +166,7 @@ pub async fn split(
         };
         let child = tickets::insert(&mut tx, &child, actor(caller, source), false, now).await?;
         let moving = Moving::Messages(&chosen);
-        tickets::move_conversation(&mut tx, caller.org, parent.id, child.id, moving).await?;
+        tickets::move_conversation(&mut tx, caller.org(), parent.id, child.id, moving).await?;
         tx.commit().await?;
         return Ok(child.into_ticket());
     }

@@ -29,9 +29,9 @@ use crate::domain::ticket::{
     validate_new_ticket,
 };
 use crate::domain::user::check_new_email;
-use crate::domain::{ApiError, FieldErrors, Role};
+use crate::domain::{ApiError, Capability, FieldErrors};
 use crate::engine::custom_fields::{self, Writer};
-use crate::server::auth::Claims;
+use crate::server::auth::{Principal, TicketScope};
 use crate::server::db::desk;
 use crate::server::db::tickets::{self, ListFilter, NewTicket, TicketRow};
 use crate::server::db::users;
@@ -67,11 +67,8 @@ pub struct CreateTicket {
     pub custom_fields: CustomValues,
 }
 
-fn actor(caller: &Claims, source: Source) -> Actor {
-    Actor {
-        user_id: Some(caller.sub),
-        source,
-    }
+fn actor(caller: &Principal, source: Source) -> Actor {
+    caller.actor(source)
 }
 
 /// Checks that `id` may own tickets: active support staff of the caller's organization.
@@ -82,8 +79,9 @@ async fn check_assignee(
     errs: &mut FieldErrors,
 ) -> AppResult<()> {
     let user = users::find_in_org(&state.db, org, id).await?;
-    let can_work = user
-        .is_some_and(|u| u.active && matches!(u.role, Role::Agent | Role::Manager | Role::Admin));
+    let can_work = user.is_some_and(|u| {
+        u.active && crate::domain::policy::permits(u.role, Capability::ChangeTicketFields)
+    });
     errs.check(
         can_work,
         "assignee_id",
@@ -118,11 +116,14 @@ async fn check_team(
 
 pub async fn create(
     state: &AppState,
-    caller: &Claims,
+    caller: &Principal,
     input: CreateTicket,
     source: Source,
 ) -> AppResult<Ticket> {
-    let customer = caller.role == Role::Customer;
+    caller.require(Capability::CreateTickets)?;
+    let me = caller.person()?;
+    let org = me.org;
+    let customer = caller.is_customer();
     // The same fields a customer may not change later (see
     // `engine::ticket_change::plan_update`) may not be set at creation.
     let staff_fields = input.assignee_id.is_some()
@@ -130,10 +131,7 @@ pub async fn create(
         || input.severity.is_some()
         || !input.tags.is_empty()
         || input.requester_email.is_some();
-    if customer && (staff_fields || input.requester_id.is_some_and(|r| r != caller.sub)) {
-        return Err(ApiError::forbidden().into());
-    }
-    if !customer && !caller.role.is_staff() {
+    if customer && (staff_fields || input.requester_id.is_some_and(|r| r != me.id)) {
         return Err(ApiError::forbidden().into());
     }
     let mut errs = FieldErrors::new();
@@ -147,13 +145,13 @@ pub async fn create(
     let channel = errs.parse("channel", input.channel.as_deref(), Channel::parse);
     let severity = errs.parse("severity", input.severity.as_deref(), Severity::parse);
     let category = match input.category_id {
-        Some(id) => check_category(state, caller.org, id, &mut errs).await?,
+        Some(id) => check_category(state, org, id, &mut errs).await?,
         None => None,
     };
     if let Some(team) = input.team_id {
-        check_team(state, caller.org, team, &mut errs).await?;
+        check_team(state, org, team, &mut errs).await?;
     }
-    let fields = desk::custom_fields(&state.db, caller.org).await?;
+    let fields = desk::custom_fields(&state.db, org).await?;
     let writer = if customer {
         Writer::Customer
     } else {
@@ -167,9 +165,9 @@ pub async fn create(
         writer,
         true,
     );
-    let requester_id = input.requester_id.unwrap_or(caller.sub);
-    if requester_id != caller.sub {
-        let exists = users::find_in_org(&state.db, caller.org, requester_id)
+    let requester_id = input.requester_id.unwrap_or(me.id);
+    if requester_id != me.id {
+        let exists = users::find_in_org(&state.db, org, requester_id)
             .await?
             .is_some();
         errs.check(
@@ -179,7 +177,7 @@ pub async fn create(
         );
     }
     if let Some(assignee) = input.assignee_id {
-        check_assignee(state, caller.org, assignee, &mut errs).await?;
+        check_assignee(state, org, assignee, &mut errs).await?;
     }
     let requester_email = input.requester_email.as_deref().map(|email| {
         errs.check(
@@ -192,8 +190,7 @@ pub async fn create(
     errs.into_result()?;
     let requester_id = match requester_email {
         Some(email) => {
-            crate::server::users::contact_for_email(state, caller.org, &email, "requester_email")
-                .await?
+            crate::server::users::contact_for_email(state, org, &email, "requester_email").await?
         }
         None => requester_id,
     };
@@ -207,7 +204,7 @@ pub async fn create(
     let now = Utc::now();
     let new = NewTicket {
         id: Uuid::now_v7(),
-        organization_id: caller.org,
+        organization_id: org,
         subject: input.subject.trim(),
         description: &input.description,
         priority: priority.unwrap_or(Priority::Medium),
@@ -237,18 +234,18 @@ pub async fn create(
     shown_to(state, caller, ticket?).await
 }
 
-/// Tickets as the caller may see them. Customers never receive an
-/// escalation (an internal hand-off with staff's reason) nor the custom
-/// fields that are not shown to them.
+/// Tickets as the caller may see them. Whoever may not read internal
+/// things never receives an escalation (an internal hand-off with staff's
+/// reason) nor the custom fields that are not shown to customers.
 async fn shown_to_all(
     state: &AppState,
-    caller: &Claims,
+    caller: &Principal,
     mut tickets: Vec<Ticket>,
 ) -> AppResult<Vec<Ticket>> {
-    if caller.role.is_staff() || tickets.is_empty() {
+    if caller.may(Capability::ReadInternalNotes) || tickets.is_empty() {
         return Ok(tickets);
     }
-    let fields = desk::custom_fields(&state.db, caller.org).await?;
+    let fields = desk::custom_fields(&state.db, caller.org()).await?;
     for ticket in &mut tickets {
         ticket.escalated_at = None;
         ticket.escalation_reason = None;
@@ -257,27 +254,31 @@ async fn shown_to_all(
     Ok(tickets)
 }
 
-async fn shown_to(state: &AppState, caller: &Claims, ticket: Ticket) -> AppResult<Ticket> {
+async fn shown_to(state: &AppState, caller: &Principal, ticket: Ticket) -> AppResult<Ticket> {
     let mut shown = shown_to_all(state, caller, vec![ticket]).await?;
     shown.pop().ok_or_else(|| ApiError::internal().into())
 }
 
-/// A ticket the caller may see: their own for customers, any of the
-/// organization's for staff. Anything else is "not found".
-async fn load_visible(state: &AppState, caller: &Claims, id: Uuid) -> AppResult<TicketRow> {
-    match tickets::find(&state.db, caller.org, id).await? {
+/// A ticket the caller may see (`Principal::ticket_scope`). Anything else —
+/// another organization's, another customer's — is "not found", before any
+/// capability or input is looked at.
+async fn load_visible(state: &AppState, caller: &Principal, id: Uuid) -> AppResult<TicketRow> {
+    match tickets::find(&state.db, caller.org(), id).await? {
         Some(row) if visible_to(caller, &row) => Ok(row),
         _ => Err(ApiError::not_found().into()),
     }
 }
 
-/// Staff see the organization's tickets (the store only finds those);
-/// customers their own.
-fn visible_to(caller: &Claims, row: &TicketRow) -> bool {
-    caller.role.is_staff() || row.requester_id == caller.sub
+/// The store only finds the organization's tickets; the scope narrows them.
+fn visible_to(caller: &Principal, row: &TicketRow) -> bool {
+    match caller.ticket_scope() {
+        TicketScope::All => true,
+        TicketScope::RequestedBy(person) => row.requester_id == person,
+        TicketScope::LinkedToJobsOf(_) => false,
+    }
 }
 
-pub async fn get(state: &AppState, caller: &Claims, id: Uuid) -> AppResult<Ticket> {
+pub async fn get(state: &AppState, caller: &Principal, id: Uuid) -> AppResult<Ticket> {
     let ticket = load_visible(state, caller, id).await?.into_ticket();
     shown_to(state, caller, ticket).await
 }
@@ -287,7 +288,7 @@ pub async fn get(state: &AppState, caller: &Claims, id: Uuid) -> AppResult<Ticke
 /// form input, not a resource path.
 pub async fn find_by_number(
     state: &AppState,
-    caller: &Claims,
+    caller: &Principal,
     text: &str,
     field: &str,
 ) -> AppResult<Ticket> {
@@ -296,7 +297,7 @@ pub async fn find_by_number(
         errs.add(field, "Enter a ticket number, like TCK-000012");
         return Err(errs.into_result().unwrap_err().into());
     };
-    match tickets::find_by_number(&state.db, caller.org, number).await? {
+    match tickets::find_by_number(&state.db, caller.org(), number).await? {
         Some(row) if visible_to(caller, &row) => shown_to(state, caller, row.into_ticket()).await,
         _ => {
             errs.add(field, "There is no ticket with this number");
@@ -305,32 +306,41 @@ pub async fn find_by_number(
     }
 }
 
-/// One page of tickets; customers only ever see their own.
+/// One page of tickets in the caller's scope (customers: their own).
 pub async fn list(
     state: &AppState,
-    caller: &Claims,
+    caller: &Principal,
     mut filter: ListFilter,
 ) -> AppResult<Vec<Ticket>> {
-    filter.organization_id = caller.org;
-    filter.include_internal = caller.role.is_staff();
-    if !caller.role.is_staff() {
-        filter.requester_id = Some(caller.sub);
+    filter.organization_id = caller.org();
+    filter.include_internal = caller.may(Capability::ReadInternalNotes);
+    if !filter.include_internal {
         // Escalation is internal: narrowing by it would tell a customer
         // which of their tickets are escalated.
         filter.escalated = false;
+    }
+    match caller.ticket_scope() {
+        TicketScope::All => {}
+        TicketScope::RequestedBy(person) => filter.requester_id = Some(person),
+        TicketScope::LinkedToJobsOf(_) => return Ok(Vec::new()),
     }
     let tickets = tickets::list(&state.db, &filter).await?;
     shown_to_all(state, caller, tickets).await
 }
 
-/// Ticket counts and averages: the organization's for staff, their own for
-/// customers, who get no escalation count (escalation is internal).
-pub async fn stats(state: &AppState, caller: &Claims) -> AppResult<TicketStats> {
+/// Ticket counts and averages of the caller's scope: the organization's
+/// for staff, their own for customers, who get no escalation count
+/// (escalation is internal).
+pub async fn stats(state: &AppState, caller: &Principal) -> AppResult<TicketStats> {
     const WINDOW_DAYS: i64 = 7;
-    let requester = (!caller.role.is_staff()).then_some(caller.sub);
+    let requester = match caller.ticket_scope() {
+        TicketScope::All => None,
+        TicketScope::RequestedBy(person) => Some(person),
+        TicketScope::LinkedToJobsOf(_) => return Ok(TicketStats::empty(WINDOW_DAYS)),
+    };
     let since = Utc::now() - chrono::TimeDelta::days(WINDOW_DAYS);
-    let mut stats = tickets::stats(&state.db, caller.org, requester, since, WINDOW_DAYS).await?;
-    if requester.is_some() {
+    let mut stats = tickets::stats(&state.db, caller.org(), requester, since, WINDOW_DAYS).await?;
+    if !caller.may(Capability::ReadInternalNotes) {
         stats.escalated_open = 0;
     }
     Ok(stats)

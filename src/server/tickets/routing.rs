@@ -7,11 +7,11 @@ use super::{check_assignee, check_team, load_visible};
 use crate::domain::desk::AgentRating;
 use crate::domain::event::{DomainEvent, Source};
 use crate::domain::ticket::{Ticket, display_number};
-use crate::domain::{ApiError, FieldErrors, Role};
+use crate::domain::{ApiError, Capability, FieldErrors};
 use crate::engine::assignment::{self, NoCandidate};
 use crate::engine::placeholders;
 use crate::engine::ticket_change::{TicketPatch, plan_update};
-use crate::server::auth::Claims;
+use crate::server::auth::Principal;
 use crate::server::db::tickets::TicketRow;
 use crate::server::db::{desk, users};
 use crate::server::error::{AppError, AppResult};
@@ -37,14 +37,15 @@ pub(super) fn refuse(field: &str, message: &str) -> AppError {
 
 pub async fn assign(
     state: &AppState,
-    caller: &Claims,
+    caller: &Principal,
     id: Uuid,
     request: AssignRequest,
     source: Source,
 ) -> AppResult<Ticket> {
-    if !caller.role.is_staff() {
-        return Err(ApiError::forbidden().into());
-    }
+    // Visibility, then capability, then the input.
+    let row = load_visible(state, caller, id).await?;
+    caller.require(Capability::ChangeTicketFields)?;
+    let org = caller.org();
     let nothing = request.assignee_id.is_none() && request.team_id.is_none() && !request.auto;
     if nothing {
         return Err(refuse(
@@ -60,11 +61,11 @@ pub async fn assign(
     }
     let mut errs = FieldErrors::new();
     let team = match request.team_id {
-        Some(Some(team)) => check_team(state, caller.org, team, &mut errs).await?,
+        Some(Some(team)) => check_team(state, org, team, &mut errs).await?,
         _ => None,
     };
     if let Some(Some(assignee)) = request.assignee_id {
-        check_assignee(state, caller.org, assignee, &mut errs).await?;
+        check_assignee(state, org, assignee, &mut errs).await?;
     }
     errs.into_result()?;
     let mut patch = TicketPatch {
@@ -75,9 +76,8 @@ pub async fn assign(
     let members = team.as_ref().map(|t| t.team.member_ids.clone());
     let mut picked = None;
     if request.auto {
-        let row = load_visible(state, caller, id).await?;
-        let (team, skill) = auto_team(state, caller, &row, team).await?;
-        let candidates = desk::candidates(&state.db, caller.org, team.team.id, skill).await?;
+        let (team, skill) = auto_team(state, org, &row, team).await?;
+        let candidates = desk::candidates(&state.db, org, team.team.id, skill).await?;
         let chosen = assignment::pick(
             team.team.assignment,
             &candidates,
@@ -96,6 +96,7 @@ pub async fn assign(
         picked = Some((team.team.id, chosen));
     }
     let now = Utc::now();
+    let role = caller.acting_role();
     let (ticket, _) = change(
         state,
         caller,
@@ -111,7 +112,7 @@ pub async fn assign(
             {
                 patch.assignee_id = Some(None);
             }
-            plan_update(&row.state(), &patch, caller.role, &[], now)
+            plan_update(&row.state(), &patch, role, &[], now)
         },
     )
     .await?;
@@ -127,12 +128,12 @@ pub async fn assign(
 /// category asks for.
 async fn auto_team(
     state: &AppState,
-    caller: &Claims,
+    org: Uuid,
     row: &TicketRow,
     named: Option<desk::TeamRecord>,
 ) -> AppResult<(desk::TeamRecord, Option<Uuid>)> {
     let category = match row.category_id {
-        Some(id) => desk::find_category(&state.db, caller.org, id).await?,
+        Some(id) => desk::find_category(&state.db, org, id).await?,
         None => None,
     };
     let skill = category.as_ref().and_then(|c| c.skill_id);
@@ -141,7 +142,7 @@ async fn auto_team(
     }
     let team_id = row.team_id.or(category.and_then(|c| c.team_id));
     let team = match team_id {
-        Some(id) => desk::find_team(&state.db, caller.org, id).await?,
+        Some(id) => desk::find_team(&state.db, org, id).await?,
         None => None,
     };
     let team = team.ok_or_else(|| {
@@ -157,19 +158,18 @@ async fn auto_team(
 /// unless another agent is named). Rating again replaces the rating.
 pub async fn rate_agent(
     state: &AppState,
-    caller: &Claims,
+    caller: &Principal,
     id: Uuid,
     agent_id: Option<Uuid>,
     score: i64,
     comment: &str,
 ) -> AppResult<AgentRating> {
-    if !matches!(caller.role, Role::Manager | Role::Admin) {
-        return Err(ApiError::forbidden().into());
-    }
     let row = load_visible(state, caller, id).await?;
+    caller.require(Capability::RateAgents)?;
+    let rated_by = caller.person()?.id;
     let mut errs = FieldErrors::new();
     match agent_id.or(row.assignee_id) {
-        Some(agent) => check_assignee(state, caller.org, agent, &mut errs).await?,
+        Some(agent) => check_assignee(state, caller.org(), agent, &mut errs).await?,
         None => errs.add("agent_id", "The ticket has no assignee; name the agent"),
     }
     crate::domain::ticket::check_rating(&mut errs, score, comment);
@@ -177,43 +177,39 @@ pub async fn rate_agent(
     let rating = AgentRating {
         ticket_id: row.id,
         agent_id: agent_id.or(row.assignee_id).unwrap_or_default(),
-        rated_by: caller.sub,
+        rated_by,
         score: score as i32,
         comment: Some(comment.trim().to_owned()).filter(|c| !c.is_empty()),
         created_at: Utc::now(),
     };
-    desk::upsert_agent_rating(&state.db, caller.org, &rating).await?;
+    desk::upsert_agent_rating(&state.db, caller.org(), &rating).await?;
     Ok(rating)
 }
 
 /// Managers' ratings of the agents on a ticket (never shown to customers).
 pub async fn agent_ratings(
     state: &AppState,
-    caller: &Claims,
+    caller: &Principal,
     id: Uuid,
 ) -> AppResult<Vec<AgentRating>> {
-    if !caller.role.is_staff() {
-        return Err(ApiError::forbidden().into());
-    }
     let row = load_visible(state, caller, id).await?;
-    Ok(desk::agent_ratings(&state.db, caller.org, row.id).await?)
+    caller.require(Capability::ReadInternalNotes)?;
+    Ok(desk::agent_ratings(&state.db, caller.org(), row.id).await?)
 }
 
 /// A canned response with its placeholders filled from ticket `id`.
 pub async fn render_canned(
     state: &AppState,
-    caller: &Claims,
+    caller: &Principal,
     canned_id: Uuid,
     id: Uuid,
 ) -> AppResult<String> {
-    if !caller.role.is_staff() {
-        return Err(ApiError::forbidden().into());
-    }
-    let canned = desk::find_canned_response(&state.db, caller.org, canned_id)
+    let row = load_visible(state, caller, id).await?;
+    caller.require(Capability::WriteInternalNotes)?;
+    let canned = desk::find_canned_response(&state.db, caller.org(), canned_id)
         .await?
         .ok_or_else(ApiError::not_found)?;
-    let row = load_visible(state, caller, id).await?;
-    let requester = users::find_in_org(&state.db, caller.org, row.requester_id).await?;
+    let requester = users::find_in_org(&state.db, caller.org(), row.requester_id).await?;
     let (name, email) = requester.map(|u| (u.name, u.email)).unwrap_or_default();
     Ok(placeholders::fill(&canned.body, |placeholder| {
         Some(match placeholder {
@@ -222,7 +218,7 @@ pub async fn render_canned(
             "customer.email" => email.clone(),
             "ticket.number" => display_number(row.number),
             "ticket.subject" => row.subject.clone(),
-            "agent.name" => caller.name.clone(),
+            "agent.name" => caller.display_name().to_owned(),
             _ => return None,
         })
     }))

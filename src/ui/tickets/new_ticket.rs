@@ -5,6 +5,8 @@
 use super::attachments::FileInput;
 use crate::api::desk::load_desk_options;
 use crate::api::tickets::create_ticket;
+use crate::domain::Capability;
+use crate::domain::policy::permits;
 use crate::domain::ticket::{Channel, CustomValues, Priority};
 use crate::ui::desk::CustomFieldInputs;
 use crate::ui::forms::{Field, FormAlert, UploadForm, last_error, upload_action};
@@ -18,7 +20,8 @@ pub fn NewTicketPage() -> impl IntoView {
     let create = upload_action(create_ticket);
     let error = last_error(create.value());
     let options = Resource::new(|| (), |()| load_desk_options());
-    let staff = user.role.is_staff();
+    // Staff fill in the fields only they may set (requester, team, tags…).
+    let staff = permits(user.role, Capability::ChangeTicketFields);
     let heading = if staff { "New ticket" } else { "New request" };
     // How the request reached the agent who types it in.
     let channels = [

@@ -14,8 +14,9 @@ use crate::api::tickets::{
     EscalateTicket, MergeTicket, RateTicket, ReplyToTicket, UpdateTicket, attach_files,
     load_older_comments, load_ticket, ticket_path,
 };
+use crate::domain::policy::permits;
 use crate::domain::ticket::{Comment, CommentPage, TicketStatus};
-use crate::domain::{ApiError, Role};
+use crate::domain::{ApiError, Capability};
 use crate::ui::desk::{AgentRatingForm, RoutingPanel, Shortcuts, fields_action};
 use crate::ui::forms::{FormAlert, last_error, upload_action};
 use crate::ui::frame::CurrentUser;
@@ -115,7 +116,8 @@ where
 #[component]
 pub fn TicketPage() -> impl IntoView {
     let CurrentUser(user) = expect_context::<CurrentUser>();
-    let staff = user.role.is_staff();
+    // Whoever reads internal things gets the desk's view of the ticket.
+    let staff = permits(user.role, Capability::ReadInternalNotes);
     let params = use_params_map();
     let reply = ServerAction::<ReplyToTicket>::new();
     let update = ServerAction::<UpdateTicket>::new();
@@ -125,7 +127,7 @@ pub fn TicketPage() -> impl IntoView {
     let attach = upload_action(attach_files);
     let routed = fields_action();
     let assign = ServerAction::<AssignTicket>::new();
-    let manager = matches!(user.role, Role::Manager | Role::Admin);
+    let manager = permits(user.role, Capability::RateAgents);
     let options = Resource::new(
         || (),
         move |()| async move {

@@ -211,25 +211,13 @@ pub async fn stats(
         .fetch_one(db)
         .await?;
     let mut stats = TicketStats {
-        total: 0,
-        by_status: TicketStatus::ALL
-            .iter()
-            .map(|s| (s.as_str().to_owned(), 0))
-            .collect(),
-        open_by_priority: Priority::ALL
-            .iter()
-            .map(|p| (p.as_str().to_owned(), 0))
-            .collect(),
-        open: 0,
-        unassigned_open: 0,
-        escalated_open: 0,
-        window_days,
         created_in_window: window.0.unwrap_or(0),
         resolved_in_window: window.1.unwrap_or(0),
         avg_first_response_minutes: window.2.map(|s| (s / 60.0 * 10.0).round() / 10.0),
         avg_resolution_minutes: window.3.map(|s| (s / 60.0 * 10.0).round() / 10.0),
         rated: window.4,
         avg_satisfaction: window.5.map(|a| (a * 100.0).round() / 100.0),
+        ..TicketStats::empty(window_days)
     };
     for (status, priority, count, unassigned, escalated) in counts {
         stats.total += count;

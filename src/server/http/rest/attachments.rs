@@ -111,7 +111,8 @@ async fn upload(
     };
     errs.into_result()?;
     let stored =
-        tickets::add_attachments(&state, &session.claims, id, &files, public, Source::Api).await?;
+        tickets::add_attachments(&state, &session.principal, id, &files, public, Source::Api)
+            .await?;
     let attachment = stored.into_iter().next().ok_or_else(ApiError::internal)?;
     Ok((StatusCode::CREATED, Json(attachment)))
 }
@@ -129,7 +130,7 @@ async fn list(
     Caller(session): Caller,
     Path(id): Path<String>,
 ) -> AppResult<Json<Page<Attachment>>> {
-    let items = tickets::attachments(&state, &session.claims, path_id(&id)?).await?;
+    let items = tickets::attachments(&state, &session.principal, path_id(&id)?).await?;
     Ok(whole_page(items))
 }
 
@@ -149,7 +150,7 @@ async fn download(
     Caller(session): Caller,
     Path(id): Path<String>,
 ) -> AppResult<Response> {
-    let (file, bytes) = tickets::download(&state, &session.claims, path_id(&id)?).await?;
+    let (file, bytes) = tickets::download(&state, &session.principal, path_id(&id)?).await?;
     file_response(&file, bytes)
 }
 

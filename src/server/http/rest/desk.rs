@@ -81,7 +81,7 @@ pub struct Api;
         (status = 403, description = "Customers may not see this", body = ApiError),
     ))]
 async fn teams(State(s): State<AppState>, Caller(c): Caller) -> AppResult<Json<Page<Team>>> {
-    Ok(whole_page(desk::teams(&s, &c.claims).await?))
+    Ok(whole_page(desk::teams(&s, &c.principal).await?))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -119,7 +119,7 @@ async fn create_team(
     Caller(c): Caller,
     ApiJson(body): ApiJson<TeamBody>,
 ) -> AppResult<(StatusCode, Json<Team>)> {
-    let team = desk::save_team(&s, &c.claims, None, body.into()).await?;
+    let team = desk::save_team(&s, &c.principal, None, body.into()).await?;
     Ok((StatusCode::CREATED, Json(team)))
 }
 
@@ -143,7 +143,7 @@ async fn update_team(
 ) -> AppResult<Json<Team>> {
     let id = path_id(&id)?;
     Ok(Json(
-        desk::save_team(&s, &c.claims, Some(id), body.into()).await?,
+        desk::save_team(&s, &c.principal, Some(id), body.into()).await?,
     ))
 }
 
@@ -161,7 +161,7 @@ struct NameBody {
         (status = 403, description = "Customers may not see this", body = ApiError),
     ))]
 async fn skills(State(s): State<AppState>, Caller(c): Caller) -> AppResult<Json<Page<Skill>>> {
-    Ok(whole_page(desk::skills(&s, &c.claims).await?))
+    Ok(whole_page(desk::skills(&s, &c.principal).await?))
 }
 
 #[utoipa::path(post, path = "/skills", tag = "desk", security(("bearer" = [])),
@@ -179,7 +179,7 @@ async fn create_skill(
     Caller(c): Caller,
     ApiJson(body): ApiJson<NameBody>,
 ) -> AppResult<(StatusCode, Json<Skill>)> {
-    let skill = desk::create_skill(&s, &c.claims, &body.name).await?;
+    let skill = desk::create_skill(&s, &c.principal, &body.name).await?;
     Ok((StatusCode::CREATED, Json(skill)))
 }
 
@@ -197,7 +197,7 @@ async fn agent_skills(
     Path(id): Path<String>,
 ) -> AppResult<Json<Page<AgentSkill>>> {
     Ok(whole_page(
-        desk::agent_skills(&s, &c.claims, path_id(&id)?).await?,
+        desk::agent_skills(&s, &c.principal, path_id(&id)?).await?,
     ))
 }
 
@@ -228,7 +228,7 @@ async fn set_agent_skills(
 ) -> AppResult<Json<Page<AgentSkill>>> {
     let id = path_id(&id)?;
     Ok(whole_page(
-        desk::set_agent_skills(&s, &c.claims, id, body.skills).await?,
+        desk::set_agent_skills(&s, &c.principal, id, body.skills).await?,
     ))
 }
 
@@ -256,7 +256,7 @@ async fn set_company(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<CompanyBody>,
 ) -> AppResult<StatusCode> {
-    desk::set_user_company(&s, &c.claims, path_id(&id)?, body.company_id).await?;
+    desk::set_user_company(&s, &c.principal, path_id(&id)?, body.company_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -269,7 +269,7 @@ async fn categories(
     State(s): State<AppState>,
     Caller(c): Caller,
 ) -> AppResult<Json<Page<Category>>> {
-    Ok(whole_page(desk::categories(&s, &c.claims).await?))
+    Ok(whole_page(desk::categories(&s, &c.principal).await?))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -308,7 +308,7 @@ async fn create_category(
     Caller(c): Caller,
     ApiJson(body): ApiJson<CategoryBody>,
 ) -> AppResult<(StatusCode, Json<Category>)> {
-    let category = desk::save_category(&s, &c.claims, None, body.into()).await?;
+    let category = desk::save_category(&s, &c.principal, None, body.into()).await?;
     Ok((StatusCode::CREATED, Json(category)))
 }
 
@@ -332,7 +332,7 @@ async fn update_category(
 ) -> AppResult<Json<Category>> {
     let id = path_id(&id)?;
     Ok(Json(
-        desk::save_category(&s, &c.claims, Some(id), body.into()).await?,
+        desk::save_category(&s, &c.principal, Some(id), body.into()).await?,
     ))
 }
 
@@ -345,7 +345,7 @@ async fn fields(
     State(s): State<AppState>,
     Caller(c): Caller,
 ) -> AppResult<Json<Page<CustomField>>> {
-    Ok(whole_page(desk::custom_fields(&s, &c.claims).await?))
+    Ok(whole_page(desk::custom_fields(&s, &c.principal).await?))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -391,7 +391,7 @@ async fn create_field(
     Caller(c): Caller,
     ApiJson(body): ApiJson<FieldBody>,
 ) -> AppResult<(StatusCode, Json<CustomField>)> {
-    let field = desk::save_custom_field(&s, &c.claims, None, body.into()).await?;
+    let field = desk::save_custom_field(&s, &c.principal, None, body.into()).await?;
     Ok((StatusCode::CREATED, Json(field)))
 }
 
@@ -415,7 +415,7 @@ async fn update_field(
 ) -> AppResult<Json<CustomField>> {
     let id = path_id(&id)?;
     Ok(Json(
-        desk::save_custom_field(&s, &c.claims, Some(id), body.into()).await?,
+        desk::save_custom_field(&s, &c.principal, Some(id), body.into()).await?,
     ))
 }
 
@@ -426,7 +426,7 @@ async fn update_field(
         (status = 403, description = "Customers may not see this", body = ApiError),
     ))]
 async fn companies(State(s): State<AppState>, Caller(c): Caller) -> AppResult<Json<Page<Company>>> {
-    Ok(whole_page(desk::companies(&s, &c.claims).await?))
+    Ok(whole_page(desk::companies(&s, &c.principal).await?))
 }
 
 #[utoipa::path(post, path = "/companies", tag = "desk", security(("bearer" = [])),
@@ -444,7 +444,7 @@ async fn create_company(
     Caller(c): Caller,
     ApiJson(body): ApiJson<NameBody>,
 ) -> AppResult<(StatusCode, Json<Company>)> {
-    let company = desk::create_company(&s, &c.claims, &body.name).await?;
+    let company = desk::create_company(&s, &c.principal, &body.name).await?;
     Ok((StatusCode::CREATED, Json(company)))
 }
 
@@ -458,7 +458,7 @@ async fn canned(
     State(s): State<AppState>,
     Caller(c): Caller,
 ) -> AppResult<Json<Page<CannedResponse>>> {
-    Ok(whole_page(desk::canned_responses(&s, &c.claims).await?))
+    Ok(whole_page(desk::canned_responses(&s, &c.principal).await?))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -485,7 +485,7 @@ async fn create_canned(
     Caller(c): Caller,
     ApiJson(b): ApiJson<CannedBody>,
 ) -> AppResult<(StatusCode, Json<CannedResponse>)> {
-    let canned = desk::save_canned_response(&s, &c.claims, None, &b.title, &b.body).await?;
+    let canned = desk::save_canned_response(&s, &c.principal, None, &b.title, &b.body).await?;
     Ok((StatusCode::CREATED, Json(canned)))
 }
 
@@ -509,7 +509,7 @@ async fn update_canned(
 ) -> AppResult<Json<CannedResponse>> {
     let id = path_id(&id)?;
     Ok(Json(
-        desk::save_canned_response(&s, &c.claims, Some(id), &b.title, &b.body).await?,
+        desk::save_canned_response(&s, &c.principal, Some(id), &b.title, &b.body).await?,
     ))
 }
 
@@ -526,7 +526,7 @@ async fn delete_canned(
     Caller(c): Caller,
     Path(id): Path<String>,
 ) -> AppResult<StatusCode> {
-    desk::delete_canned_response(&s, &c.claims, path_id(&id)?).await?;
+    desk::delete_canned_response(&s, &c.principal, path_id(&id)?).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -537,7 +537,7 @@ async fn delete_canned(
         (status = 403, description = "Customers may not see this", body = ApiError),
     ))]
 async fn views(State(s): State<AppState>, Caller(c): Caller) -> AppResult<Json<Page<SavedView>>> {
-    Ok(whole_page(desk::saved_views(&s, &c.claims).await?))
+    Ok(whole_page(desk::saved_views(&s, &c.principal).await?))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -565,7 +565,7 @@ async fn create_view(
     Caller(c): Caller,
     ApiJson(b): ApiJson<ViewBody>,
 ) -> AppResult<(StatusCode, Json<SavedView>)> {
-    let view = desk::create_saved_view(&s, &c.claims, &b.name, &b.query).await?;
+    let view = desk::create_saved_view(&s, &c.principal, &b.name, &b.query).await?;
     Ok((StatusCode::CREATED, Json(view)))
 }
 
@@ -582,6 +582,6 @@ async fn delete_view(
     Caller(c): Caller,
     Path(id): Path<String>,
 ) -> AppResult<StatusCode> {
-    desk::delete_saved_view(&s, &c.claims, path_id(&id)?).await?;
+    desk::delete_saved_view(&s, &c.principal, path_id(&id)?).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -48,5 +48,7 @@ async fn import(
     Caller(session): Caller,
     ApiJson(batch): ApiJson<ImportBatch>,
 ) -> AppResult<Json<ImportReport>> {
-    Ok(Json(import_tickets(&state, &session.claims, batch).await?))
+    Ok(Json(
+        import_tickets(&state, &session.principal, batch).await?,
+    ))
 }

@@ -10,6 +10,8 @@ mod runtime;
 mod tickets;
 mod users;
 
+use crate::domain::policy::Capability::*;
+use crate::domain::policy::Gate::{self, *};
 use crate::domain::ticket::{Comment, CommentPage};
 use crate::domain::{ApiError, ErrorKind};
 use crate::server::error::AppError;
@@ -30,7 +32,103 @@ pub fn router() -> Router<AppState> {
         .merge(import::router())
         .merge(desk::router())
         .merge(runtime::router())
+        .route_layer(axum::middleware::from_fn(
+            crate::server::auth::gate::gate_routes,
+        ))
         .fallback(not_found)
+}
+
+/// Who may call each route (METHOD, path): the policy decision every route
+/// declares (docs/ARCHITECTURE.md, "Authorization"). The gate middleware
+/// (`server::auth::gate`) enforces it before the handler runs, the OpenAPI
+/// document publishes it as `x-policy`, and tests/integration/policy.rs
+/// walks it for every role. A route missing here is refused to everyone.
+pub const ROUTE_GATES: &[(&str, &str, Gate)] = &[
+    // Signing in, and magic links: each checks its own credential.
+    ("POST", "/auth/login", Anyone),
+    ("POST", "/auth/register", Anyone),
+    ("POST", "/auth/refresh", Anyone),
+    ("POST", "/auth/logout", Anyone),
+    ("POST", "/auth/magic-link", Anyone),
+    ("GET", "/access/{token}", Anyone),
+    ("GET", "/access/{token}/comments", Anyone),
+    ("POST", "/access/{token}/comments", Anyone),
+    ("GET", "/access/{token}/attachments/{id}", Anyone),
+    // Tickets: the service scopes what each person sees (their own for a
+    // customer, another organization's is a 404) and refines what they may
+    // change (a customer only the status; internal notes need
+    // write_internal_notes).
+    ("GET", "/tickets", SignedIn),
+    ("POST", "/tickets", Needs(CreateTickets)),
+    ("GET", "/tickets/stats", SignedIn),
+    ("POST", "/tickets/bulk", Needs(BulkEdit)),
+    ("GET", "/tickets/{id}", SignedIn),
+    ("PATCH", "/tickets/{id}", SignedIn),
+    ("PUT", "/tickets/{id}", SignedIn),
+    ("DELETE", "/tickets/{id}", Needs(DeleteTickets)),
+    ("POST", "/tickets/{id}/escalate", Needs(ChangeTicketFields)),
+    ("POST", "/tickets/{id}/merge", Needs(MergeTickets)),
+    ("POST", "/tickets/{id}/split", Needs(MergeTickets)),
+    ("PUT", "/tickets/{id}/status", SignedIn),
+    ("POST", "/tickets/{id}/assign", Needs(ChangeTicketFields)),
+    ("GET", "/tickets/{id}/comments", SignedIn),
+    ("POST", "/tickets/{id}/comments", Needs(Reply)),
+    ("GET", "/tickets/{id}/history", Needs(ReadInternalNotes)),
+    ("POST", "/tickets/{id}/rating", SignedIn),
+    (
+        "GET",
+        "/tickets/{id}/agent-ratings",
+        Needs(ReadInternalNotes),
+    ),
+    ("POST", "/tickets/{id}/agent-ratings", Needs(RateAgents)),
+    (
+        "GET",
+        "/tickets/{id}/canned-responses/{canned_id}",
+        Needs(WriteInternalNotes),
+    ),
+    ("GET", "/tickets/{id}/attachments", SignedIn),
+    ("POST", "/tickets/{id}/attachments", Needs(Reply)),
+    ("GET", "/attachments/{id}", SignedIn),
+    // The desk setup: staff read it, administrators change it.
+    ("GET", "/teams", Needs(ReadDeskSetup)),
+    ("POST", "/teams", Needs(ManageSettings)),
+    ("PATCH", "/teams/{id}", Needs(ManageSettings)),
+    ("GET", "/skills", Needs(ReadDeskSetup)),
+    ("POST", "/skills", Needs(ManageSettings)),
+    ("GET", "/users/{id}/skills", Needs(ReadDeskSetup)),
+    ("PUT", "/users/{id}/skills", Needs(ManageSettings)),
+    ("PUT", "/users/{id}/company", Needs(ManageSettings)),
+    ("GET", "/categories", SignedIn),
+    ("POST", "/categories", Needs(ManageSettings)),
+    ("PATCH", "/categories/{id}", Needs(ManageSettings)),
+    ("GET", "/ticket-fields", SignedIn),
+    ("POST", "/ticket-fields", Needs(ManageSettings)),
+    ("PATCH", "/ticket-fields/{id}", Needs(ManageSettings)),
+    ("GET", "/companies", Needs(ReadDeskSetup)),
+    ("POST", "/companies", Needs(ManageSettings)),
+    ("GET", "/canned-responses", Needs(ReadDeskSetup)),
+    ("POST", "/canned-responses", Needs(ManageSettings)),
+    ("PATCH", "/canned-responses/{id}", Needs(ManageSettings)),
+    ("DELETE", "/canned-responses/{id}", Needs(ManageSettings)),
+    ("GET", "/views", Needs(ReadAllTickets)),
+    ("POST", "/views", Needs(ReadAllTickets)),
+    ("DELETE", "/views/{id}", Needs(ReadAllTickets)),
+    ("POST", "/import/tickets", Needs(ManageSettings)),
+    ("GET", "/runtime", Needs(ManageSettings)),
+    // People.
+    ("GET", "/users/me", SignedIn),
+    ("GET", "/users", Needs(ReadDeskSetup)),
+    ("POST", "/users", Needs(ManageUsers)),
+    ("GET", "/users/{id}", Needs(ReadDeskSetup)),
+    ("PATCH", "/users/{id}", Needs(ManageUsers)),
+];
+
+/// The declared gate of a route (`path` relative to `/api/v1`, as routed).
+pub fn gate_of(method: &axum::http::Method, path: &str) -> Option<Gate> {
+    ROUTE_GATES
+        .iter()
+        .find(|(m, p, _)| *m == method.as_str() && *p == path)
+        .map(|(_, _, gate)| *gate)
 }
 
 /// The paths of every route above, each module documenting its own next to
@@ -48,7 +146,38 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     ] {
         doc.merge(part);
     }
+    publish_gates(&mut doc);
     doc
+}
+
+/// Adds each operation's declared gate as `x-policy` (`anyone`,
+/// `signed_in`, or the capability's name), so API clients read the policy
+/// where they read the route.
+fn publish_gates(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::extensions::ExtensionsBuilder;
+    for (path, item) in doc.paths.paths.iter_mut() {
+        let operations = [
+            ("GET", &mut item.get),
+            ("PUT", &mut item.put),
+            ("POST", &mut item.post),
+            ("DELETE", &mut item.delete),
+            ("PATCH", &mut item.patch),
+        ];
+        for (method, operation) in operations {
+            let (Some(operation), Ok(method)) = (operation, method.parse()) else {
+                continue;
+            };
+            if let Some(gate) = gate_of(&method, path) {
+                let policy = ExtensionsBuilder::new()
+                    .add("x-policy", gate.name())
+                    .build();
+                match &mut operation.extensions {
+                    Some(extensions) => extensions.merge(policy),
+                    None => operation.extensions = Some(policy),
+                }
+            }
+        }
+    }
 }
 
 async fn not_found() -> AppError {

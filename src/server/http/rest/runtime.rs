@@ -33,5 +33,5 @@ async fn show(
     State(state): State<AppState>,
     Caller(session): Caller,
 ) -> AppResult<Json<RuntimeHealth>> {
-    runtime::health(&state, &session.claims).await.map(Json)
+    runtime::health(&state, &session.principal).await.map(Json)
 }

@@ -137,7 +137,7 @@ async fn create(
         category_id: body.category_id,
         custom_fields: body.custom_fields,
     };
-    let ticket = tickets::create(&state, &session.claims, input, Source::Api).await?;
+    let ticket = tickets::create(&state, &session.principal, input, Source::Api).await?;
     Ok((StatusCode::CREATED, Json(ticket)))
 }
 
@@ -154,7 +154,7 @@ async fn show(
     Path(id): Path<String>,
 ) -> AppResult<Json<Ticket>> {
     Ok(Json(
-        tickets::get(&state, &session.claims, path_id(&id)?).await?,
+        tickets::get(&state, &session.principal, path_id(&id)?).await?,
     ))
 }
 
@@ -227,7 +227,7 @@ async fn update(
     };
     errs.into_result()?;
     Ok(Json(
-        tickets::update(&state, &session.claims, id, patch, Source::Api).await?,
+        tickets::update(&state, &session.principal, id, patch, Source::Api).await?,
     ))
 }
 
@@ -267,7 +267,7 @@ async fn set_status(
         ..Default::default()
     };
     Ok(Json(
-        tickets::update(&state, &session.claims, id, patch, Source::Api).await?,
+        tickets::update(&state, &session.principal, id, patch, Source::Api).await?,
     ))
 }
 
@@ -315,7 +315,7 @@ async fn assign(
         auto: body.auto,
     };
     Ok(Json(
-        tickets::assign(&state, &session.claims, id, request, Source::Api).await?,
+        tickets::assign(&state, &session.principal, id, request, Source::Api).await?,
     ))
 }
 
@@ -364,7 +364,7 @@ async fn bulk(
     errs.into_result()?;
     let items = tickets::bulk_update(
         &state,
-        &session.claims,
+        &session.principal,
         &body.ticket_ids,
         change,
         Source::Api,
@@ -405,7 +405,7 @@ async fn rate_agent(
 ) -> AppResult<(StatusCode, Json<AgentRating>)> {
     let rating = tickets::rate_agent(
         &state,
-        &session.claims,
+        &session.principal,
         path_id(&id)?,
         body.agent_id,
         body.score,
@@ -429,7 +429,7 @@ async fn agent_ratings(
     Caller(session): Caller,
     Path(id): Path<String>,
 ) -> AppResult<Json<Page<AgentRating>>> {
-    let items = tickets::agent_ratings(&state, &session.claims, path_id(&id)?).await?;
+    let items = tickets::agent_ratings(&state, &session.principal, path_id(&id)?).await?;
     Ok(whole_page(items))
 }
 
@@ -450,8 +450,13 @@ async fn canned(
     Caller(session): Caller,
     Path((id, canned_id)): Path<(String, String)>,
 ) -> AppResult<Json<CannedText>> {
-    let body = tickets::render_canned(&state, &session.claims, path_id(&canned_id)?, path_id(&id)?)
-        .await?;
+    let body = tickets::render_canned(
+        &state,
+        &session.principal,
+        path_id(&canned_id)?,
+        path_id(&id)?,
+    )
+    .await?;
     Ok(Json(CannedText { body }))
 }
 
@@ -498,7 +503,7 @@ async fn add_comment(
     let id = path_id(&id)?;
     let comment = tickets::add_comment(
         &state,
-        &session.claims,
+        &session.principal,
         id,
         &body.body,
         body.public,
@@ -518,7 +523,7 @@ async fn stats(
     State(state): State<AppState>,
     Caller(session): Caller,
 ) -> AppResult<Json<TicketStats>> {
-    Ok(Json(tickets::stats(&state, &session.claims).await?))
+    Ok(Json(tickets::stats(&state, &session.principal).await?))
 }
 
 /// Soft delete (admins): the ticket disappears from every view and answers
@@ -537,7 +542,7 @@ async fn delete(
     Caller(session): Caller,
     Path(id): Path<String>,
 ) -> AppResult<StatusCode> {
-    tickets::delete(&state, &session.claims, path_id(&id)?, Source::Api).await?;
+    tickets::delete(&state, &session.principal, path_id(&id)?, Source::Api).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -570,7 +575,7 @@ async fn escalate(
 ) -> AppResult<Json<Ticket>> {
     let id = path_id(&id)?;
     Ok(Json(
-        tickets::escalate(&state, &session.claims, id, &body.reason, Source::Api).await?,
+        tickets::escalate(&state, &session.principal, id, &body.reason, Source::Api).await?,
     ))
 }
 
@@ -607,7 +612,7 @@ async fn merge(
         return Err(errs.into_result().unwrap_err().into());
     };
     Ok(Json(
-        tickets::merge(&state, &session.claims, id, target_id, Source::Api).await?,
+        tickets::merge(&state, &session.principal, id, target_id, Source::Api).await?,
     ))
 }
 
@@ -644,7 +649,7 @@ async fn split(
     let id = path_id(&id)?;
     let ticket = tickets::split(
         &state,
-        &session.claims,
+        &session.principal,
         id,
         &body.comment_ids,
         &body.subject,
@@ -689,7 +694,7 @@ async fn rate(
     Ok(Json(
         tickets::rate(
             &state,
-            &session.claims,
+            &session.principal,
             id,
             score,
             &body.comment,
@@ -715,7 +720,7 @@ async fn comments(
     Path(id): Path<String>,
     ApiQuery(query): ApiQuery<CommentsQuery>,
 ) -> AppResult<Json<Page<Comment>>> {
-    let page = tickets::comments(&state, &session.claims, path_id(&id)?, &query).await?;
+    let page = tickets::comments(&state, &session.principal, path_id(&id)?, &query).await?;
     Ok(Json(page.into()))
 }
 
@@ -733,7 +738,7 @@ async fn history(
     Caller(session): Caller,
     Path(id): Path<String>,
 ) -> AppResult<Json<Page<HistoryEntry>>> {
-    let items = tickets::history(&state, &session.claims, path_id(&id)?).await?;
+    let items = tickets::history(&state, &session.principal, path_id(&id)?).await?;
     Ok(whole_page(items))
 }
 
@@ -751,9 +756,9 @@ async fn list(
     Caller(session): Caller,
     ApiQuery(query): ApiQuery<ListQuery>,
 ) -> AppResult<Json<Page<Ticket>>> {
-    let (filter, limit) = ticket_query::parse(&query, &session.claims)?;
+    let (filter, limit) = ticket_query::parse(&query, &session.principal)?;
     let sort = filter.sort;
-    let items = tickets::list(&state, &session.claims, filter).await?;
+    let items = tickets::list(&state, &session.principal, filter).await?;
     let (items, next_cursor) = ticket_query::paginate(items, limit, sort);
     Ok(Json(Page { items, next_cursor }))
 }

@@ -1,7 +1,7 @@
 //! `/users/me`, `/users`, `/users/{id}`.
 
 use super::{ApiJson, ApiQuery, Page, path_id};
-use crate::domain::{ApiError, Area, FieldErrors, Role, User};
+use crate::domain::{ApiError, Capability, FieldErrors, Role, User};
 use crate::server::auth::Caller;
 use crate::server::db::users;
 use crate::server::error::AppResult;
@@ -13,7 +13,6 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde::Deserialize;
 use utoipa::{IntoParams, OpenApi, ToSchema};
-use uuid::Uuid;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -34,8 +33,8 @@ pub struct Api;
         (status = 401, description = "No valid bearer token, or the account is gone", body = ApiError),
     ))]
 async fn me(State(state): State<AppState>, Caller(session): Caller) -> AppResult<Json<User>> {
-    let claims = &session.claims;
-    users::find_in_org(&state.db, claims.org, claims.sub)
+    let me = session.principal.person()?;
+    users::find_in_org(&state.db, me.org, me.id)
         .await?
         .map(Json)
         .ok_or_else(|| ApiError::unauthorized().into())
@@ -54,8 +53,6 @@ struct ListQuery {
     cursor: Option<String>,
 }
 
-const MAX_PAGE: u32 = 500;
-
 /// The users of the caller's organization, ordered by email (staff only).
 #[utoipa::path(get, path = "/users", tag = "users", security(("bearer" = [])),
     params(ListQuery),
@@ -71,7 +68,6 @@ async fn list(
     Caller(session): Caller,
     ApiQuery(query): ApiQuery<ListQuery>,
 ) -> AppResult<Json<Page<User>>> {
-    session.require_staff()?;
     let mut errs = FieldErrors::new();
     let role = match query.role.as_deref().filter(|r| !r.is_empty()) {
         Some(r) => r.parse::<Role>().map(Some).unwrap_or_else(|_| {
@@ -83,29 +79,20 @@ async fn list(
     let limit = match query.limit.as_deref() {
         None | Some("") => 100,
         Some(l) => match l.parse::<u32>() {
-            Ok(n) if (1..=MAX_PAGE).contains(&n) => n,
+            Ok(n) if (1..=service::MAX_USER_PAGE).contains(&n) => n,
             _ => {
-                errs.add("limit", format!("Use a number from 1 to {MAX_PAGE}"));
+                let max = service::MAX_USER_PAGE;
+                errs.add("limit", format!("Use a number from 1 to {max}"));
                 100
             }
         },
     };
+    // Capability before input: a customer hears 403 whatever they asked.
+    session.principal.require(Capability::ReadDeskSetup)?;
     errs.into_result()?;
-    // Fetch one extra row to know whether another page exists.
-    let mut items = users::list_in_org(
-        &state.db,
-        session.claims.org,
-        role,
-        query.cursor.as_deref(),
-        limit + 1,
-    )
-    .await?;
-    let next_cursor = if items.len() > limit as usize {
-        items.truncate(limit as usize);
-        items.last().map(|u| u.email.clone())
-    } else {
-        None
-    };
+    let cursor = query.cursor.as_deref();
+    let (items, next_cursor) =
+        service::list(&state, &session.principal, role, cursor, limit).await?;
     Ok(Json(Page { items, next_cursor }))
 }
 
@@ -123,13 +110,9 @@ async fn show(
     Caller(session): Caller,
     Path(id): Path<String>,
 ) -> AppResult<Json<User>> {
-    session.require_staff()?;
-    // A malformed id cannot name anything: same answer as another tenant's id.
-    let id = Uuid::parse_str(&id).map_err(|_| ApiError::not_found())?;
-    users::find_in_org(&state.db, session.claims.org, id)
-        .await?
-        .map(Json)
-        .ok_or_else(|| ApiError::not_found().into())
+    Ok(Json(
+        service::find(&state, &session.principal, path_id(&id)?).await?,
+    ))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -165,14 +148,13 @@ async fn create(
     Caller(session): Caller,
     ApiJson(body): ApiJson<CreateBody>,
 ) -> AppResult<(StatusCode, Json<User>)> {
-    session.require_area(Area::Admin)?;
     let form = NewAccount {
         email: body.email,
         name: body.name,
         role: body.role,
         password: body.password,
     };
-    let user = service::create(&state, &session.claims, form).await?;
+    let user = service::create(&state, &session.principal, form).await?;
     Ok((StatusCode::CREATED, Json(user)))
 }
 
@@ -206,8 +188,6 @@ async fn update(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<PatchBody>,
 ) -> AppResult<Json<User>> {
-    // Role first: a non-admin gets 403 whatever the id.
-    session.require_area(Area::Admin)?;
     let patch = UserPatch {
         name: body.name,
         role: body.role,
@@ -215,6 +195,6 @@ async fn update(
         password: body.password,
     };
     Ok(Json(
-        service::update(&state, &session.claims, path_id(&id)?, patch).await?,
+        service::update(&state, &session.principal, path_id(&id)?, patch).await?,
     ))
 }
