@@ -209,11 +209,10 @@ pub fn page_limit(errs: &mut FieldErrors, value: &Option<String>, default: u32) 
 }
 
 /// A keyset position from a cursor parameter named `field`, if one is given.
-pub fn position(
-    errs: &mut FieldErrors,
-    field: &str,
-    value: &Option<String>,
-) -> Option<(DateTime<Utc>, Uuid)> {
+/// A place in a list ordered by time: the row's time and id (ties).
+pub type Position = (DateTime<Utc>, Uuid);
+
+pub fn position(errs: &mut FieldErrors, field: &str, value: &Option<String>) -> Option<Position> {
     let raw = present(value)?;
     let decoded = decode_position(raw);
     errs.check(
@@ -238,7 +237,7 @@ pub fn encode_position(at: DateTime<Utc>, id: Uuid) -> String {
     URL_SAFE_NO_PAD.encode(format!("{}|{}", at.to_rfc3339(), id))
 }
 
-fn decode_position(raw: &str) -> Option<(DateTime<Utc>, Uuid)> {
+fn decode_position(raw: &str) -> Option<Position> {
     let text = String::from_utf8(URL_SAFE_NO_PAD.decode(raw).ok()?).ok()?;
     let (at, id) = text.split_once('|')?;
     Some((

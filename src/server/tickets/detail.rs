@@ -9,8 +9,7 @@ use crate::server::auth::Principal;
 use crate::server::db::{attachments, desk, tickets, users};
 use crate::server::error::AppResult;
 use crate::server::state::AppState;
-use crate::server::ticket_query::{encode_position, page_limit, position};
-use chrono::{DateTime, Utc};
+use crate::server::ticket_query::{Position, encode_position, page_limit, position};
 use serde::Deserialize;
 use std::collections::HashMap;
 use uuid::Uuid;
@@ -39,7 +38,7 @@ impl CommentsQuery {
         }
     }
 
-    fn parse(&self) -> Result<(Option<(DateTime<Utc>, Uuid)>, u32), ApiError> {
+    fn parse(&self) -> Result<(Option<Position>, u32), ApiError> {
         let mut errs = FieldErrors::new();
         let before = position(&mut errs, "before", &self.before);
         let limit = page_limit(&mut errs, &self.limit, CONVERSATION_PAGE);
@@ -158,7 +157,7 @@ async fn conversation(
     org: Uuid,
     ticket: Uuid,
     staff: bool,
-    before: Option<(DateTime<Utc>, Uuid)>,
+    before: Option<Position>,
     limit: u32,
 ) -> AppResult<CommentPage> {
     // One more than the page: whether older messages exist.
