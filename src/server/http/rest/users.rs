@@ -2,6 +2,7 @@
 
 use super::{ApiJson, ApiQuery, Page, path_id};
 use crate::domain::{ApiError, Area, FieldErrors, Role, User};
+use crate::server::audit::Origin;
 use crate::server::auth::Caller;
 use crate::server::db::users;
 use crate::server::error::AppResult;
@@ -163,6 +164,7 @@ struct CreateBody {
 async fn create(
     State(state): State<AppState>,
     Caller(session): Caller,
+    origin: Origin,
     ApiJson(body): ApiJson<CreateBody>,
 ) -> AppResult<(StatusCode, Json<User>)> {
     session.require_area(Area::Admin)?;
@@ -172,7 +174,7 @@ async fn create(
         role: body.role,
         password: body.password,
     };
-    let user = service::create(&state, &session.claims, form).await?;
+    let user = service::create(&state, &session.claims, form, &origin).await?;
     Ok((StatusCode::CREATED, Json(user)))
 }
 
@@ -203,6 +205,7 @@ struct PatchBody {
 async fn update(
     State(state): State<AppState>,
     Caller(session): Caller,
+    origin: Origin,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<PatchBody>,
 ) -> AppResult<Json<User>> {
@@ -215,6 +218,6 @@ async fn update(
         password: body.password,
     };
     Ok(Json(
-        service::update(&state, &session.claims, path_id(&id)?, patch).await?,
+        service::update(&state, &session.claims, path_id(&id)?, patch, &origin).await?,
     ))
 }
