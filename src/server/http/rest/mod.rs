@@ -3,6 +3,7 @@
 
 mod access;
 mod attachments;
+mod audit;
 mod auth;
 mod desk;
 mod import;
@@ -30,6 +31,7 @@ pub fn router() -> Router<AppState> {
         .merge(import::router())
         .merge(desk::router())
         .merge(runtime::router())
+        .merge(audit::router())
         .fallback(not_found)
 }
 
@@ -45,6 +47,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         import::Api::openapi(),
         desk::Api::openapi(),
         runtime::Api::openapi(),
+        audit::Api::openapi(),
     ] {
         doc.merge(part);
     }
