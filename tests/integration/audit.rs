@@ -20,6 +20,7 @@ on_both_backends!(
     filters_and_cursor_pages_cover_the_log_once,
     only_admins_read_and_only_their_organization,
     bad_filters_are_422_on_their_field,
+    the_admin_page_shows_the_log,
 );
 on_both_backends!(by_backend: ticket_events_and_attachments_survive_the_upgrade);
 
@@ -517,6 +518,47 @@ async fn bad_filters_are_422_on_their_field(app: TestApp) {
         StatusCode::FORBIDDEN,
     )
     .await;
+}
+
+async fn the_admin_page_shows_the_log(app: TestApp) {
+    let html_of = async |email: &str, path: &str| {
+        let res = app
+            .browser(email)
+            .await
+            .get(app.url(path))
+            .header("accept", "text/html")
+            .send()
+            .await
+            .unwrap();
+        (res.status(), res.text().await.unwrap())
+    };
+    let (status, html) = html_of("agent@acme.test", "/admin/audit").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(!html.contains("sign_in"), "the log leaked");
+
+    let (status, home) = html_of("admin@acme.test", "/admin").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        home.contains("href=\"/admin/audit\""),
+        "linked from the admin area"
+    );
+    let (status, html) = html_of("admin@acme.test", "/admin/audit?owner_type=user").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("<h1>Audit log</h1>"), "{html}");
+    assert!(
+        html.contains("sign_in") && html.contains("admin@acme.test"),
+        "{html}"
+    );
+    assert!(
+        html.contains("<option value=\"user\" selected"),
+        "the filter shows"
+    );
+    for label in ["Kind", "Owner id", "Who", "From", "To"] {
+        assert!(html.contains(&format!("<label>{label}")), "{label}");
+    }
+    // A bad filter says which field.
+    let (_, html) = html_of("admin@acme.test", "/admin/audit?from=yesterday").await;
+    assert!(html.contains("from: "), "{html}");
 }
 
 /// The ids the upgrade test writes before migration 0027.
