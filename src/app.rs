@@ -1,7 +1,7 @@
 //! The HTML shell, the root component and the route table.
 
 use crate::domain::Area;
-use crate::ui::{access, area_pages, auth_pages, frame::Protected, status_pages, tickets};
+use crate::ui::{access, area_pages, audit, auth_pages, frame::Protected, status_pages, tickets};
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
@@ -118,6 +118,11 @@ pub fn App() -> impl IntoView {
                 <Route
                     path=path!("/admin")
                     view=|| view! { <Protected area=Some(Area::Admin)><area_pages::AdminHome /></Protected> }
+                    ssr=SsrMode::Async
+                />
+                <Route
+                    path=path!("/admin/audit")
+                    view=|| view! { <Protected area=Some(Area::Admin)><audit::AuditLogPage /></Protected> }
                     ssr=SsrMode::Async
                 />
                 <Route

@@ -6,14 +6,15 @@ use leptos::prelude::*;
 
 #[server(prefix = "/api", endpoint = "login")]
 pub async fn login(email: String, password: String) -> Result<(), ApiError> {
-    use super::context::{client_ip, respond, set_cookies, state};
+    use super::context::{origin, respond, set_cookies, state};
     use crate::server::auth::refresh::Presenter;
     use crate::server::auth::service;
     use crate::server::auth::session::session_cookies;
 
     let state = state()?;
+    let origin = origin();
     let issued =
-        respond(service::login(&state, &email, &password, client_ip(), Presenter::Browser).await)?;
+        respond(service::login(&state, &email, &password, &origin, Presenter::Browser).await)?;
     set_cookies(session_cookies(&state.config, &issued));
     leptos_axum::redirect(issued.claims.role.home_path());
     Ok(())
@@ -28,7 +29,7 @@ pub async fn register(
     email: String,
     password: String,
 ) -> Result<(), ApiError> {
-    use super::context::{client_ip, respond, set_cookies, state};
+    use super::context::{origin, respond, set_cookies, state};
     use crate::server::auth::refresh::Presenter;
     use crate::server::auth::session::session_cookies;
     use crate::server::users::{self, Registration};
@@ -40,7 +41,7 @@ pub async fn register(
         name,
         password,
     };
-    let issued = respond(users::register(&state, form, client_ip(), Presenter::Browser).await)?;
+    let issued = respond(users::register(&state, form, &origin(), Presenter::Browser).await)?;
     set_cookies(session_cookies(&state.config, &issued));
     leptos_axum::redirect(issued.claims.role.home_path());
     Ok(())
@@ -48,16 +49,17 @@ pub async fn register(
 
 #[server(prefix = "/api", endpoint = "logout")]
 pub async fn logout() -> Result<(), ApiError> {
-    use super::context::{respond, session, set_cookies, state};
+    use super::context::{origin, respond, session, set_cookies, state};
     use crate::server::auth::service;
     use crate::server::auth::session::{REFRESH_COOKIE, clearing_cookies, request_cookie};
     use axum::http::request::Parts;
 
     let state = state()?;
+    let origin = origin();
     let refresh = use_context::<Parts>().and_then(|p| request_cookie(&p.headers, REFRESH_COOKIE));
     let ended = match (refresh, session()) {
-        (Some(token), _) => service::logout(&state, &token).await,
-        (None, Some(session)) => service::end_session(&state, &session.claims).await,
+        (Some(token), _) => service::logout(&state, &token, &origin).await,
+        (None, Some(session)) => service::end_session(&state, &session.claims, &origin).await,
         (None, None) => Ok(()),
     };
     set_cookies(clearing_cookies(&state.config));
@@ -78,7 +80,7 @@ pub async fn change_password(
     new_password: String,
     confirm_password: String,
 ) -> Result<(), ApiError> {
-    use super::context::{require_session, respond, set_cookies, state};
+    use super::context::{origin, require_session, respond, set_cookies, state};
     use crate::server::auth::refresh::Presenter;
     use crate::server::auth::service;
     use crate::server::auth::session::session_cookies;
@@ -93,6 +95,7 @@ pub async fn change_password(
             &new_password,
             &confirm_password,
             Presenter::Browser,
+            &origin(),
         )
         .await,
     )?;

@@ -2,6 +2,7 @@
 //! caller, call the server-side service, translate the outcome.
 
 pub mod access;
+pub mod audit;
 pub mod auth;
 pub mod desk;
 pub mod tickets;
@@ -51,6 +52,7 @@ pub const SERVER_FN_GATES: &[(&str, Gate)] = &[
     ("bulk_update", Needs(BulkEdit)),
     ("next_ticket", Needs(ReadAllTickets)),
     ("list_users", Needs(ReadDeskSetup)),
+    ("list_audit", Needs(ManageSettings)),
 ];
 
 /// The declared gate of server function `endpoint`.
@@ -64,6 +66,8 @@ pub fn gate_of(endpoint: &str) -> Option<Gate> {
 #[cfg(feature = "ssr")]
 pub(crate) mod context {
     use crate::domain::ApiError;
+    use crate::domain::event::Source;
+    use crate::server::audit::Origin;
     use crate::server::auth::Session;
     use crate::server::{AppResult, AppState};
     use axum::extract::ConnectInfo;
@@ -99,6 +103,14 @@ pub(crate) mod context {
                     .map(|c| c.0.ip())
             })
             .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))
+    }
+
+    /// Where this request came from (the web app), for audit rows.
+    pub fn origin() -> Origin {
+        match parts() {
+            Some(parts) => Origin::from_parts(&parts, Source::Ui),
+            None => Origin::internal(Source::Ui),
+        }
     }
 
     pub fn set_cookies(cookies: Vec<HeaderValue>) {

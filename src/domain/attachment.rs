@@ -1,16 +1,22 @@
-//! Files on tickets, as the API and the UI see them.
+//! Files on tickets (and, keyed the same way, on other owners), as the API
+//! and the UI see them.
 
+use crate::domain::audit::OwnerType;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-/// A file attached to a ticket. `content_type` is what we sniffed from the
-/// bytes, never what the uploader claimed.
+/// A file attached to an owner (a ticket, later a work order or a service
+/// report). `content_type` is what we sniffed from the bytes, never what
+/// the uploader claimed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(sqlx::FromRow, utoipa::ToSchema))]
 pub struct Attachment {
     pub id: Uuid,
-    pub ticket_id: Uuid,
+    pub owner_type: OwnerType,
+    pub owner_id: Uuid,
+    /// The ticket, for a ticket's file (as before owners): None otherwise.
+    pub ticket_id: Option<Uuid>,
     pub filename: String,
     pub content_type: String,
     pub size: i64,

@@ -2,6 +2,7 @@
 
 pub mod access;
 pub mod attachment;
+pub mod audit;
 pub mod desk;
 pub mod error;
 pub mod event;

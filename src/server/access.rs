@@ -141,7 +141,7 @@ pub async fn download(
     attachment_id: Uuid,
 ) -> AppResult<(Attachment, Bytes)> {
     let (file, bytes) = tickets::download(state, &access.caller, attachment_id).await?;
-    if file.ticket_id != access.ticket_id {
+    if file.ticket_id != Some(access.ticket_id) {
         return Err(ApiError::not_found().into());
     }
     Ok((file, bytes))

@@ -8,9 +8,11 @@ use crate::domain::desk::{
 };
 use crate::domain::{ApiError, Capability, ErrorKind, FieldErrors};
 use crate::engine::placeholders;
+use crate::engine::ticket_change::FieldChange;
+use crate::server::audit::{self, Origin, Owner};
 use crate::server::auth::Principal;
 use crate::server::db::desk::{self, TeamChanges};
-use crate::server::db::users;
+use crate::server::db::{Tx, users};
 use crate::server::error::{AppError, AppResult, is_unique_violation};
 use crate::server::state::AppState;
 use crate::server::ticket_query;
@@ -28,6 +30,102 @@ fn name_taken(field: &'static str) -> impl Fn(sqlx::Error) -> AppError {
             e.into()
         }
     }
+}
+
+/// A setting's audited fields as text, its name (or key, or title) first.
+type Snapshot = Vec<(&'static str, Option<String>)>;
+
+/// The audit lines of setting `kind` going from `before` to `after` (None:
+/// it did not exist / no longer does). Creation and deletion are one line
+/// named `kind` with the setting's name (creation also shows the other
+/// fields that have a value); a change is a line `kind.field` per field
+/// whose value changed.
+fn setting_lines(
+    kind: &'static str,
+    before: Option<&Snapshot>,
+    after: Option<&Snapshot>,
+) -> Vec<FieldChange> {
+    let name = |s: &Snapshot| s.first().and_then(|(_, v)| v.clone());
+    let field = |f: &str| format!("{kind}.{f}");
+    match (before, after) {
+        (None, Some(after)) => std::iter::once(audit::line(kind, None, name(after)))
+            .chain(
+                after
+                    .iter()
+                    .skip(1)
+                    .filter(|(_, v)| v.is_some())
+                    .map(|(f, v)| audit::line(field(f), None, v.clone())),
+            )
+            .collect(),
+        (Some(before), None) => vec![audit::line(kind, name(before), None)],
+        (Some(before), Some(after)) => before
+            .iter()
+            .zip(after)
+            .filter(|((_, old), (_, new))| old != new)
+            .map(|((f, old), (_, new))| audit::line(field(f), old.clone(), new.clone()))
+            .collect(),
+        (None, None) => Vec::new(),
+    }
+}
+
+/// Audits a change to setting `id` by the caller, in the change's `tx`.
+async fn audit_setting(
+    tx: &mut Tx,
+    caller: &Principal,
+    origin: &Origin,
+    id: Uuid,
+    kind: &'static str,
+    before: Option<&Snapshot>,
+    after: Option<&Snapshot>,
+) -> Result<(), sqlx::Error> {
+    let lines = setting_lines(kind, before, after);
+    let (org, by) = (Some(caller.org()), caller.user_id());
+    audit::record(tx, org, by, origin, Owner::setting(id), &lines).await
+}
+
+fn ids_text(ids: &[Uuid]) -> String {
+    ids.iter()
+        .map(Uuid::to_string)
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+fn team_snapshot(name: &str, assignment: AssignmentStrategy, members: &[Uuid]) -> Snapshot {
+    vec![
+        ("name", Some(name.to_owned())),
+        ("assignment", Some(assignment.as_str().to_owned())),
+        ("members", (!members.is_empty()).then(|| ids_text(members))),
+    ]
+}
+
+fn category_snapshot(c: &Category) -> Snapshot {
+    vec![
+        ("name", Some(c.name.clone())),
+        ("team_id", c.team_id.map(|id| id.to_string())),
+        ("skill_id", c.skill_id.map(|id| id.to_string())),
+    ]
+}
+
+fn field_snapshot(f: &CustomField) -> Snapshot {
+    vec![
+        ("key", Some(f.key.clone())),
+        ("label", Some(f.label.clone())),
+        ("kind", Some(f.kind.as_str().to_owned())),
+        (
+            "options",
+            (!f.options.is_empty()).then(|| serde_json::to_string(&f.options).unwrap_or_default()),
+        ),
+        ("required", Some(f.required.to_string())),
+        ("customer_visible", Some(f.customer_visible.to_string())),
+        ("position", Some(f.position.to_string())),
+    ]
+}
+
+fn canned_snapshot(c: &CannedResponse) -> Snapshot {
+    vec![
+        ("title", Some(c.title.clone())),
+        ("body", Some(c.body.clone())),
+    ]
 }
 
 /// Checks that every id is active support staff of the caller's organization.
@@ -71,6 +169,7 @@ pub async fn save_team(
     caller: &Principal,
     id: Option<Uuid>,
     input: TeamInput,
+    origin: &Origin,
 ) -> AppResult<Team> {
     caller.require(Capability::ManageSettings)?;
     let mut errs = FieldErrors::new();
@@ -97,9 +196,43 @@ pub async fn save_team(
         members: members.as_deref(),
     };
     let team_id = id.unwrap_or_else(Uuid::now_v7);
-    let saved = desk::save_team(&state.db, caller.org(), team_id, id.is_none(), &changes)
+    let before = match id {
+        Some(id) => desk::find_team(&state.db, caller.org(), id).await?,
+        None => None,
+    }
+    .map(|r| r.team);
+    let after = team_snapshot(
+        changes
+            .name
+            .or(before.as_ref().map(|t| t.name.as_str()))
+            .unwrap_or_default(),
+        changes
+            .assignment
+            .or(before.as_ref().map(|t| t.assignment))
+            .unwrap_or(AssignmentStrategy::RoundRobin),
+        changes
+            .members
+            .or(before.as_ref().map(|t| t.member_ids.as_slice()))
+            .unwrap_or_default(),
+    );
+    let before = before.map(|t| team_snapshot(&t.name, t.assignment, &t.member_ids));
+    let mut tx = state.db.begin().await?;
+    let saved = desk::save_team(&mut tx, caller.org(), team_id, id.is_none(), &changes)
         .await
         .map_err(name_taken("name"))?;
+    if saved {
+        audit_setting(
+            &mut tx,
+            caller,
+            origin,
+            team_id,
+            "team",
+            before.as_ref(),
+            Some(&after),
+        )
+        .await?;
+        tx.commit().await?;
+    }
     match (
         saved,
         desk::find_team(&state.db, caller.org(), team_id).await?,
@@ -114,7 +247,12 @@ pub async fn skills(state: &AppState, caller: &Principal) -> AppResult<Vec<Skill
     Ok(desk::skills(&state.db, caller.org()).await?)
 }
 
-pub async fn create_skill(state: &AppState, caller: &Principal, name: &str) -> AppResult<Skill> {
+pub async fn create_skill(
+    state: &AppState,
+    caller: &Principal,
+    name: &str,
+    origin: &Origin,
+) -> AppResult<Skill> {
     caller.require(Capability::ManageSettings)?;
     let mut errs = FieldErrors::new();
     let name = check_name(&mut errs, "name", name);
@@ -123,9 +261,22 @@ pub async fn create_skill(state: &AppState, caller: &Principal, name: &str) -> A
         id: Uuid::now_v7(),
         name,
     };
-    desk::insert_skill(&state.db, caller.org(), &skill)
+    let mut tx = state.db.begin().await?;
+    desk::insert_skill(&mut tx, caller.org(), &skill)
         .await
         .map_err(name_taken("name"))?;
+    let after = vec![("name", Some(skill.name.clone()))];
+    audit_setting(
+        &mut tx,
+        caller,
+        origin,
+        skill.id,
+        "skill",
+        None,
+        Some(&after),
+    )
+    .await?;
+    tx.commit().await?;
     Ok(skill)
 }
 
@@ -150,6 +301,7 @@ pub async fn set_agent_skills(
     caller: &Principal,
     user: Uuid,
     mut skills: Vec<AgentSkill>,
+    origin: &Origin,
 ) -> AppResult<Vec<AgentSkill>> {
     caller.require(Capability::ManageSettings)?;
     if users::find_in_org(&state.db, caller.org(), user)
@@ -179,7 +331,19 @@ pub async fn set_agent_skills(
         );
     }
     errs.into_result()?;
-    desk::set_agent_skills(&state.db, caller.org(), user, &skills).await?;
+    let text = |list: &[AgentSkill]| {
+        list.iter()
+            .map(|s| format!("{}:{}", s.skill_id, s.proficiency))
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    let before = desk::agent_skills(&state.db, caller.org(), user).await?;
+    let mut tx = state.db.begin().await?;
+    desk::set_agent_skills(&mut tx, caller.org(), user, &skills).await?;
+    let lines = audit::changes([("skills", Some(text(&before)), Some(text(&skills)))]);
+    let (org, by) = (Some(caller.org()), caller.user_id());
+    audit::record(&mut tx, org, by, origin, Owner::user(user), &lines).await?;
+    tx.commit().await?;
     Ok(skills)
 }
 
@@ -201,6 +365,7 @@ pub async fn save_category(
     caller: &Principal,
     id: Option<Uuid>,
     input: CategoryInput,
+    origin: &Origin,
 ) -> AppResult<Category> {
     caller.require(Capability::ManageSettings)?;
     let mut category = match id {
@@ -214,6 +379,7 @@ pub async fn save_category(
             skill_id: None,
         },
     };
+    let before = id.map(|_| category_snapshot(&category));
     let mut errs = FieldErrors::new();
     if input.name.is_some() || id.is_none() {
         category.name = check_name(&mut errs, "name", input.name.as_deref().unwrap_or(""));
@@ -239,9 +405,22 @@ pub async fn save_category(
         category.skill_id = skill;
     }
     errs.into_result()?;
-    desk::save_category(&state.db, caller.org(), &category)
+    let mut tx = state.db.begin().await?;
+    desk::save_category(&mut tx, caller.org(), &category)
         .await
         .map_err(name_taken("name"))?;
+    let after = category_snapshot(&category);
+    audit_setting(
+        &mut tx,
+        caller,
+        origin,
+        category.id,
+        "category",
+        before.as_ref(),
+        Some(&after),
+    )
+    .await?;
+    tx.commit().await?;
     Ok(category)
 }
 
@@ -272,6 +451,7 @@ pub async fn save_custom_field(
     caller: &Principal,
     id: Option<Uuid>,
     input: FieldInput,
+    origin: &Origin,
 ) -> AppResult<CustomField> {
     caller.require(Capability::ManageSettings)?;
     let mut errs = FieldErrors::new();
@@ -311,6 +491,7 @@ pub async fn save_custom_field(
             }
         }
     };
+    let before = id.map(|_| field_snapshot(&field));
     if input.label.is_some() || id.is_none() {
         field.label = check_name(&mut errs, "label", input.label.as_deref().unwrap_or(""));
     }
@@ -322,9 +503,22 @@ pub async fn save_custom_field(
     field.customer_visible = input.customer_visible.unwrap_or(field.customer_visible);
     field.position = input.position.unwrap_or(field.position);
     errs.into_result()?;
-    desk::save_custom_field(&state.db, caller.org(), &field)
+    let mut tx = state.db.begin().await?;
+    desk::save_custom_field(&mut tx, caller.org(), &field)
         .await
         .map_err(name_taken("key"))?;
+    let after = field_snapshot(&field);
+    audit_setting(
+        &mut tx,
+        caller,
+        origin,
+        field.id,
+        "custom_field",
+        before.as_ref(),
+        Some(&after),
+    )
+    .await?;
+    tx.commit().await?;
     Ok(field)
 }
 
@@ -337,6 +531,7 @@ pub async fn create_company(
     state: &AppState,
     caller: &Principal,
     name: &str,
+    origin: &Origin,
 ) -> AppResult<Company> {
     caller.require(Capability::ManageSettings)?;
     let mut errs = FieldErrors::new();
@@ -346,9 +541,22 @@ pub async fn create_company(
         id: Uuid::now_v7(),
         name,
     };
-    desk::insert_company(&state.db, caller.org(), &company)
+    let mut tx = state.db.begin().await?;
+    desk::insert_company(&mut tx, caller.org(), &company)
         .await
         .map_err(name_taken("name"))?;
+    let after = vec![("name", Some(company.name.clone()))];
+    audit_setting(
+        &mut tx,
+        caller,
+        origin,
+        company.id,
+        "company",
+        None,
+        Some(&after),
+    )
+    .await?;
+    tx.commit().await?;
     Ok(company)
 }
 
@@ -358,6 +566,7 @@ pub async fn set_user_company(
     caller: &Principal,
     user: Uuid,
     company: Option<Uuid>,
+    origin: &Origin,
 ) -> AppResult<()> {
     caller.require(Capability::ManageSettings)?;
     if let Some(company) = company {
@@ -370,11 +579,17 @@ pub async fn set_user_company(
         );
         errs.into_result()?;
     }
-    if desk::set_user_company(&state.db, caller.org(), user, company).await? {
-        Ok(())
-    } else {
-        Err(ApiError::not_found().into())
-    }
+    let mut tx = state.db.begin().await?;
+    let Some(before) = desk::user_company(&mut tx, caller.org(), user).await? else {
+        return Err(ApiError::not_found().into());
+    };
+    desk::set_user_company(&mut tx, caller.org(), user, company).await?;
+    let text = |c: Option<Uuid>| c.map(|id| id.to_string());
+    let lines = audit::changes([("company_id", text(before), text(company))]);
+    let (org, by) = (Some(caller.org()), caller.user_id());
+    audit::record(&mut tx, org, by, origin, Owner::user(user), &lines).await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 pub async fn canned_responses(
@@ -393,13 +608,18 @@ pub async fn save_canned_response(
     id: Option<Uuid>,
     title: &str,
     body: &str,
+    origin: &Origin,
 ) -> AppResult<CannedResponse> {
     caller.require(Capability::ManageSettings)?;
-    if let Some(id) = id {
-        desk::find_canned_response(&state.db, caller.org(), id)
-            .await?
-            .ok_or_else(ApiError::not_found)?;
+    let before = match id {
+        Some(id) => Some(
+            desk::find_canned_response(&state.db, caller.org(), id)
+                .await?
+                .ok_or_else(ApiError::not_found)?,
+        ),
+        None => None,
     }
+    .map(|c| canned_snapshot(&c));
     let mut errs = FieldErrors::new();
     let title = check_name(&mut errs, "title", title);
     errs.check(!body.trim().is_empty(), "body", "Write the response");
@@ -425,9 +645,23 @@ pub async fn save_canned_response(
         title,
         body: body.to_owned(),
     };
-    desk::save_canned_response(&state.db, caller.org(), &canned)
+    let mut tx = state.db.begin().await?;
+    desk::save_canned_response(&mut tx, caller.org(), &canned)
         .await
         .map_err(name_taken("title"))?;
+    let after = canned_snapshot(&canned);
+    let kind = "canned_response";
+    audit_setting(
+        &mut tx,
+        caller,
+        origin,
+        canned.id,
+        kind,
+        before.as_ref(),
+        Some(&after),
+    )
+    .await?;
+    tx.commit().await?;
     Ok(canned)
 }
 
@@ -435,13 +669,29 @@ pub async fn delete_canned_response(
     state: &AppState,
     caller: &Principal,
     id: Uuid,
+    origin: &Origin,
 ) -> AppResult<()> {
     caller.require(Capability::ManageSettings)?;
-    if desk::delete_canned_response(&state.db, caller.org(), id).await? {
-        Ok(())
-    } else {
-        Err(ApiError::not_found().into())
+    let Some(before) = desk::find_canned_response(&state.db, caller.org(), id).await? else {
+        return Err(ApiError::not_found().into());
+    };
+    let mut tx = state.db.begin().await?;
+    if !desk::delete_canned_response(&mut tx, caller.org(), id).await? {
+        return Err(ApiError::not_found().into());
     }
+    let before = canned_snapshot(&before);
+    audit_setting(
+        &mut tx,
+        caller,
+        origin,
+        id,
+        "canned_response",
+        Some(&before),
+        None,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// A person's own views of the ticket queues.
@@ -499,5 +749,51 @@ pub async fn delete_saved_view(state: &AppState, caller: &Principal, id: Uuid) -
         Ok(())
     } else {
         Err(ApiError::not_found().into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lines(
+        before: Option<&Snapshot>,
+        after: Option<&Snapshot>,
+    ) -> Vec<(String, Option<String>, Option<String>)> {
+        setting_lines("team", before, after)
+            .into_iter()
+            .map(|l| (l.field.into_owned(), l.old, l.new))
+            .collect()
+    }
+
+    #[test]
+    fn settings_are_audited_as_created_changed_and_deleted() {
+        let s = |v: &str| Some(v.to_owned());
+        let old: Snapshot = vec![
+            ("name", s("Support")),
+            ("assignment", s("round_robin")),
+            ("members", None),
+        ];
+        let new: Snapshot = vec![
+            ("name", s("Help")),
+            ("assignment", s("round_robin")),
+            ("members", s("a,b")),
+        ];
+        assert_eq!(
+            lines(None, Some(&old)),
+            [
+                ("team".into(), None, s("Support")),
+                ("team.assignment".into(), None, s("round_robin")),
+            ]
+        );
+        assert_eq!(
+            lines(Some(&old), Some(&new)),
+            [
+                ("team.name".into(), s("Support"), s("Help")),
+                ("team.members".into(), None, s("a,b")),
+            ]
+        );
+        assert_eq!(lines(Some(&new), None), [("team".into(), s("Help"), None)]);
+        assert!(lines(Some(&new), Some(&new)).is_empty());
     }
 }

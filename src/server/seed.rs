@@ -128,6 +128,8 @@ async fn demo_desk(db: &Db) -> anyhow::Result<()> {
     );
     let support = Uuid::now_v7();
     let billing = Uuid::now_v7();
+    // One transaction for the whole setup (not audited: nobody changed it).
+    let mut tx = db.begin().await?;
     for (id, name, assignment, members) in [
         (
             support,
@@ -147,18 +149,18 @@ async fn demo_desk(db: &Db) -> anyhow::Result<()> {
             assignment: Some(assignment),
             members: Some(&members),
         };
-        desk::save_team(db, org, id, true, &changes).await?;
+        desk::save_team(&mut tx, org, id, true, &changes).await?;
     }
     let german = Skill {
         id: Uuid::now_v7(),
         name: "German".into(),
     };
-    desk::insert_skill(db, org, &german).await?;
+    desk::insert_skill(&mut tx, org, &german).await?;
     let skill = AgentSkill {
         skill_id: german.id,
         proficiency: 4,
     };
-    desk::set_agent_skills(db, org, alex, &[skill]).await?;
+    desk::set_agent_skills(&mut tx, org, alex, &[skill]).await?;
     for (name, team) in [
         ("Hardware", support),
         ("Invoices", billing),
@@ -170,7 +172,7 @@ async fn demo_desk(db: &Db) -> anyhow::Result<()> {
             team_id: Some(team),
             skill_id: None,
         };
-        desk::save_category(db, org, &category).await?;
+        desk::save_category(&mut tx, org, &category).await?;
     }
     let fields = [
         (
@@ -207,7 +209,7 @@ async fn demo_desk(db: &Db) -> anyhow::Result<()> {
             customer_visible,
             position: position as i32,
         };
-        desk::save_custom_field(db, org, &field).await?;
+        desk::save_custom_field(&mut tx, org, &field).await?;
     }
     for (title, body) in [
         (
@@ -224,8 +226,9 @@ async fn demo_desk(db: &Db) -> anyhow::Result<()> {
             title: title.into(),
             body: body.into(),
         };
-        desk::save_canned_response(db, org, &canned).await?;
+        desk::save_canned_response(&mut tx, org, &canned).await?;
     }
+    tx.commit().await?;
     Ok(())
 }
 
@@ -246,8 +249,10 @@ pub async fn demo_users(db: &Db, password: &str) -> anyhow::Result<()> {
             .find(|(slug, _)| *slug == user.org)
             .map(|(_, id)| *id)
             .expect("demo users belong to demo orgs");
+        // Demo accounts are not audited: nobody created them.
+        let mut tx = db.begin().await?;
         users::insert(
-            db,
+            &mut tx,
             &NewUser {
                 organization_id,
                 email: user.email,
@@ -257,6 +262,7 @@ pub async fn demo_users(db: &Db, password: &str) -> anyhow::Result<()> {
             },
         )
         .await?;
+        tx.commit().await?;
     }
     Ok(())
 }

@@ -76,7 +76,7 @@ fn present(value: &Option<String>) -> Option<&str> {
     value.as_deref().map(str::trim).filter(|v| !v.is_empty())
 }
 
-fn id(errs: &mut FieldErrors, field: &str, value: &Option<String>) -> Option<Uuid> {
+pub(crate) fn id(errs: &mut FieldErrors, field: &str, value: &Option<String>) -> Option<Uuid> {
     let raw = present(value)?;
     let parsed = Uuid::parse_str(raw).ok();
     errs.check(parsed.is_some(), field, "Use an id");
@@ -85,7 +85,7 @@ fn id(errs: &mut FieldErrors, field: &str, value: &Option<String>) -> Option<Uui
 
 /// A date (`2026-11-24`, the whole day in UTC) or an RFC 3339 instant;
 /// `end` takes a date's end instead of its start.
-fn instant(
+pub(crate) fn instant(
     errs: &mut FieldErrors,
     field: &str,
     value: &Option<String>,

@@ -4,15 +4,16 @@
 
 use crate::domain::user::{check_name, check_new_email, check_password_policy};
 use crate::domain::{ApiError, Capability, ErrorKind, FieldErrors, Role, SessionUser, User};
+use crate::engine::ticket_change::FieldChange;
+use crate::server::audit::{self, Origin, Owner};
 use crate::server::auth::Principal;
 use crate::server::auth::password::hash_password_blocking;
 use crate::server::auth::refresh::Presenter;
 use crate::server::auth::service::{self, IssuedSession};
 use crate::server::db::users::{self, NewUser, UserChanges};
-use crate::server::db::{Db, orgs};
+use crate::server::db::{Db, Tx, orgs};
 use crate::server::error::{AppError, AppResult, is_unique_violation};
 use crate::server::state::AppState;
-use std::net::IpAddr;
 use uuid::Uuid;
 
 /// Said for any email that already has an account, in whichever
@@ -70,13 +71,13 @@ fn parse_role(errs: &mut FieldErrors, raw: &str) -> Option<Role> {
         .ok()
 }
 
-/// Stores a new active user; 409 when the email is taken anywhere.
-async fn insert_user(db: &Db, new: &NewUser<'_>) -> AppResult<User> {
+/// Stores a new active user in `tx`; 409 when the email is taken anywhere.
+async fn insert_user(db: &Db, tx: &mut Tx, new: &NewUser<'_>) -> AppResult<User> {
     // The unique index decides; the lookup first only spares a password hash.
     if users::find_by_email(db, new.email).await?.is_some() {
         return Err(email_taken());
     }
-    users::insert(db, new).await.map_err(|e| {
+    users::insert(tx, new).await.map_err(|e| {
         if is_unique_violation(&e) {
             email_taken()
         } else {
@@ -111,7 +112,10 @@ pub async fn contact_for_email(
                 role: Role::Customer,
                 password_hash: users::NO_PASSWORD,
             };
-            Ok(insert_user(&state.db, &contact).await?.id)
+            let mut tx = state.db.begin().await?;
+            let id = insert_user(&state.db, &mut tx, &contact).await?.id;
+            tx.commit().await?;
+            Ok(id)
         }
     }
 }
@@ -123,9 +127,10 @@ pub async fn contact_for_email(
 pub async fn register(
     state: &AppState,
     form: Registration,
-    ip: IpAddr,
+    origin: &Origin,
     client: Presenter,
 ) -> AppResult<IssuedSession> {
+    let ip = origin.ip;
     let mut errs = FieldErrors::new();
     let slug = form.organization.trim().to_lowercase();
     errs.check(
@@ -146,8 +151,10 @@ pub async fn register(
         return Err(errs.into_result().unwrap_err().into());
     };
     let hash = hash_password_blocking(form.password).await?;
+    let mut tx = state.db.begin().await?;
     let user = insert_user(
         &state.db,
+        &mut tx,
         &NewUser {
             organization_id: org.id,
             email: &email,
@@ -157,7 +164,20 @@ pub async fn register(
         },
     )
     .await?;
+    // Signed up by themself.
+    let created = created_lines(&user);
+    audit::record(
+        &mut tx,
+        Some(org.id),
+        Some(user.id),
+        origin,
+        Owner::user(user.id),
+        &created,
+    )
+    .await?;
+    tx.commit().await?;
     tracing::info!(user = %user.id, org = %org.id, "customer signed up");
+    let signed_in = audit::line("sign_in", None, Some(user.email.clone()));
     service::start_session(
         state,
         &SessionUser {
@@ -169,6 +189,8 @@ pub async fn register(
             organization_name: org.name,
         },
         client,
+        origin,
+        Some(signed_in),
     )
     .await
 }
@@ -206,8 +228,44 @@ pub async fn find(state: &AppState, caller: &Principal, id: Uuid) -> AppResult<U
         .ok_or_else(|| ApiError::not_found().into())
 }
 
+/// The audit lines of a new account.
+fn created_lines(user: &User) -> Vec<FieldChange> {
+    vec![
+        audit::line("user", None, Some(user.email.clone())),
+        audit::line("name", None, Some(user.name.clone())),
+        audit::line("role", None, Some(user.role.as_str().to_owned())),
+    ]
+}
+
+/// The audit lines of a change from `before` to `after` (a new password is
+/// said, never shown).
+fn changed_lines(before: &User, after: &User, password_reset: bool) -> Vec<FieldChange> {
+    let mut lines = audit::changes([
+        ("name", Some(before.name.clone()), Some(after.name.clone())),
+        (
+            "role",
+            Some(before.role.as_str().to_owned()),
+            Some(after.role.as_str().to_owned()),
+        ),
+        (
+            "active",
+            Some(before.active.to_string()),
+            Some(after.active.to_string()),
+        ),
+    ]);
+    if password_reset {
+        lines.push(audit::line("password", None, Some("reset".into())));
+    }
+    lines
+}
+
 /// An administrator creates a user of any role in their own organization.
-pub async fn create(state: &AppState, caller: &Principal, form: NewAccount) -> AppResult<User> {
+pub async fn create(
+    state: &AppState,
+    caller: &Principal,
+    form: NewAccount,
+    origin: &Origin,
+) -> AppResult<User> {
     caller.require(Capability::ManageUsers)?;
     let mut errs = FieldErrors::new();
     let email = check_new_email(&mut errs, "email", &form.email);
@@ -218,8 +276,10 @@ pub async fn create(state: &AppState, caller: &Principal, form: NewAccount) -> A
     let role = role.expect("validated above");
 
     let hash = hash_password_blocking(form.password).await?;
+    let mut tx = state.db.begin().await?;
     let user = insert_user(
         &state.db,
+        &mut tx,
         &NewUser {
             organization_id: caller.org(),
             email: &email,
@@ -229,7 +289,18 @@ pub async fn create(state: &AppState, caller: &Principal, form: NewAccount) -> A
         },
     )
     .await?;
-    tracing::info!(user = %user.id, by = ?caller.user_id(), %role, "user created");
+    let (org, by) = (Some(caller.org()), caller.user_id());
+    audit::record(
+        &mut tx,
+        org,
+        by,
+        origin,
+        Owner::user(user.id),
+        &created_lines(&user),
+    )
+    .await?;
+    tx.commit().await?;
+    tracing::info!(user = %user.id, by = ?by, %role, "user created");
     Ok(user)
 }
 
@@ -248,6 +319,7 @@ pub async fn update(
     caller: &Principal,
     id: Uuid,
     patch: UserPatch,
+    origin: &Origin,
 ) -> AppResult<User> {
     caller.require(Capability::ManageUsers)?;
     let current = users::find_in_org(&state.db, caller.org(), id)
@@ -297,9 +369,14 @@ pub async fn update(
     {
         return Ok(current);
     }
-    let user = users::update_in_org(&state.db, caller.org(), id, &changes)
+    let mut tx = state.db.begin().await?;
+    let user = users::update_in_org(&mut tx, caller.org(), id, &changes)
         .await?
         .ok_or_else(ApiError::not_found)?;
+    let lines = changed_lines(&current, &user, changes.password_hash.is_some());
+    let (org, by) = (Some(caller.org()), caller.user_id());
+    audit::record(&mut tx, org, by, origin, Owner::user(id), &lines).await?;
+    tx.commit().await?;
     tracing::info!(
         user = %user.id,
         by = ?caller.user_id(),

@@ -63,6 +63,10 @@ pub fn ExecutiveHome() -> impl IntoView {
 pub fn AdminHome() -> impl IntoView {
     view! {
         <AreaHeader area=Area::Admin lead="Everyone with an account in your organization." />
+        <nav aria-label="Administration" class="admin-links">
+            <a href={super::audit::PATH}>"Audit log"</a>
+            <span class="muted">" — sign-ins, people, settings and ticket changes"</span>
+        </nav>
         <PeopleTable caption="Users" roles=&Role::ALL />
     }
 }

@@ -4,6 +4,7 @@
 
 pub mod access;
 pub mod area_pages;
+pub mod audit;
 pub mod auth_pages;
 pub mod desk;
 pub mod forms;

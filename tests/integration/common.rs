@@ -11,6 +11,15 @@ use std::net::SocketAddr;
 
 pub const DEMO_PASSWORD: &str = "test-demo-password";
 
+/// A demo user of every role but admin, in the first organization.
+pub const NON_ADMINS: [&str; 5] = [
+    "agent@acme.test",
+    "manager@acme.test",
+    "ceo@acme.test",
+    "tech@acme.test",
+    "customer@acme.test",
+];
+
 #[derive(Debug, Clone, Copy)]
 pub enum Backend {
     Sqlite,
@@ -94,11 +103,42 @@ impl TestApp {
         Self::launch(backend, |_| {}, true).await
     }
 
+    /// Starts the server on a database `prepare` set up first (it gets the
+    /// database's URL): an older schema with rows in it, to test an
+    /// upgrade. No demo data is added.
+    pub async fn start_upgraded<F, Fut>(backend: Backend, prepare: F) -> TestApp
+    where
+        F: FnOnce(String) -> Fut,
+        Fut: std::future::Future<Output = ()>,
+    {
+        let (data_dir, config, pg) = Self::database(backend).await;
+        prepare(config.database_url()).await;
+        let state = server::init(config).await.expect("server init");
+        Self::serve(state, data_dir, pg).await
+    }
+
     async fn launch(
         backend: Backend,
         adjust: impl FnOnce(&mut Config),
         full_demo: bool,
     ) -> TestApp {
+        let (data_dir, mut config, pg) = Self::database(backend).await;
+        adjust(&mut config);
+        let state = server::init(config).await.expect("server init");
+        if full_demo {
+            let banner = server::seed_demo_if_empty(&state).await.expect("demo seed");
+            assert!(banner.is_some_and(|b| b.contains(DEMO_PASSWORD)));
+        } else {
+            // Users only: tests create the tickets they look at.
+            server::seed::demo_users(&state.db, DEMO_PASSWORD)
+                .await
+                .expect("demo seed");
+        }
+        Self::serve(state, data_dir, pg).await
+    }
+
+    /// A fresh database for one test (and the config that names it).
+    async fn database(backend: Backend) -> (tempfile::TempDir, Config, Option<PgDatabase>) {
         let data_dir = tempfile::tempdir().expect("temp dir");
         let mut config = Config::for_data_dir(data_dir.path());
         config.demo_password = Some(DEMO_PASSWORD.into());
@@ -120,17 +160,14 @@ impl TestApp {
                 Some(PgDatabase { admin_url, name })
             }
         };
-        adjust(&mut config);
-        let state = server::init(config).await.expect("server init");
-        if full_demo {
-            let banner = server::seed_demo_if_empty(&state).await.expect("demo seed");
-            assert!(banner.is_some_and(|b| b.contains(DEMO_PASSWORD)));
-        } else {
-            // Users only: tests create the tickets they look at.
-            server::seed::demo_users(&state.db, DEMO_PASSWORD)
-                .await
-                .expect("demo seed");
-        }
+        (data_dir, config, pg)
+    }
+
+    async fn serve(
+        state: AppState,
+        data_dir: tempfile::TempDir,
+        pg: Option<PgDatabase>,
+    ) -> TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr: SocketAddr = listener.local_addr().unwrap();
         tokio::spawn(server::http::serve(state.clone(), listener));

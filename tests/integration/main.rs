@@ -4,6 +4,7 @@
 mod common;
 
 mod attachments;
+mod audit;
 mod auth;
 mod auth_hardening;
 mod conversation;

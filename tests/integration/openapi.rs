@@ -360,6 +360,22 @@ async fn schemas_match_what_the_server_sends(app: TestApp) {
     )
     .await;
     assert_eq!(keys(&stats), properties(&doc, "TicketStats"));
+    let admin = app.bearer("admin@acme.test").await;
+    let audit = expect_json(
+        app.get("/api/v1/audit?limit=1", &admin).await,
+        StatusCode::OK,
+    )
+    .await;
+    let audit_page =
+        doc["paths"]["/audit"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+            ["$ref"]
+            .as_str()
+            .unwrap()
+            .rsplit('/')
+            .next()
+            .unwrap();
+    assert_eq!(keys(&audit), properties(&doc, audit_page));
+    assert_eq!(keys(&audit["items"][0]), properties(&doc, "AuditEntry"));
 }
 
 async fn the_docs_page_is_served_from_here(app: TestApp) {

@@ -317,13 +317,7 @@ async fn create_user_validates_each_field_and_refuses_taken_emails(app: TestApp)
 
 async fn only_admins_may_create_or_change_users(app: TestApp) {
     let target = id_of(&app, "agent2@acme.test").await;
-    for email in [
-        "agent@acme.test",
-        "manager@acme.test",
-        "ceo@acme.test",
-        "tech@acme.test",
-        "customer@acme.test",
-    ] {
+    for email in NON_ADMINS {
         let token = app.bearer(email).await;
         let body = expect_json(
             app.post_json(

@@ -4,9 +4,13 @@
 use super::password::{hash_password_blocking, verify_password_blocking};
 use super::refresh::{Presenter, decide, hash_token, new_token};
 use super::token::Claims;
+use crate::domain::audit::OwnerType;
 use crate::domain::user::{MAX_EMAIL_LEN, normalize_email, validate_new_password};
 use crate::domain::{ErrorKind, FieldErrors, SessionUser};
+use crate::engine::ticket_change::FieldChange;
+use crate::server::audit::{self, Origin, Owner};
 use crate::server::config::{LOCKOUT_DURATION, LOCKOUT_THRESHOLD};
+use crate::server::db::Tx;
 use crate::server::db::sessions::{self, NewRefresh, NewToken, RotateOutcome};
 use crate::server::db::users::{self, UserRecord};
 use crate::server::error::{AppError, AppResult};
@@ -53,13 +57,17 @@ fn session_expired() -> AppError {
 }
 
 /// Signs in; the session's refresh token is handed to `client`.
+/// Both outcomes are audited: a sign-in on the account, a failure with the
+/// email tried (never the password) on the account it names, or on no
+/// organization when it names none.
 pub async fn login(
     state: &AppState,
     email: &str,
     password: &str,
-    ip: IpAddr,
+    origin: &Origin,
     client: Presenter,
 ) -> AppResult<IssuedSession> {
+    let ip = origin.ip;
     let email = normalize_email(email);
     let mut errs = FieldErrors::new();
     errs.check(!email.is_empty(), "email", "Enter your email address");
@@ -83,9 +91,10 @@ pub async fn login(
         return Err(too_many_attempts());
     }
 
-    let record = users::find_by_email(&state.db, &email)
-        .await?
-        .filter(|u| u.active);
+    let account = users::find_by_email(&state.db, &email).await?;
+    // Whose log a failure goes to: the account's, also when it is deactivated.
+    let named = account.as_ref().map(|r| (r.organization_id, r.id));
+    let record = account.filter(|u| u.active);
     // No record, or a contact's placeholder hash: verified against the dummy,
     // at the same cost.
     let hash = record.as_ref().map(|r| r.password_hash.clone());
@@ -94,9 +103,31 @@ pub async fn login(
         Some(record) if verified => {
             sessions::clear_failed_logins(&state.db, &email, &source).await?;
             tracing::info!(user = %record.id, "signed in");
-            start_session(state, &session_user(&record), client).await
+            let signed_in = audit::line("sign_in", None, Some(email));
+            start_session(
+                state,
+                &session_user(&record),
+                client,
+                origin,
+                Some(signed_in),
+            )
+            .await
         }
         _ => {
+            let mut tx = state.db.begin().await?;
+            audit::record(
+                &mut tx,
+                named.map(|(org, _)| org),
+                None,
+                origin,
+                Owner {
+                    kind: OwnerType::User,
+                    id: named.map(|(_, id)| id),
+                },
+                &[audit::line("sign_in_failed", None, Some(email.clone()))],
+            )
+            .await?;
+            tx.commit().await?;
             let lock_until = now + LOCKOUT_DURATION;
             if sessions::record_failed_login(
                 &state.db,
@@ -143,16 +174,20 @@ pub fn spend_ip_attempt(state: &AppState, ip: IpAddr) -> AppResult<()> {
 
 /// Opens a new session family for a user who just proved who they are
 /// (signed in, changed their password, or just signed up); its refresh
-/// token is handed to `client`.
+/// token is handed to `client`. `action` (a sign-in) is audited on the
+/// user, from `origin`, with the session.
 pub async fn start_session(
     state: &AppState,
     user: &SessionUser,
     client: Presenter,
+    origin: &Origin,
+    action: Option<FieldChange>,
 ) -> AppResult<IssuedSession> {
     let refresh_token = new_token();
     let family_id = Uuid::now_v7();
+    let mut tx = state.db.begin().await?;
     sessions::insert_refresh(
-        &state.db,
+        &mut tx,
         &NewRefresh {
             family_id,
             user_id: user.id,
@@ -164,6 +199,12 @@ pub async fn start_session(
         },
     )
     .await?;
+    if let Some(action) = action {
+        let by = Some(user.id);
+        let org = Some(user.organization_id);
+        audit::record(&mut tx, org, by, origin, Owner::user(user.id), &[action]).await?;
+    }
+    tx.commit().await?;
     Ok(issue(state, user, family_id, Some(refresh_token)))
 }
 
@@ -230,15 +271,39 @@ pub async fn refresh(
     }
 }
 
-/// Ends the session a refresh token belongs to.
-pub async fn logout(state: &AppState, refresh_token: &str) -> AppResult<()> {
-    sessions::revoke_family_of(&state.db, &hash_token(refresh_token)).await?;
+/// Ends the session a refresh token belongs to (audited as a sign-out when
+/// it was still open).
+pub async fn logout(state: &AppState, refresh_token: &str, origin: &Origin) -> AppResult<()> {
+    let mut tx = state.db.begin().await?;
+    let ended = sessions::end_family_of(&mut tx, &hash_token(refresh_token), Utc::now()).await?;
+    signed_out(&mut tx, ended, origin).await?;
+    tx.commit().await?;
     Ok(())
 }
 
-/// Ends the session an access token was issued for.
-pub async fn end_session(state: &AppState, claims: &Claims) -> AppResult<()> {
-    sessions::revoke_family(&state.db, claims.sid).await?;
+/// Ends the session an access token was issued for (audited like `logout`).
+pub async fn end_session(state: &AppState, claims: &Claims, origin: &Origin) -> AppResult<()> {
+    let mut tx = state.db.begin().await?;
+    let ended = sessions::end_family(&mut tx, claims.sid, Utc::now()).await?;
+    signed_out(&mut tx, ended, origin).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The sign-out row of a session that was open: (organization, user).
+async fn signed_out(tx: &mut Tx, ended: Option<(Uuid, Uuid)>, origin: &Origin) -> AppResult<()> {
+    if let Some((org, user)) = ended {
+        let line = audit::line("sign_out", None, None);
+        audit::record(
+            tx,
+            Some(org),
+            Some(user),
+            origin,
+            Owner::user(user),
+            &[line],
+        )
+        .await?;
+    }
     Ok(())
 }
 
@@ -252,6 +317,7 @@ pub async fn change_password(
     new: &str,
     confirm: &str,
     client: Presenter,
+    origin: &Origin,
 ) -> AppResult<IssuedSession> {
     validate_new_password(current, new, confirm)?;
     let record = users::find_by_id(&state.db, caller.sub)
@@ -264,9 +330,14 @@ pub async fn change_password(
         return Err(errs.into_result().unwrap_err().into());
     }
     let hash = hash_password_blocking(new.to_owned()).await?;
-    users::replace_password(&state.db, record.id, &hash).await?;
+    let mut tx = state.db.begin().await?;
+    users::replace_password(&mut tx, record.id, &hash).await?;
+    let changed = audit::line("password", None, Some("changed".into()));
+    let (org, by) = (Some(record.organization_id), Some(record.id));
+    audit::record(&mut tx, org, by, origin, Owner::user(record.id), &[changed]).await?;
+    tx.commit().await?;
     tracing::info!(user = %record.id, "password changed");
-    start_session(state, &session_user(&record), client).await
+    start_session(state, &session_user(&record), client, origin, None).await
 }
 
 #[cfg(test)]

@@ -1,8 +1,12 @@
-//! Attachment metadata. Rows are written inside ticket changes (see
-//! `tickets::insert` and `tickets::apply`), through `insert`; and read here.
+//! Attachment metadata, keyed by owner (`owner_type`, `owner_id`: a ticket
+//! today, later a work order or a service report). Rows are written inside
+//! the owner's change (see `tickets::insert` and `tickets::apply`), through
+//! `insert`; and read here. Who may see a file is the owner's service's
+//! decision (a ticket's internal files: staff only).
 
 use super::{Db, Tx, query};
 use crate::domain::attachment::Attachment;
+use crate::domain::audit::OwnerType;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
@@ -18,22 +22,23 @@ pub struct NewAttachment {
     pub storage_key: String,
 }
 
-/// Records `file` on ticket `ticket` inside the open transaction `tx`.
+/// Records `file` on `owner` (its type and id) inside the open transaction `tx`.
 pub async fn insert(
     tx: &mut Tx,
     org: Uuid,
-    ticket: Uuid,
+    owner: (OwnerType, Uuid),
     file: &NewAttachment,
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
     query(
         "INSERT INTO attachments \
-         (id, organization_id, ticket_id, uploader_id, filename, content_type, size, public, storage_key, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+         (id, organization_id, owner_type, owner_id, uploader_id, filename, content_type, size, public, storage_key, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
     )
     .bind(file.id)
     .bind(org)
-    .bind(ticket)
+    .bind(owner.0.as_str())
+    .bind(owner.1)
     .bind(file.uploader_id)
     .bind(&file.filename)
     .bind(&file.content_type)
@@ -46,8 +51,11 @@ pub async fn insert(
     Ok(())
 }
 
-const COLUMNS: &str =
-    "id, ticket_id, filename, content_type, size, public, uploader_id, created_at";
+/// `ticket_id` is derived for the JSON of a ticket's file (clients of the
+/// first API version read it).
+const COLUMNS: &str = "id, owner_type, owner_id, \
+     CASE WHEN owner_type = 'ticket' THEN owner_id END AS ticket_id, \
+     filename, content_type, size, public, uploader_id, created_at";
 
 /// A ticket's files, oldest first; internal ones only when asked.
 pub async fn for_ticket(
@@ -56,12 +64,24 @@ pub async fn for_ticket(
     ticket: Uuid,
     include_internal: bool,
 ) -> Result<Vec<Attachment>, sqlx::Error> {
+    for_owner(db, org, (OwnerType::Ticket, ticket), include_internal).await
+}
+
+/// An owner's files, oldest first; internal ones only when asked.
+pub async fn for_owner(
+    db: &Db,
+    org: Uuid,
+    owner: (OwnerType, Uuid),
+    include_internal: bool,
+) -> Result<Vec<Attachment>, sqlx::Error> {
     let sql = format!(
         "SELECT {COLUMNS} FROM attachments \
-         WHERE ticket_id = $1 AND organization_id = $2 AND (public OR $3) ORDER BY created_at, id"
+         WHERE owner_type = $1 AND owner_id = $2 AND organization_id = $3 AND (public OR $4) \
+         ORDER BY created_at, id"
     );
     query(sql)
-        .bind(ticket)
+        .bind(owner.0.as_str())
+        .bind(owner.1)
         .bind(org)
         .bind(include_internal)
         .fetch_all(db)

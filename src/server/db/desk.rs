@@ -3,7 +3,7 @@
 //! views, and managers' ratings of agents. Every query is scoped by
 //! organization.
 
-use super::{Db, Record, json, query};
+use super::{Db, Record, Tx, json, query};
 use crate::domain::desk::{
     AgentRating, AgentSkill, AssignmentStrategy, CannedResponse, Category, Company, CustomField,
     FieldKind, SavedView, Skill, Team,
@@ -98,17 +98,16 @@ pub struct TeamChanges<'a> {
     pub members: Option<&'a [Uuid]>,
 }
 
-/// Creates (`create`) or changes team `id`, with its members, atomically.
-/// False if there is no such team to change.
+/// Creates (`create`) or changes team `id`, with its members, in the
+/// caller's transaction. False if there is no such team to change.
 pub async fn save_team(
-    db: &Db,
+    tx: &mut Tx,
     org: Uuid,
     id: Uuid,
     create: bool,
     changes: &TeamChanges<'_>,
 ) -> Result<bool, sqlx::Error> {
     let now = Utc::now();
-    let mut tx = db.begin().await?;
     let written = if create {
         query("INSERT INTO teams (id, organization_id, name, assignment, created_at) VALUES ($1, $2, $3, $4, $5)")
             .bind(id)
@@ -116,7 +115,7 @@ pub async fn save_team(
             .bind(changes.name.unwrap_or_default())
             .bind(changes.assignment.unwrap_or(AssignmentStrategy::RoundRobin).as_str())
             .bind(now)
-            .execute(&mut tx)
+            .execute(&mut *tx)
             .await?
     } else {
         query("UPDATE teams SET name = COALESCE($1, name), assignment = COALESCE($2, assignment) WHERE id = $3 AND organization_id = $4")
@@ -124,7 +123,7 @@ pub async fn save_team(
             .bind(changes.assignment.map(AssignmentStrategy::as_str))
             .bind(id)
             .bind(org)
-            .execute(&mut tx)
+            .execute(&mut *tx)
             .await?
     };
     if written == 0 {
@@ -133,7 +132,7 @@ pub async fn save_team(
     if let Some(members) = changes.members {
         query("DELETE FROM team_members WHERE team_id = $1")
             .bind(id)
-            .execute(&mut tx)
+            .execute(&mut *tx)
             .await?;
         for user in members {
             query(
@@ -142,11 +141,10 @@ pub async fn save_team(
             .bind(id)
             .bind(user)
             .bind(org)
-            .execute(&mut tx)
+            .execute(&mut *tx)
             .await?;
         }
     }
-    tx.commit().await?;
     Ok(true)
 }
 
@@ -207,12 +205,12 @@ pub async fn skills(db: &Db, org: Uuid) -> Result<Vec<Skill>, sqlx::Error> {
     .await
 }
 
-pub async fn insert_skill(db: &Db, org: Uuid, skill: &Skill) -> Result<(), sqlx::Error> {
+pub async fn insert_skill(tx: &mut Tx, org: Uuid, skill: &Skill) -> Result<(), sqlx::Error> {
     query("INSERT INTO skills (id, organization_id, name) VALUES ($1, $2, $3)")
         .bind(skill.id)
         .bind(org)
         .bind(&skill.name)
-        .execute(db.writer())
+        .execute(tx)
         .await
         .map(|_| ())
 }
@@ -227,18 +225,17 @@ pub async fn agent_skills(db: &Db, org: Uuid, user: Uuid) -> Result<Vec<AgentSki
     .await
 }
 
-/// Replaces an agent's skills.
+/// Replaces an agent's skills, in the caller's transaction.
 pub async fn set_agent_skills(
-    db: &Db,
+    tx: &mut Tx,
     org: Uuid,
     user: Uuid,
     skills: &[AgentSkill],
 ) -> Result<(), sqlx::Error> {
-    let mut tx = db.begin().await?;
     query("DELETE FROM agent_skills WHERE user_id = $1 AND organization_id = $2")
         .bind(user)
         .bind(org)
-        .execute(&mut tx)
+        .execute(&mut *tx)
         .await?;
     for s in skills {
         query("INSERT INTO agent_skills (user_id, skill_id, organization_id, proficiency) VALUES ($1, $2, $3, $4)")
@@ -246,10 +243,10 @@ pub async fn set_agent_skills(
             .bind(s.skill_id)
             .bind(org)
             .bind(s.proficiency)
-            .execute(&mut tx)
+            .execute(&mut *tx)
             .await?;
     }
-    tx.commit().await
+    Ok(())
 }
 
 pub async fn categories(db: &Db, org: Uuid) -> Result<Vec<Category>, sqlx::Error> {
@@ -272,7 +269,7 @@ pub async fn find_category(db: &Db, org: Uuid, id: Uuid) -> Result<Option<Catego
 }
 
 /// Inserts a category, or replaces the one with its id.
-pub async fn save_category(db: &Db, org: Uuid, c: &Category) -> Result<(), sqlx::Error> {
+pub async fn save_category(tx: &mut Tx, org: Uuid, c: &Category) -> Result<(), sqlx::Error> {
     query(
         "INSERT INTO categories (id, organization_id, name, team_id, skill_id, created_at) VALUES ($1, $2, $3, $4, $5, $6) \
          ON CONFLICT (id) DO UPDATE SET name = excluded.name, team_id = excluded.team_id, skill_id = excluded.skill_id \
@@ -284,7 +281,7 @@ pub async fn save_category(db: &Db, org: Uuid, c: &Category) -> Result<(), sqlx:
     .bind(c.team_id)
     .bind(c.skill_id)
     .bind(Utc::now())
-    .execute(db.writer())
+    .execute(tx)
     .await
     .map(|_| ())
 }
@@ -326,7 +323,7 @@ pub async fn custom_fields(db: &Db, org: Uuid) -> Result<Vec<CustomField>, sqlx:
 
 /// Inserts a custom field, or replaces the one with its id (the service
 /// keeps its key and kind: tickets hold values under them).
-pub async fn save_custom_field(db: &Db, org: Uuid, f: &CustomField) -> Result<(), sqlx::Error> {
+pub async fn save_custom_field(tx: &mut Tx, org: Uuid, f: &CustomField) -> Result<(), sqlx::Error> {
     query(
         "INSERT INTO custom_fields (id, organization_id, key, kind, label, options, required, customer_visible, position, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
@@ -344,7 +341,7 @@ pub async fn save_custom_field(db: &Db, org: Uuid, f: &CustomField) -> Result<()
     .bind(f.customer_visible)
     .bind(f.position)
     .bind(Utc::now())
-    .execute(db.writer())
+    .execute(tx)
     .await
     .map(|_| ())
 }
@@ -358,20 +355,35 @@ pub async fn companies(db: &Db, org: Uuid) -> Result<Vec<Company>, sqlx::Error> 
     .await
 }
 
-pub async fn insert_company(db: &Db, org: Uuid, company: &Company) -> Result<(), sqlx::Error> {
+pub async fn insert_company(tx: &mut Tx, org: Uuid, company: &Company) -> Result<(), sqlx::Error> {
     query("INSERT INTO companies (id, organization_id, name, created_at) VALUES ($1, $2, $3, $4)")
         .bind(company.id)
         .bind(org)
         .bind(&company.name)
         .bind(Utc::now())
-        .execute(db.writer())
+        .execute(tx)
         .await
         .map(|_| ())
 }
 
+/// The company a user of `org` is in (None: no such user; Some(None): none).
+pub async fn user_company(
+    tx: &mut Tx,
+    org: Uuid,
+    user: Uuid,
+) -> Result<Option<Option<Uuid>>, sqlx::Error> {
+    let row: Option<(Option<Uuid>,)> =
+        query("SELECT company_id FROM users WHERE id = $1 AND organization_id = $2")
+            .bind(user)
+            .bind(org)
+            .fetch_optional(tx)
+            .await?;
+    Ok(row.map(|(company,)| company))
+}
+
 /// Puts a user in a company (or none). False if `org` has no such user.
 pub async fn set_user_company(
-    db: &Db,
+    tx: &mut Tx,
     org: Uuid,
     user: Uuid,
     company: Option<Uuid>,
@@ -380,7 +392,7 @@ pub async fn set_user_company(
         .bind(company)
         .bind(user)
         .bind(org)
-        .execute(db.writer())
+        .execute(tx)
         .await
         .map(|n| n == 1)
 }
@@ -408,7 +420,7 @@ pub async fn find_canned_response(
 
 /// Inserts a canned response, or replaces the one with its id.
 pub async fn save_canned_response(
-    db: &Db,
+    tx: &mut Tx,
     org: Uuid,
     c: &CannedResponse,
 ) -> Result<(), sqlx::Error> {
@@ -422,16 +434,16 @@ pub async fn save_canned_response(
     .bind(&c.title)
     .bind(&c.body)
     .bind(Utc::now())
-    .execute(db.writer())
+    .execute(tx)
     .await
     .map(|_| ())
 }
 
-pub async fn delete_canned_response(db: &Db, org: Uuid, id: Uuid) -> Result<bool, sqlx::Error> {
+pub async fn delete_canned_response(tx: &mut Tx, org: Uuid, id: Uuid) -> Result<bool, sqlx::Error> {
     query("DELETE FROM canned_responses WHERE id = $1 AND organization_id = $2")
         .bind(id)
         .bind(org)
-        .execute(db.writer())
+        .execute(tx)
         .await
         .map(|n| n == 1)
 }

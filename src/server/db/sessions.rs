@@ -1,6 +1,6 @@
 //! Refresh tokens (sessions) and the sign-in throttle (per account and source).
 
-use super::{Conn, Db, Query, query};
+use super::{Conn, Db, Query, Tx, query};
 use crate::server::auth::refresh::{Presenter, RefreshDecision, StoredRefresh};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
@@ -39,9 +39,10 @@ fn insert_refresh_query<'q>(
         .bind(token.issued_to.as_str())
 }
 
-pub async fn insert_refresh(db: &Db, new: &NewRefresh<'_>) -> Result<(), sqlx::Error> {
+/// Stores a new session's first token, in the transaction that audits it.
+pub async fn insert_refresh(tx: &mut Tx, new: &NewRefresh<'_>) -> Result<(), sqlx::Error> {
     insert_refresh_query(new.family_id, new.user_id, &new.token, Utc::now())
-        .execute(db.writer())
+        .execute(tx)
         .await?;
     Ok(())
 }
@@ -115,17 +116,52 @@ pub async fn rotate_refresh(
     Ok(outcome)
 }
 
-/// Ends the session the token belongs to. Unknown tokens are ignored.
-pub async fn revoke_family_of(db: &Db, token_hash: &str) -> Result<(), sqlx::Error> {
-    query(
+/// Ends the session the token belongs to. Unknown tokens are ignored. The
+/// (organization, user) of the session, if it was still open.
+pub async fn end_family_of(
+    tx: &mut Tx,
+    token_hash: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<(Uuid, Uuid)>, sqlx::Error> {
+    let ended: Vec<(Uuid,)> = query(
         "UPDATE refresh_tokens SET revoked_at = $1 \
-         WHERE revoked_at IS NULL AND family_id IN (SELECT family_id FROM refresh_tokens WHERE token_hash = $2)",
+         WHERE revoked_at IS NULL AND family_id IN (SELECT family_id FROM refresh_tokens WHERE token_hash = $2) \
+         RETURNING user_id",
     )
-    .bind(Utc::now())
+    .bind(now)
     .bind(token_hash)
-    .execute(db.writer())
+    .fetch_all(&mut *tx)
     .await?;
-    Ok(())
+    owner_of(tx, ended).await
+}
+
+/// Ends session `family_id`; its (organization, user) if it was still open.
+pub async fn end_family(
+    tx: &mut Tx,
+    family_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Option<(Uuid, Uuid)>, sqlx::Error> {
+    let ended: Vec<(Uuid,)> = query(
+        "UPDATE refresh_tokens SET revoked_at = $1 WHERE family_id = $2 AND revoked_at IS NULL \
+         RETURNING user_id",
+    )
+    .bind(now)
+    .bind(family_id)
+    .fetch_all(&mut *tx)
+    .await?;
+    owner_of(tx, ended).await
+}
+
+/// The (organization, user) of the first of `ended`'s tokens.
+async fn owner_of(tx: &mut Tx, ended: Vec<(Uuid,)>) -> Result<Option<(Uuid, Uuid)>, sqlx::Error> {
+    let Some((user,)) = ended.into_iter().next() else {
+        return Ok(None);
+    };
+    let org: Option<(Uuid,)> = query("SELECT organization_id FROM users WHERE id = $1")
+        .bind(user)
+        .fetch_optional(tx)
+        .await?;
+    Ok(org.map(|(org,)| (org, user)))
 }
 
 pub async fn revoke_family(db: &Db, family_id: Uuid) -> Result<(), sqlx::Error> {

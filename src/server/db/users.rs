@@ -60,7 +60,8 @@ pub struct NewUser<'a> {
     pub password_hash: &'a str,
 }
 
-pub async fn insert(db: &Db, new: &NewUser<'_>) -> Result<User, sqlx::Error> {
+/// Inserts an active user, in the transaction that audits it.
+pub async fn insert(tx: &mut Tx, new: &NewUser<'_>) -> Result<User, sqlx::Error> {
     let id = Uuid::now_v7();
     let now = Utc::now();
     query(
@@ -74,7 +75,7 @@ pub async fn insert(db: &Db, new: &NewUser<'_>) -> Result<User, sqlx::Error> {
     .bind(new.role.as_str())
     .bind(new.password_hash)
     .bind(now)
-    .execute(db.writer())
+    .execute(tx)
     .await?;
     Ok(User {
         id,
@@ -200,23 +201,23 @@ pub async fn list_in_org(
     Ok(records.iter().map(UserRecord::to_user).collect())
 }
 
-/// Sets a new password hash and ends every session of the user, atomically:
-/// a stolen session must not outlive the password it was opened with.
-pub async fn replace_password(db: &Db, id: Uuid, hash: &str) -> Result<(), sqlx::Error> {
+/// Sets a new password hash and ends every session of the user, in the
+/// caller's transaction: a stolen session must not outlive the password it
+/// was opened with.
+pub async fn replace_password(tx: &mut Tx, id: Uuid, hash: &str) -> Result<(), sqlx::Error> {
     let now = Utc::now();
-    let mut tx = db.begin().await?;
     query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3")
         .bind(hash)
         .bind(now)
         .bind(id)
-        .execute(&mut tx)
+        .execute(&mut *tx)
         .await?;
     query("UPDATE refresh_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
         .bind(now)
         .bind(id)
-        .execute(&mut tx)
+        .execute(tx)
         .await?;
-    tx.commit().await
+    Ok(())
 }
 
 /// What an administrator changes on a user; `None` leaves a column alone.
@@ -235,18 +236,17 @@ impl UserChanges<'_> {
     }
 }
 
-/// Applies `changes` to a user of `org` and, when the account is deactivated
-/// or its password replaced, revokes all its refresh tokens in the same
-/// transaction (as `replace_password` does). None when `org` has no such user.
+/// Applies `changes` to a user of `org` in the caller's transaction (which
+/// audits them) and, when the account is deactivated or its password
+/// replaced, revokes all its refresh tokens (as `replace_password` does). None when `org` has no such user.
 pub async fn update_in_org(
-    db: &Db,
+    tx: &mut Tx,
     org: Uuid,
     id: Uuid,
     changes: &UserChanges<'_>,
 ) -> Result<Option<User>, sqlx::Error> {
     let now = Utc::now();
     let select = format!("{SELECT_RECORD} WHERE u.id = $1 AND u.organization_id = $2");
-    let mut tx = db.begin().await?;
     let updated = query(
         "UPDATE users SET name = COALESCE($1, name), role = COALESCE($2, role), \
          active = COALESCE($3, active), password_hash = COALESCE($4, password_hash), \
@@ -259,7 +259,7 @@ pub async fn update_in_org(
     .bind(now)
     .bind(id)
     .bind(org)
-    .execute(&mut tx)
+    .execute(&mut *tx)
     .await?;
     if updated == 0 {
         return Ok(None);
@@ -270,21 +270,16 @@ pub async fn update_in_org(
         )
         .bind(now)
         .bind(id)
-        .execute(&mut tx)
+        .execute(&mut *tx)
         .await?;
     }
     // A reset password is how an admin lets a locked-out user back in.
     if changes.password_hash.is_some() {
         query("DELETE FROM login_throttle WHERE email = (SELECT email FROM users WHERE id = $1)")
             .bind(id)
-            .execute(&mut tx)
+            .execute(&mut *tx)
             .await?;
     }
-    let record: Option<UserRecord> = query(select)
-        .bind(id)
-        .bind(org)
-        .fetch_optional(&mut tx)
-        .await?;
-    tx.commit().await?;
+    let record: Option<UserRecord> = query(select).bind(id).bind(org).fetch_optional(tx).await?;
     Ok(record.as_ref().map(UserRecord::to_user))
 }

@@ -124,7 +124,11 @@ pub async fn download(
     let Some((file, key)) = attachments::find(&state.db, caller.org(), attachment_id).await? else {
         return Err(ApiError::not_found().into());
     };
-    load_visible(state, caller, file.ticket_id).await?;
+    // Only tickets have files yet; another owner's would need its own rule.
+    let Some(ticket) = file.ticket_id else {
+        return Err(ApiError::not_found().into());
+    };
+    load_visible(state, caller, ticket).await?;
     if !file.public && !caller.may(Capability::ReadInternalNotes) {
         return Err(ApiError::not_found().into());
     }

@@ -291,8 +291,9 @@ impl CommentRow {
 /// The audit trail of a ticket, oldest first.
 pub async fn history(db: &Db, org: Uuid, ticket: Uuid) -> Result<Vec<HistoryEntry>, sqlx::Error> {
     let sql = "SELECT e.actor_id, u.name AS actor_name, e.source, e.field, e.old_value, e.new_value, e.created_at \
-         FROM ticket_events e LEFT JOIN users u ON u.id = e.actor_id \
-         WHERE e.ticket_id = $1 AND e.organization_id = $2 ORDER BY e.created_at, e.id";
+         FROM audit_log e LEFT JOIN users u ON u.id = e.actor_id \
+         WHERE e.owner_type = 'ticket' AND e.owner_id = $1 AND e.organization_id = $2 \
+         ORDER BY e.created_at, e.id";
     query(sql).bind(ticket).bind(org).fetch_all(db).await
 }
 

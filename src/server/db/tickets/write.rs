@@ -4,6 +4,7 @@
 //! its domain event in the same transaction.
 
 use super::{TICKET_COLUMNS, TicketRow};
+use crate::domain::audit::OwnerType;
 use crate::domain::event::{Actor, ChangeEvent, DomainEvent, TicketChanged};
 use crate::domain::ticket::{Channel, Comment, CustomValues, Priority, Severity, Ticket};
 use crate::engine::markdown::to_safe_html;
@@ -79,8 +80,8 @@ impl<'a> NewTicket<'a> {
 /// The "created" audit row, in the same statement as the event (one round
 /// trip, not two; see `dialect::insert_ticket`). $1, $4 and $6 are the
 /// event's organization, ticket and time.
-const CREATED_AUDIT: &str = "INSERT INTO ticket_events (id, organization_id, ticket_id, actor_id, source, field, old_value, new_value, created_at) \
-     VALUES ($7, $1, $4, $8, $9, 'ticket', NULL, 'created', $6)";
+const CREATED_AUDIT: &str = "INSERT INTO audit_log (id, organization_id, owner_type, owner_id, actor_id, source, field, old_value, new_value, created_at) \
+     VALUES ($7, $1, 'ticket', $4, $8, $9, 'ticket', NULL, 'created', $6)";
 static CREATED: LazyLock<[String; 2]> = LazyLock::new(|| {
     [Dialect::Sqlite, Dialect::Postgres].map(|d| dialect::publish_event(d, Some(CREATED_AUDIT)))
 });
@@ -117,7 +118,14 @@ pub async fn insert(
         .fetch_one(&mut *tx)
         .await?;
     for file in new.attachments {
-        attachments::insert(tx, new.organization_id, new.id, file, now).await?;
+        attachments::insert(
+            tx,
+            new.organization_id,
+            (OwnerType::Ticket, new.id),
+            file,
+            now,
+        )
+        .await?;
         audit::record(
             tx,
             new.organization_id,
@@ -230,7 +238,7 @@ pub async fn apply(
         None => None,
     };
     for file in change.attachments {
-        attachments::insert(tx, t.organization_id, t.id, file, now).await?;
+        attachments::insert(tx, t.organization_id, (OwnerType::Ticket, t.id), file, now).await?;
     }
     for line in change.changes {
         audit::record(tx, t.organization_id, t.id, change.actor, line, now).await?;
@@ -304,15 +312,17 @@ pub async fn move_conversation(
 ) -> Result<(), sqlx::Error> {
     match moving {
         Moving::Everything => {
-            for table in ["ticket_comments", "attachments"] {
-                query(format!(
-                    "UPDATE {table} SET ticket_id = $1 WHERE ticket_id = $2 AND organization_id = $3"
-                ))
-                .bind(to)
-                .bind(from)
-                .bind(org)
-                .execute(&mut *tx)
-                .await?;
+            for sql in [
+                "UPDATE ticket_comments SET ticket_id = $1 WHERE ticket_id = $2 AND organization_id = $3",
+                "UPDATE attachments SET owner_id = $1 \
+                 WHERE owner_type = 'ticket' AND owner_id = $2 AND organization_id = $3",
+            ] {
+                query(sql)
+                    .bind(to)
+                    .bind(from)
+                    .bind(org)
+                    .execute(&mut *tx)
+                    .await?;
             }
         }
         Moving::Messages(ids) => {

@@ -2,17 +2,17 @@
 
 use super::ApiJson;
 use crate::domain::{ApiError, User};
+use crate::server::audit::Origin;
 use crate::server::auth::refresh::Presenter;
 use crate::server::auth::service::{self, IssuedSession};
 use crate::server::error::AppResult;
 use crate::server::state::AppState;
 use crate::server::users::{self, Registration};
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::post;
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
-use std::net::SocketAddr;
 use utoipa::{OpenApi, ToSchema};
 
 pub fn router() -> Router<AppState> {
@@ -107,14 +107,14 @@ impl From<IssuedSession> for TokenResponse {
     ))]
 async fn login(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    origin: Origin,
     ApiJson(body): ApiJson<LoginRequest>,
 ) -> AppResult<Json<TokenResponse>> {
     let issued = service::login(
         &state,
         &body.email,
         &body.password,
-        peer.ip(),
+        &origin,
         Presenter::ApiClient,
     )
     .await?;
@@ -133,7 +133,7 @@ async fn login(
     ))]
 async fn register(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    origin: Origin,
     ApiJson(body): ApiJson<RegisterRequest>,
 ) -> AppResult<(StatusCode, Json<TokenResponse>)> {
     let form = Registration {
@@ -142,7 +142,7 @@ async fn register(
         name: body.name,
         password: body.password,
     };
-    let issued = users::register(&state, form, peer.ip(), Presenter::ApiClient).await?;
+    let issued = users::register(&state, form, &origin, Presenter::ApiClient).await?;
     Ok((StatusCode::CREATED, Json(issued.into())))
 }
 
@@ -174,8 +174,9 @@ async fn refresh(
     ))]
 async fn logout(
     State(state): State<AppState>,
+    origin: Origin,
     ApiJson(body): ApiJson<RefreshRequest>,
 ) -> AppResult<StatusCode> {
-    service::logout(&state, &body.refresh_token).await?;
+    service::logout(&state, &body.refresh_token, &origin).await?;
     Ok(StatusCode::NO_CONTENT)
 }

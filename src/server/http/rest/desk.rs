@@ -9,6 +9,7 @@ use crate::domain::desk::{
     AgentSkill, AssignmentStrategy, CannedResponse, Category, Company, CustomField, FieldKind,
     SavedView, Skill, Team,
 };
+use crate::server::audit::Origin;
 use crate::server::auth::Caller;
 use crate::server::desk::{self, CategoryInput, FieldInput, TeamInput};
 use crate::server::error::AppResult;
@@ -117,9 +118,10 @@ impl From<TeamBody> for TeamInput {
 async fn create_team(
     State(s): State<AppState>,
     Caller(c): Caller,
+    o: Origin,
     ApiJson(body): ApiJson<TeamBody>,
 ) -> AppResult<(StatusCode, Json<Team>)> {
-    let team = desk::save_team(&s, &c.principal, None, body.into()).await?;
+    let team = desk::save_team(&s, &c.principal, None, body.into(), &o).await?;
     Ok((StatusCode::CREATED, Json(team)))
 }
 
@@ -138,12 +140,13 @@ async fn create_team(
 async fn update_team(
     State(s): State<AppState>,
     Caller(c): Caller,
+    o: Origin,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<TeamBody>,
 ) -> AppResult<Json<Team>> {
     let id = path_id(&id)?;
     Ok(Json(
-        desk::save_team(&s, &c.principal, Some(id), body.into()).await?,
+        desk::save_team(&s, &c.principal, Some(id), body.into(), &o).await?,
     ))
 }
 
@@ -177,9 +180,10 @@ async fn skills(State(s): State<AppState>, Caller(c): Caller) -> AppResult<Json<
 async fn create_skill(
     State(s): State<AppState>,
     Caller(c): Caller,
+    o: Origin,
     ApiJson(body): ApiJson<NameBody>,
 ) -> AppResult<(StatusCode, Json<Skill>)> {
-    let skill = desk::create_skill(&s, &c.principal, &body.name).await?;
+    let skill = desk::create_skill(&s, &c.principal, &body.name, &o).await?;
     Ok((StatusCode::CREATED, Json(skill)))
 }
 
@@ -223,12 +227,13 @@ struct AgentSkillsBody {
 async fn set_agent_skills(
     State(s): State<AppState>,
     Caller(c): Caller,
+    o: Origin,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<AgentSkillsBody>,
 ) -> AppResult<Json<Page<AgentSkill>>> {
     let id = path_id(&id)?;
     Ok(whole_page(
-        desk::set_agent_skills(&s, &c.principal, id, body.skills).await?,
+        desk::set_agent_skills(&s, &c.principal, id, body.skills, &o).await?,
     ))
 }
 
@@ -253,10 +258,11 @@ struct CompanyBody {
 async fn set_company(
     State(s): State<AppState>,
     Caller(c): Caller,
+    o: Origin,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<CompanyBody>,
 ) -> AppResult<StatusCode> {
-    desk::set_user_company(&s, &c.principal, path_id(&id)?, body.company_id).await?;
+    desk::set_user_company(&s, &c.principal, path_id(&id)?, body.company_id, &o).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -306,9 +312,10 @@ impl From<CategoryBody> for CategoryInput {
 async fn create_category(
     State(s): State<AppState>,
     Caller(c): Caller,
+    o: Origin,
     ApiJson(body): ApiJson<CategoryBody>,
 ) -> AppResult<(StatusCode, Json<Category>)> {
-    let category = desk::save_category(&s, &c.principal, None, body.into()).await?;
+    let category = desk::save_category(&s, &c.principal, None, body.into(), &o).await?;
     Ok((StatusCode::CREATED, Json(category)))
 }
 
@@ -327,12 +334,13 @@ async fn create_category(
 async fn update_category(
     State(s): State<AppState>,
     Caller(c): Caller,
+    o: Origin,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<CategoryBody>,
 ) -> AppResult<Json<Category>> {
     let id = path_id(&id)?;
     Ok(Json(
-        desk::save_category(&s, &c.principal, Some(id), body.into()).await?,
+        desk::save_category(&s, &c.principal, Some(id), body.into(), &o).await?,
     ))
 }
 
@@ -389,9 +397,10 @@ impl From<FieldBody> for FieldInput {
 async fn create_field(
     State(s): State<AppState>,
     Caller(c): Caller,
+    o: Origin,
     ApiJson(body): ApiJson<FieldBody>,
 ) -> AppResult<(StatusCode, Json<CustomField>)> {
-    let field = desk::save_custom_field(&s, &c.principal, None, body.into()).await?;
+    let field = desk::save_custom_field(&s, &c.principal, None, body.into(), &o).await?;
     Ok((StatusCode::CREATED, Json(field)))
 }
 
@@ -410,12 +419,13 @@ async fn create_field(
 async fn update_field(
     State(s): State<AppState>,
     Caller(c): Caller,
+    o: Origin,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<FieldBody>,
 ) -> AppResult<Json<CustomField>> {
     let id = path_id(&id)?;
     Ok(Json(
-        desk::save_custom_field(&s, &c.principal, Some(id), body.into()).await?,
+        desk::save_custom_field(&s, &c.principal, Some(id), body.into(), &o).await?,
     ))
 }
 
@@ -442,9 +452,10 @@ async fn companies(State(s): State<AppState>, Caller(c): Caller) -> AppResult<Js
 async fn create_company(
     State(s): State<AppState>,
     Caller(c): Caller,
+    o: Origin,
     ApiJson(body): ApiJson<NameBody>,
 ) -> AppResult<(StatusCode, Json<Company>)> {
-    let company = desk::create_company(&s, &c.principal, &body.name).await?;
+    let company = desk::create_company(&s, &c.principal, &body.name, &o).await?;
     Ok((StatusCode::CREATED, Json(company)))
 }
 
@@ -483,9 +494,10 @@ struct CannedBody {
 async fn create_canned(
     State(s): State<AppState>,
     Caller(c): Caller,
+    o: Origin,
     ApiJson(b): ApiJson<CannedBody>,
 ) -> AppResult<(StatusCode, Json<CannedResponse>)> {
-    let canned = desk::save_canned_response(&s, &c.principal, None, &b.title, &b.body).await?;
+    let canned = desk::save_canned_response(&s, &c.principal, None, &b.title, &b.body, &o).await?;
     Ok((StatusCode::CREATED, Json(canned)))
 }
 
@@ -504,12 +516,13 @@ async fn create_canned(
 async fn update_canned(
     State(s): State<AppState>,
     Caller(c): Caller,
+    o: Origin,
     Path(id): Path<String>,
     ApiJson(b): ApiJson<CannedBody>,
 ) -> AppResult<Json<CannedResponse>> {
     let id = path_id(&id)?;
     Ok(Json(
-        desk::save_canned_response(&s, &c.principal, Some(id), &b.title, &b.body).await?,
+        desk::save_canned_response(&s, &c.principal, Some(id), &b.title, &b.body, &o).await?,
     ))
 }
 
@@ -524,9 +537,10 @@ async fn update_canned(
 async fn delete_canned(
     State(s): State<AppState>,
     Caller(c): Caller,
+    o: Origin,
     Path(id): Path<String>,
 ) -> AppResult<StatusCode> {
-    desk::delete_canned_response(&s, &c.principal, path_id(&id)?).await?;
+    desk::delete_canned_response(&s, &c.principal, path_id(&id)?, &o).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -3,6 +3,7 @@
 
 mod access;
 mod attachments;
+mod audit;
 mod auth;
 mod desk;
 mod import;
@@ -32,6 +33,7 @@ pub fn router() -> Router<AppState> {
         .merge(import::router())
         .merge(desk::router())
         .merge(runtime::router())
+        .merge(audit::router())
         .route_layer(axum::middleware::from_fn(
             crate::server::auth::gate::gate_routes,
         ))
@@ -115,6 +117,7 @@ pub const ROUTE_GATES: &[(&str, &str, Gate)] = &[
     ("DELETE", "/views/{id}", Needs(ReadAllTickets)),
     ("POST", "/import/tickets", Needs(ManageSettings)),
     ("GET", "/runtime", Needs(ManageSettings)),
+    ("GET", "/audit", Needs(ManageSettings)),
     // People.
     ("GET", "/users/me", SignedIn),
     ("GET", "/users", Needs(ReadDeskSetup)),
@@ -143,6 +146,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         import::Api::openapi(),
         desk::Api::openapi(),
         runtime::Api::openapi(),
+        audit::Api::openapi(),
     ] {
         doc.merge(part);
     }

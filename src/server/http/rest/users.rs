@@ -2,6 +2,7 @@
 
 use super::{ApiJson, ApiQuery, Page, path_id};
 use crate::domain::{ApiError, Capability, FieldErrors, Role, User};
+use crate::server::audit::Origin;
 use crate::server::auth::Caller;
 use crate::server::db::users;
 use crate::server::error::AppResult;
@@ -146,6 +147,7 @@ struct CreateBody {
 async fn create(
     State(state): State<AppState>,
     Caller(session): Caller,
+    origin: Origin,
     ApiJson(body): ApiJson<CreateBody>,
 ) -> AppResult<(StatusCode, Json<User>)> {
     let form = NewAccount {
@@ -154,7 +156,7 @@ async fn create(
         role: body.role,
         password: body.password,
     };
-    let user = service::create(&state, &session.principal, form).await?;
+    let user = service::create(&state, &session.principal, form, &origin).await?;
     Ok((StatusCode::CREATED, Json(user)))
 }
 
@@ -185,6 +187,7 @@ struct PatchBody {
 async fn update(
     State(state): State<AppState>,
     Caller(session): Caller,
+    origin: Origin,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<PatchBody>,
 ) -> AppResult<Json<User>> {
@@ -195,6 +198,6 @@ async fn update(
         password: body.password,
     };
     Ok(Json(
-        service::update(&state, &session.principal, path_id(&id)?, patch).await?,
+        service::update(&state, &session.principal, path_id(&id)?, patch, &origin).await?,
     ))
 }
