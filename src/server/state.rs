@@ -33,6 +33,8 @@ pub struct Inner {
     pub login_limiter: DefaultKeyedRateLimiter<IpAddr>,
     /// Magic-link mails requested per email address.
     pub magic_link_limiter: DefaultKeyedRateLimiter<String>,
+    /// Callers' roles and active flags read in the last second.
+    pub standings: crate::server::auth::standings::Standings,
 }
 
 impl Deref for AppState {
@@ -76,6 +78,7 @@ impl AppState {
             keys: JwtKeys::new(&secret),
             login_limiter: RateLimiter::keyed(Quota::per_minute(per_minute)),
             magic_link_limiter: RateLimiter::keyed(Quota::per_hour(MAGIC_LINKS_PER_HOUR)),
+            standings: Default::default(),
             config,
         })))
     }

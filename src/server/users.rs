@@ -377,6 +377,8 @@ pub async fn update(
     let (org, by) = (Some(caller.org()), caller.user_id());
     audit::record(&mut tx, org, by, origin, Owner::user(id), &lines).await?;
     tx.commit().await?;
+    // Their next request reads the new role or active flag.
+    state.standings.forget(id);
     tracing::info!(
         user = %user.id,
         by = ?caller.user_id(),

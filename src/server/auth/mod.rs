@@ -7,6 +7,7 @@ pub mod principal;
 pub mod refresh;
 pub mod service;
 pub mod session;
+pub mod standings;
 pub mod token;
 
 pub use principal::{Person, Principal, SystemReason, TicketScope};

@@ -10,7 +10,6 @@ use super::service::{self, IssuedSession};
 use super::token::Claims;
 use crate::domain::{ApiError, Area, SessionUser};
 use crate::server::config::Config;
-use crate::server::db::users;
 use crate::server::error::{AppError, api_error_response};
 use crate::server::state::AppState;
 use axum::extract::{FromRequestParts, Request, State};
@@ -57,7 +56,10 @@ impl Session {
 /// The session for verified `claims` if their person is still active, with
 /// their current role.
 async fn session_for(state: &AppState, claims: Claims) -> Result<Option<Session>, AppError> {
-    let person = users::standing(&state.db, claims.org, claims.sub).await?;
+    let person = state
+        .standings
+        .get(&state.db, claims.org, claims.sub)
+        .await?;
     Ok(person.map(|person| Session {
         claims,
         principal: Principal::User(person),
