@@ -34,25 +34,25 @@ pub async fn load_older_linked_comments(
 
 #[server(prefix = "/api", endpoint = "reply_via_link")]
 pub async fn reply_via_link(token: String, body: String) -> Result<(), ApiError> {
+    use super::context::origin;
     use super::context::{respond, state};
-    use crate::domain::event::Source;
     use crate::server::access;
 
     let state = state()?;
     let link = respond(access::open(&state, &token).await)?;
-    respond(access::reply(&state, &link, &body, Source::Ui).await)?;
+    respond(access::reply(&state, &link, &body, &origin()).await)?;
     Ok(())
 }
 
 #[server(prefix = "/api", endpoint = "reopen_via_link")]
 pub async fn reopen_via_link(token: String) -> Result<(), ApiError> {
+    use super::context::origin;
     use super::context::{respond, state};
-    use crate::domain::event::Source;
     use crate::server::access;
 
     let state = state()?;
     let link = respond(access::open(&state, &token).await)?;
-    respond(access::reopen(&state, &link, Source::Ui).await)
+    respond(access::reopen(&state, &link, &origin()).await)
 }
 
 #[server(prefix = "/api", endpoint = "rate_via_link")]
@@ -61,15 +61,15 @@ pub async fn rate_via_link(
     score: Option<String>,
     comment: String,
 ) -> Result<(), ApiError> {
+    use super::context::origin;
     use super::context::{respond, state};
-    use crate::domain::event::Source;
     use crate::server::access;
 
     let state = state()?;
     let link = respond(access::open(&state, &token).await)?;
     // A missing or garbled score is the engine's "choose 1 to 5".
     let score = score.and_then(|s| s.trim().parse().ok()).unwrap_or(0);
-    respond(access::rate(&state, &link, score, &comment, Source::Ui).await)
+    respond(access::rate(&state, &link, score, &comment, &origin()).await)
 }
 
 /// Answers the same whether or not the address is known.

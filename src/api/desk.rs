@@ -81,9 +81,9 @@ pub async fn load_desk_options() -> Result<DeskOptions, ApiError> {
 #[server(prefix = "/api", endpoint = "update_ticket_fields", input = MultipartFormData)]
 #[middleware(crate::server::uploads::RequireMultipart)]
 pub async fn update_ticket_fields(data: MultipartData) -> Result<(), ApiError> {
+    use super::context::origin;
     use super::context::{require_session, respond, state};
     use crate::domain::FieldErrors;
-    use crate::domain::event::Source;
     use crate::domain::ticket::Severity;
     use crate::engine::ticket_change::TicketPatch;
     use crate::server::{desk, tickets};
@@ -111,7 +111,7 @@ pub async fn update_ticket_fields(data: MultipartData) -> Result<(), ApiError> {
         custom_fields: Some(super::tickets::custom_values_from_form(&fields, &form)),
         ..TicketPatch::default()
     };
-    respond(tickets::update(&state, &caller, id, patch, Source::Ui).await)?;
+    respond(tickets::update(&state, &caller, id, patch, &origin()).await)?;
     Ok(())
 }
 
@@ -123,8 +123,8 @@ pub async fn assign_ticket(
     team_id: Option<String>,
     auto: Option<String>,
 ) -> Result<(), ApiError> {
+    use super::context::origin;
     use super::context::{require_session, respond, state};
-    use crate::domain::event::Source;
     use crate::server::tickets::{self, AssignRequest};
 
     let state = state()?;
@@ -137,7 +137,7 @@ pub async fn assign_ticket(
         team_id: team_id.map(|raw| parse_id(&raw, "team_id")).transpose()?,
         auto: auto.is_some(),
     };
-    respond(tickets::assign(&state, &caller, id, request, Source::Ui).await)?;
+    respond(tickets::assign(&state, &caller, id, request, &origin()).await)?;
     Ok(())
 }
 
@@ -193,8 +193,8 @@ pub async fn delete_view(view_id: String) -> Result<(), ApiError> {
 #[server(prefix = "/api", endpoint = "bulk_update", input = MultipartFormData)]
 #[middleware(crate::server::uploads::RequireMultipart)]
 pub async fn bulk_update(data: MultipartData) -> Result<(), ApiError> {
+    use super::context::origin;
     use super::context::{reject, require_session, respond, state};
-    use crate::domain::event::Source;
     use crate::domain::ticket::{Priority, TicketStatus};
     use crate::domain::{ErrorKind, FieldErrors};
     use crate::server::tickets::{self, BulkChange};
@@ -220,7 +220,7 @@ pub async fn bulk_update(data: MultipartData) -> Result<(), ApiError> {
         add_tags: chosen("add_tag").map(str::to_owned).into_iter().collect(),
     };
     respond(errs.into_result().map_err(Into::into))?;
-    let outcomes = respond(tickets::bulk_update(&state, &caller, &ids, change, Source::Ui).await)?;
+    let outcomes = respond(tickets::bulk_update(&state, &caller, &ids, change, &origin()).await)?;
     let failed: Vec<String> = outcomes
         .iter()
         .filter_map(|o| o.error.as_ref().map(|e| e.error.clone()))

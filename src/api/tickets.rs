@@ -141,8 +141,8 @@ pub(super) async fn read_form(
 #[server(prefix = "/api", endpoint = "create_ticket", input = MultipartFormData)]
 #[middleware(crate::server::uploads::RequireMultipart)]
 pub async fn create_ticket(data: MultipartData) -> Result<(), ApiError> {
+    use super::context::origin;
     use super::context::{require_session, respond, state};
-    use crate::domain::event::Source;
     use crate::server::tickets::{self, CreateTicket};
 
     let state = state()?;
@@ -171,7 +171,7 @@ pub async fn create_ticket(data: MultipartData) -> Result<(), ApiError> {
         attachments: form.take_files("files"),
         ..input
     };
-    let ticket = respond(tickets::create(&state, &caller, input, Source::Ui).await)?;
+    let ticket = respond(tickets::create(&state, &caller, input, &origin()).await)?;
     leptos_axum::redirect(&ticket_path(!caller.is_customer(), &ticket.id.to_string()));
     Ok(())
 }
@@ -210,8 +210,8 @@ pub(super) fn custom_values_from_form(
 #[server(prefix = "/api", endpoint = "attach_files", input = MultipartFormData)]
 #[middleware(crate::server::uploads::RequireMultipart)]
 pub async fn attach_files(data: MultipartData) -> Result<(), ApiError> {
+    use super::context::origin;
     use super::context::{require_session, respond, state};
-    use crate::domain::event::Source;
     use crate::server::tickets;
 
     let state = state()?;
@@ -220,7 +220,7 @@ pub async fn attach_files(data: MultipartData) -> Result<(), ApiError> {
     let id = ticket_id(form.text("ticket_id").unwrap_or_default())?;
     let public = form.text("internal").is_none();
     let files = form.take_files("files");
-    respond(tickets::add_attachments(&state, &caller, id, &files, public, Source::Ui).await)?;
+    respond(tickets::add_attachments(&state, &caller, id, &files, public, &origin()).await)?;
     Ok(())
 }
 
@@ -261,16 +261,14 @@ pub async fn reply_to_ticket(
     body: String,
     internal: Option<String>,
 ) -> Result<(), ApiError> {
+    use super::context::origin;
     use super::context::{require_session, respond, state};
-    use crate::domain::event::Source;
     use crate::server::tickets;
 
     let state = state()?;
     let caller = require_session()?.principal;
     let id = self::ticket_id(&ticket_id)?;
-    respond(
-        tickets::add_comment(&state, &caller, id, &body, internal.is_none(), Source::Ui).await,
-    )?;
+    respond(tickets::add_comment(&state, &caller, id, &body, internal.is_none(), &origin()).await)?;
     Ok(())
 }
 
@@ -281,8 +279,8 @@ pub async fn rate_ticket(
     score: Option<String>,
     comment: String,
 ) -> Result<(), ApiError> {
+    use super::context::origin;
     use super::context::{require_session, respond, state};
-    use crate::domain::event::Source;
     use crate::server::tickets;
 
     let state = state()?;
@@ -291,21 +289,21 @@ pub async fn rate_ticket(
     let score = score
         .and_then(|s| s.trim().parse::<i64>().ok())
         .unwrap_or(0);
-    respond(tickets::rate(&state, &caller, id, score, &comment, Source::Ui).await)?;
+    respond(tickets::rate(&state, &caller, id, score, &comment, &origin()).await)?;
     Ok(())
 }
 
 /// Staff hand a ticket to the managers, saying why.
 #[server(prefix = "/api", endpoint = "escalate_ticket")]
 pub async fn escalate_ticket(ticket_id: String, reason: String) -> Result<(), ApiError> {
+    use super::context::origin;
     use super::context::{require_session, respond, state};
-    use crate::domain::event::Source;
     use crate::server::tickets;
 
     let state = state()?;
     let caller = require_session()?.principal;
     let id = self::ticket_id(&ticket_id)?;
-    respond(tickets::escalate(&state, &caller, id, &reason, Source::Ui).await)?;
+    respond(tickets::escalate(&state, &caller, id, &reason, &origin()).await)?;
     Ok(())
 }
 
@@ -313,15 +311,15 @@ pub async fn escalate_ticket(ticket_id: String, reason: String) -> Result<(), Ap
 /// or `12`) in `target_id`; the browser then goes to that ticket.
 #[server(prefix = "/api", endpoint = "merge_ticket")]
 pub async fn merge_ticket(ticket_id: String, target_id: String) -> Result<(), ApiError> {
+    use super::context::origin;
     use super::context::{require_session, respond, state};
-    use crate::domain::event::Source;
     use crate::server::tickets;
 
     let state = state()?;
     let caller = require_session()?.principal;
     let id = self::ticket_id(&ticket_id)?;
     let target = respond(tickets::find_by_number(&state, &caller, &target_id, "target_id").await)?;
-    let merged = respond(tickets::merge(&state, &caller, id, target.id, Source::Ui).await)?;
+    let merged = respond(tickets::merge(&state, &caller, id, target.id, &origin()).await)?;
     leptos_axum::redirect(&ticket_path(true, &merged.id.to_string()));
     Ok(())
 }
@@ -334,9 +332,9 @@ pub async fn update_ticket(
     priority: Option<String>,
     assign_to_me: Option<String>,
 ) -> Result<(), ApiError> {
+    use super::context::origin;
     use super::context::{require_session, respond, state};
     use crate::domain::FieldErrors;
-    use crate::domain::event::Source;
     use crate::domain::ticket::{Priority, TicketStatus};
     use crate::engine::ticket_change::TicketPatch;
     use crate::server::tickets;
@@ -352,6 +350,6 @@ pub async fn update_ticket(
         ..Default::default()
     };
     respond(errs.into_result().map_err(Into::into))?;
-    respond(tickets::update(&state, &caller, id, patch, Source::Ui).await)?;
+    respond(tickets::update(&state, &caller, id, patch, &origin()).await)?;
     Ok(())
 }

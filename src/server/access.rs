@@ -7,11 +7,11 @@
 
 use crate::domain::access::{INVALID_LINK, LinkedTicket};
 use crate::domain::attachment::Attachment;
-use crate::domain::event::Source;
 use crate::domain::ticket::{Comment, CommentPage, TicketStatus};
 use crate::domain::{ApiError, ErrorKind, Role};
 use crate::engine::markdown::to_safe_html;
 use crate::engine::ticket_change::TicketPatch;
+use crate::server::audit::Origin;
 use crate::server::auth::{Person, Principal};
 use crate::server::db::users;
 use crate::server::error::{AppError, AppResult};
@@ -99,18 +99,18 @@ pub async fn reply(
     state: &AppState,
     access: &LinkAccess,
     body: &str,
-    source: Source,
+    origin: &Origin,
 ) -> AppResult<Comment> {
-    tickets::add_comment(state, &access.caller, access.ticket_id, body, true, source).await
+    tickets::add_comment(state, &access.caller, access.ticket_id, body, true, origin).await
 }
 
 /// The requester reopens their resolved ticket.
-pub async fn reopen(state: &AppState, access: &LinkAccess, source: Source) -> AppResult<()> {
+pub async fn reopen(state: &AppState, access: &LinkAccess, origin: &Origin) -> AppResult<()> {
     let patch = TicketPatch {
         status: Some(TicketStatus::Open),
         ..TicketPatch::default()
     };
-    tickets::update(state, &access.caller, access.ticket_id, patch, source).await?;
+    tickets::update(state, &access.caller, access.ticket_id, patch, origin).await?;
     Ok(())
 }
 
@@ -120,7 +120,7 @@ pub async fn rate(
     access: &LinkAccess,
     score: i64,
     comment: &str,
-    source: Source,
+    origin: &Origin,
 ) -> AppResult<()> {
     tickets::rate(
         state,
@@ -128,7 +128,7 @@ pub async fn rate(
         access.ticket_id,
         score,
         comment,
-        source,
+        origin,
     )
     .await?;
     Ok(())

@@ -70,7 +70,7 @@ impl Origin {
     }
 
     /// The address as stored: None when there was none.
-    fn ip_text(&self) -> Option<String> {
+    pub fn ip_text(&self) -> Option<String> {
         (!self.ip.is_unspecified()).then(|| self.ip.to_string())
     }
 }

@@ -16,6 +16,7 @@ use crate::engine::import::{
     ImportBatch, ImportResult, ImportedDates, ValidTicket, imported_dates, validate_batch,
 };
 use crate::engine::ticket_change::{FieldChange, diff};
+use crate::server::audit::Origin;
 use crate::server::auth::Principal;
 use crate::server::db::tickets::{self, Change, NewComment, NewTicket};
 use crate::server::db::users::{self, NewContact};
@@ -57,6 +58,7 @@ pub async fn import_tickets(
     state: &AppState,
     caller: &Principal,
     batch: ImportBatch,
+    origin: &Origin,
 ) -> AppResult<ImportReport> {
     caller.require(Capability::ManageSettings)?;
     let valid = validate_batch(batch)?;
@@ -76,7 +78,7 @@ pub async fn import_tickets(
         })
         .collect();
     let actor = caller.actor(Source::Import);
-    let stored = store(state, caller.org(), actor, &contacts, &items).await?;
+    let stored = store(state, caller.org(), actor, origin, &contacts, &items).await?;
     let count = |wanted: ImportResult| stored.iter().filter(|(r, _)| *r == wanted).count();
     Ok(ImportReport {
         created: count(ImportResult::Created),
@@ -112,6 +114,7 @@ async fn store(
     state: &AppState,
     org: Uuid,
     actor: Actor,
+    origin: &Origin,
     contacts: &[NewContact],
     items: &[Item<'_>],
 ) -> AppResult<Vec<(ImportResult, Ticket)>> {
@@ -125,7 +128,7 @@ async fn store(
     }
     let mut results = Vec::with_capacity(items.len());
     for item in items {
-        results.push(store_ticket(state, org, actor, item, now).await?);
+        results.push(store_ticket(state, org, actor, origin, item, now).await?);
     }
     Ok(results)
 }
@@ -136,12 +139,13 @@ async fn store_ticket(
     state: &AppState,
     org: Uuid,
     actor: Actor,
+    origin: &Origin,
     item: &Item<'_>,
     now: chrono::DateTime<Utc>,
 ) -> AppResult<(ImportResult, Ticket)> {
     for _ in 0..MAX_ATTEMPTS {
         let mut tx = state.db.begin().await?;
-        if let Some(stored) = store_one(&mut tx, org, actor, item, now).await? {
+        if let Some(stored) = store_one(&mut tx, org, actor, origin, item, now).await? {
             tx.commit().await?;
             return Ok(stored);
         }
@@ -161,6 +165,7 @@ async fn store_one(
     tx: &mut Tx,
     org: Uuid,
     actor: Actor,
+    origin: &Origin,
     item: &Item<'_>,
     now: chrono::DateTime<Utc>,
 ) -> AppResult<Option<(ImportResult, Ticket)>> {
@@ -177,7 +182,7 @@ async fn store_one(
                 Channel::Api,
             );
             new.external_id = Some(&t.external_id);
-            let row = tickets::insert(tx, &new, actor, true, now).await?;
+            let row = tickets::insert(tx, &new, actor, origin, true, now).await?;
             // Keep the original creation time (the audit row says when it was imported).
             tickets::set_created_at(tx, row.id, t.created_at).await?;
             (
@@ -197,7 +202,7 @@ async fn store_one(
             old: Some(row.description.clone()),
             new: Some(t.description.clone()),
         };
-        audit::record(tx, org, row.id, actor, &line, now).await?;
+        audit::record(tx, org, row.id, actor, origin, &line, now).await?;
         changed = true;
     }
     for (comment, &author_id) in t.comments.iter().zip(&item.author_ids) {
@@ -215,7 +220,7 @@ async fn store_one(
             old: None,
             new: Some(if comment.public { "public" } else { "internal" }.into()),
         };
-        audit::record(tx, org, row.id, actor, &line, now).await?;
+        audit::record(tx, org, row.id, actor, origin, &line, now).await?;
         changed = true;
     }
     let mut next = row.state();
@@ -234,6 +239,7 @@ async fn store_one(
             next: &next,
             changes: &changes,
             actor,
+            origin,
             event: DomainEvent::TicketReimported,
             comment: None,
             attachments: &[],

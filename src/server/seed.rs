@@ -1,6 +1,7 @@
 //! Demo data: two organizations with one user per role, so a new user can
 //! try every audience and tenant isolation right away.
 
+use super::audit::Origin;
 use super::auth::password::hash_password_blocking;
 use super::db::tickets::{self, Change, NewComment, NewTicket};
 use super::db::users::{self, NewUser};
@@ -376,6 +377,7 @@ async fn demo_tickets(db: &Db) -> anyhow::Result<()> {
         };
         let requester = user(demo.requester).await?;
         let mut at = Utc::now() - TimeDelta::hours(demo.hours_ago);
+        let origin = Origin::internal(Source::Import);
         let actor = |user_id: Uuid| Actor {
             user_id: Some(user_id),
             source: Source::Import,
@@ -389,7 +391,8 @@ async fn demo_tickets(db: &Db) -> anyhow::Result<()> {
             demo.channel,
         );
         let mut tx = db.begin().await?;
-        let ticket = tickets::insert(&mut tx, &new, actor(requester.id), false, at).await?;
+        let ticket =
+            tickets::insert(&mut tx, &new, actor(requester.id), &origin, false, at).await?;
         tx.commit().await?;
         // Each step goes through the same planning and storage as a live change.
         let assign = demo.assignee.map(|a| (a, Step::Assign));
@@ -440,6 +443,7 @@ async fn demo_tickets(db: &Db) -> anyhow::Result<()> {
                 next: &plan.next,
                 changes: &plan.changes,
                 actor: actor(author.id),
+                origin: &origin,
                 event,
                 comment,
                 attachments: &[],

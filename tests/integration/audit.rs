@@ -298,22 +298,47 @@ async fn settings_changes_are_recorded(app: TestApp) {
     assert_eq!(fields, ["team.name", "team.assignment", "team"]);
 }
 
+/// `method` `path` with `body` as `token`, sent with the test's user agent.
+async fn send_with_agent(
+    app: &TestApp,
+    method: reqwest::Method,
+    path: &str,
+    token: &str,
+    body: Value,
+    expected: StatusCode,
+) -> Value {
+    let response = app
+        .client
+        .request(method, app.url(path))
+        .bearer_auth(token)
+        .header("user-agent", AGENT)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    expect_json(response, expected).await
+}
+
 async fn ticket_changes_stay_in_the_trail_and_reach_the_log(app: TestApp) {
     let agent = app.bearer("agent@acme.test").await;
     let admin = app.bearer("admin@acme.test").await;
-    let ticket = create(
+    let ticket = send_with_agent(
         &app,
-        &agent,
+        reqwest::Method::POST,
         "/api/v1/tickets",
+        &agent,
         json!({"subject": "Printer", "description": "Jammed"}),
+        StatusCode::CREATED,
     )
     .await;
     let id = ticket["id"].as_str().unwrap();
-    change(
+    send_with_agent(
         &app,
-        &agent,
+        reqwest::Method::PATCH,
         &format!("/api/v1/tickets/{id}"),
+        &agent,
         json!({"status": "pending"}),
+        StatusCode::OK,
     )
     .await;
     let history = expect_json(
@@ -335,7 +360,14 @@ async fn ticket_changes_stay_in_the_trail_and_reach_the_log(app: TestApp) {
     assert_eq!(status[0]["new_value"], "pending");
     assert_eq!(status[0]["source"], "api");
     assert_eq!(status[0]["owner_id"], id);
-    assert_eq!(rows(&page, "ticket")[0]["new_value"], "created");
+    let created = rows(&page, "ticket");
+    assert_eq!(created[0]["new_value"], "created");
+    // Both the creation (written beside the event) and the change keep
+    // the client they came from.
+    for row in [created[0], status[0]] {
+        assert_eq!(row["ip"], "127.0.0.1", "{row:#}");
+        assert_eq!(row["user_agent"], AGENT, "{row:#}");
+    }
     assert_eq!(items(&page).len(), trail.len());
 }
 

@@ -6,6 +6,7 @@ use super::{Db, Tx, query};
 use crate::domain::audit::{AuditEntry, OwnerType};
 use crate::domain::event::{Actor, Source};
 use crate::engine::ticket_change::FieldChange;
+use crate::server::audit::Origin;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
@@ -55,24 +56,26 @@ pub async fn insert(
     Ok(())
 }
 
-/// Records one changed field of ticket `ticket` (the ticket change path:
-/// its actor and source; no request address yet).
+/// Records one changed field of ticket `ticket`, done by `actor` (whose
+/// source the row keeps) from the client of `origin`.
 pub async fn record(
     tx: &mut Tx,
     org: Uuid,
     ticket: Uuid,
     actor: Actor,
+    origin: &Origin,
     line: &FieldChange,
     at: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
+    let ip = origin.ip_text();
     let stamp = Stamp {
         org: Some(org),
         owner_type: OwnerType::Ticket,
         owner_id: Some(ticket),
         actor_id: actor.user_id,
         source: actor.source,
-        ip: None,
-        user_agent: None,
+        ip: ip.as_deref(),
+        user_agent: origin.user_agent.as_deref(),
         at,
     };
     insert(tx, &stamp, std::slice::from_ref(line)).await

@@ -3,10 +3,8 @@
 //! when another writer got there first), the changes made with it, and
 //! bulk changes from a queue.
 
-use super::{
-    MAX_ATTEMPTS, actor, check_assignee, check_category, check_team, load_visible, shown_to,
-};
-use crate::domain::event::{ChangeEvent, DomainEvent, Source};
+use super::{MAX_ATTEMPTS, check_assignee, check_category, check_team, load_visible, shown_to};
+use crate::domain::event::{ChangeEvent, DomainEvent};
 use crate::domain::ticket::{
     Comment, Priority, Ticket, TicketStatus, normalize_tags, validate_comment_body,
 };
@@ -15,6 +13,7 @@ use crate::engine::ticket_change::{
     Plan, TicketPatch, may_patch, plan_comment, plan_deletion, plan_escalation, plan_rating,
     plan_update,
 };
+use crate::server::audit::Origin;
 use crate::server::auth::Principal;
 use crate::server::db::attachments::NewAttachment;
 use crate::server::db::desk;
@@ -44,7 +43,7 @@ pub(super) async fn change(
     state: &AppState,
     caller: &Principal,
     id: Uuid,
-    source: Source,
+    origin: &Origin,
     event: ChangeEvent,
     extras: Extras<'_>,
     plan: impl Fn(&TicketRow) -> Result<Plan, ApiError>,
@@ -59,7 +58,8 @@ pub(super) async fn change(
             ticket: &row,
             next: &planned.next,
             changes: &planned.changes,
-            actor: actor(caller, source),
+            actor: caller.actor(origin.source),
+            origin,
             event,
             comment: extras.comment,
             attachments: extras.attachments,
@@ -87,7 +87,7 @@ pub async fn update(
     caller: &Principal,
     id: Uuid,
     patch: TicketPatch,
-    source: Source,
+    origin: &Origin,
 ) -> AppResult<Ticket> {
     // Visibility, then what the caller may change, then the input.
     load_visible(state, caller, id).await?;
@@ -114,7 +114,7 @@ pub async fn update(
         state,
         caller,
         id,
-        source,
+        origin,
         DomainEvent::TicketUpdated,
         Extras::default(),
         |row| plan_update(&row.state(), &patch, role, &fields, now),
@@ -129,7 +129,7 @@ pub async fn add_comment(
     id: Uuid,
     body: &str,
     public: bool,
-    source: Source,
+    origin: &Origin,
 ) -> AppResult<Comment> {
     load_visible(state, caller, id).await?;
     caller.require(if public {
@@ -149,7 +149,7 @@ pub async fn add_comment(
         state,
         caller,
         id,
-        source,
+        origin,
         DomainEvent::TicketCommented,
         Extras {
             comment: Some(comment),
@@ -168,13 +168,13 @@ pub async fn rate(
     id: Uuid,
     score: i64,
     comment: &str,
-    source: Source,
+    origin: &Origin,
 ) -> AppResult<Ticket> {
     let (ticket, _) = change(
         state,
         caller,
         id,
-        source,
+        origin,
         DomainEvent::TicketRated,
         Extras::default(),
         |row| {
@@ -193,14 +193,14 @@ pub async fn escalate(
     caller: &Principal,
     id: Uuid,
     reason: &str,
-    source: Source,
+    origin: &Origin,
 ) -> AppResult<Ticket> {
     load_visible(state, caller, id).await?;
     caller.require(Capability::ChangeTicketFields)?;
     let now = Utc::now();
     let event = DomainEvent::TicketEscalated;
     let role = caller.acting_role();
-    let (ticket, _) = change(state, caller, id, source, event, Extras::default(), |row| {
+    let (ticket, _) = change(state, caller, id, origin, event, Extras::default(), |row| {
         plan_escalation(&row.state(), role, reason, now)
     })
     .await?;
@@ -212,14 +212,14 @@ pub async fn delete(
     state: &AppState,
     caller: &Principal,
     id: Uuid,
-    source: Source,
+    origin: &Origin,
 ) -> AppResult<()> {
     load_visible(state, caller, id).await?;
     caller.require(Capability::DeleteTickets)?;
     let now = Utc::now();
     let event = DomainEvent::TicketDeleted;
     let role = caller.acting_role();
-    change(state, caller, id, source, event, Extras::default(), |row| {
+    change(state, caller, id, origin, event, Extras::default(), |row| {
         plan_deletion(&row.state(), role, now)
     })
     .await?;
@@ -255,7 +255,7 @@ pub async fn bulk_update(
     caller: &Principal,
     ids: &[Uuid],
     bulk: BulkChange,
-    source: Source,
+    origin: &Origin,
 ) -> AppResult<Vec<BulkOutcome>> {
     caller.require(Capability::BulkEdit)?;
     let mut errs = FieldErrors::new();
@@ -299,7 +299,7 @@ pub async fn bulk_update(
             state,
             caller,
             id,
-            source,
+            origin,
             DomainEvent::TicketUpdated,
             Extras::default(),
             planned,

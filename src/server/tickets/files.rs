@@ -6,9 +6,10 @@ use super::change::{Extras, change};
 use super::load_visible;
 use crate::domain::FieldErrors;
 use crate::domain::attachment::Attachment;
-use crate::domain::event::{DomainEvent, Source};
+use crate::domain::event::DomainEvent;
 use crate::domain::{ApiError, Capability};
 use crate::engine::ticket_change::{plan_attachments, writing};
+use crate::server::audit::Origin;
 use crate::server::auth::Principal;
 use crate::server::db::attachments::{self, NewAttachment};
 use crate::server::error::AppResult;
@@ -64,7 +65,7 @@ pub async fn add_attachments(
     id: Uuid,
     uploads: &[Upload],
     public: bool,
-    source: Source,
+    origin: &Origin,
 ) -> AppResult<Vec<Attachment>> {
     // Visibility, capability, then the input; all before writing any bytes.
     let row = load_visible(state, caller, id).await?;
@@ -86,7 +87,7 @@ pub async fn add_attachments(
         state,
         caller,
         id,
-        source,
+        origin,
         DomainEvent::TicketAttachmentAdded,
         extras,
         |row| plan_attachments(&row.state(), role, public, &names),

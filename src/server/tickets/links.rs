@@ -2,11 +2,12 @@
 //! off into a new ticket, each all or nothing across both tickets.
 
 use super::change::lost_race;
-use super::{MAX_ATTEMPTS, actor, load_visible};
-use crate::domain::event::{DomainEvent, Source};
+use super::{MAX_ATTEMPTS, load_visible};
+use crate::domain::event::DomainEvent;
 use crate::domain::ticket::Ticket;
 use crate::domain::{Capability, FieldErrors};
 use crate::engine::ticket_change::{MergePair, plan_merge, plan_split};
+use crate::server::audit::Origin;
 use crate::server::auth::Principal;
 use crate::server::db::tickets::{self, Change, Moving, NewComment, NewTicket};
 use crate::server::error::AppResult;
@@ -21,7 +22,7 @@ pub async fn merge(
     caller: &Principal,
     id: Uuid,
     target_id: Uuid,
-    source: Source,
+    origin: &Origin,
 ) -> AppResult<Ticket> {
     load_visible(state, caller, id).await?;
     caller.require(Capability::MergeTickets)?;
@@ -59,7 +60,8 @@ pub async fn merge(
             ticket: &from,
             next: &plan.source.next,
             changes: &plan.source.changes,
-            actor: actor(caller, source),
+            actor: caller.actor(origin.source),
+            origin,
             event: DomainEvent::TicketMerged,
             comment: None,
             attachments: &[],
@@ -68,7 +70,8 @@ pub async fn merge(
             ticket: &into,
             next: &plan.target.next,
             changes: &plan.target.changes,
-            actor: actor(caller, source),
+            actor: caller.actor(origin.source),
+            origin,
             event: DomainEvent::TicketMergedInto,
             comment: Some(NewComment {
                 author_id,
@@ -102,7 +105,7 @@ pub async fn split(
     id: Uuid,
     comment_ids: &[Uuid],
     subject: &str,
-    source: Source,
+    origin: &Origin,
 ) -> AppResult<Ticket> {
     load_visible(state, caller, id).await?;
     caller.require(Capability::MergeTickets)?;
@@ -155,7 +158,8 @@ pub async fn split(
             ticket: &parent,
             next: &plan.next,
             changes: &plan.changes,
-            actor: actor(caller, source),
+            actor: caller.actor(origin.source),
+            origin,
             event: DomainEvent::TicketSplit,
             comment: None,
             attachments: &[],
@@ -164,7 +168,15 @@ pub async fn split(
         let Some(_) = tickets::apply(&mut tx, &parent_change, now).await? else {
             continue;
         };
-        let child = tickets::insert(&mut tx, &child, actor(caller, source), false, now).await?;
+        let child = tickets::insert(
+            &mut tx,
+            &child,
+            caller.actor(origin.source),
+            origin,
+            false,
+            now,
+        )
+        .await?;
         let moving = Moving::Messages(&chosen);
         tickets::move_conversation(&mut tx, caller.org(), parent.id, child.id, moving).await?;
         tx.commit().await?;

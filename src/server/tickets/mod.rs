@@ -23,7 +23,7 @@ pub use links::{merge, split};
 pub use routing::{AssignRequest, agent_ratings, assign, rate_agent, render_canned};
 
 use crate::domain::desk::Category;
-use crate::domain::event::{Actor, Source};
+use crate::domain::event::Source;
 use crate::domain::ticket::{
     Channel, CustomValues, Priority, Severity, Ticket, TicketStats, TicketStatus, normalize_tags,
     validate_new_ticket,
@@ -31,6 +31,7 @@ use crate::domain::ticket::{
 use crate::domain::user::check_new_email;
 use crate::domain::{ApiError, Capability, FieldErrors};
 use crate::engine::custom_fields::{self, Writer};
+use crate::server::audit::Origin;
 use crate::server::auth::{Principal, TicketScope};
 use crate::server::db::desk;
 use crate::server::db::tickets::{self, ListFilter, NewTicket, TicketRow};
@@ -65,10 +66,6 @@ pub struct CreateTicket {
     pub category_id: Option<Uuid>,
     /// Customers may fill in only the fields shown to them.
     pub custom_fields: CustomValues,
-}
-
-fn actor(caller: &Principal, source: Source) -> Actor {
-    caller.actor(source)
 }
 
 /// Checks that `id` may own tickets: active support staff of the caller's organization.
@@ -118,7 +115,7 @@ pub async fn create(
     state: &AppState,
     caller: &Principal,
     input: CreateTicket,
-    source: Source,
+    origin: &Origin,
 ) -> AppResult<Ticket> {
     caller.require(Capability::CreateTickets)?;
     let me = caller.person()?;
@@ -195,7 +192,7 @@ pub async fn create(
         None => requester_id,
     };
     let staged = files::stage(state, caller, &input.attachments, true).await?;
-    let channel = match (customer, channel, source) {
+    let channel = match (customer, channel, origin.source) {
         (true, _, _) => Channel::Portal,
         (false, Some(channel), _) => channel,
         (false, None, Source::Ui) => Channel::Web,
@@ -223,7 +220,15 @@ pub async fn create(
     };
     let ticket = async {
         let mut tx = state.db.begin().await?;
-        let row = tickets::insert(&mut tx, &new, actor(caller, source), false, now).await?;
+        let row = tickets::insert(
+            &mut tx,
+            &new,
+            caller.actor(origin.source),
+            origin,
+            false,
+            now,
+        )
+        .await?;
         tx.commit().await?;
         AppResult::Ok(row.into_ticket())
     }

@@ -5,12 +5,13 @@
 use super::change::{Extras, change};
 use super::{check_assignee, check_team, load_visible};
 use crate::domain::desk::AgentRating;
-use crate::domain::event::{DomainEvent, Source};
+use crate::domain::event::DomainEvent;
 use crate::domain::ticket::{Ticket, display_number};
 use crate::domain::{ApiError, Capability, FieldErrors};
 use crate::engine::assignment::{self, NoCandidate};
 use crate::engine::placeholders;
 use crate::engine::ticket_change::{TicketPatch, plan_update};
+use crate::server::audit::Origin;
 use crate::server::auth::Principal;
 use crate::server::db::tickets::TicketRow;
 use crate::server::db::{desk, users};
@@ -40,7 +41,7 @@ pub async fn assign(
     caller: &Principal,
     id: Uuid,
     request: AssignRequest,
-    source: Source,
+    origin: &Origin,
 ) -> AppResult<Ticket> {
     // Visibility, then capability, then the input.
     let row = load_visible(state, caller, id).await?;
@@ -101,7 +102,7 @@ pub async fn assign(
         state,
         caller,
         id,
-        source,
+        origin,
         DomainEvent::TicketAssigned,
         Extras::default(),
         |row| {

@@ -9,6 +9,7 @@ use crate::domain::event::{Actor, ChangeEvent, DomainEvent, TicketChanged};
 use crate::domain::ticket::{Channel, Comment, CustomValues, Priority, Severity, Ticket};
 use crate::engine::markdown::to_safe_html;
 use crate::engine::ticket_change::{FieldChange, TicketState};
+use crate::server::audit::Origin;
 use crate::server::db::attachments::{self, NewAttachment};
 use crate::server::db::{Dialect, Tx, audit, dialect, events, json, query};
 use chrono::{DateTime, Utc};
@@ -80,18 +81,20 @@ impl<'a> NewTicket<'a> {
 /// The "created" audit row, in the same statement as the event (one round
 /// trip, not two; see `dialect::insert_ticket`). $1, $4 and $6 are the
 /// event's organization, ticket and time.
-const CREATED_AUDIT: &str = "INSERT INTO audit_log (id, organization_id, owner_type, owner_id, actor_id, source, field, old_value, new_value, created_at) \
-     VALUES ($7, $1, 'ticket', $4, $8, $9, 'ticket', NULL, 'created', $6)";
+const CREATED_AUDIT: &str = "INSERT INTO audit_log (id, organization_id, owner_type, owner_id, actor_id, source, field, old_value, new_value, ip, user_agent, created_at) \
+     VALUES ($7, $1, 'ticket', $4, $8, $9, 'ticket', NULL, 'created', $10, $11, $6)";
 static CREATED: LazyLock<[String; 2]> = LazyLock::new(|| {
     [Dialect::Sqlite, Dialect::Postgres].map(|d| dialect::publish_event(d, Some(CREATED_AUDIT)))
 });
 
-/// Inserts `new` with the organization's next number, its audit rows and
-/// its event (`ticket.created`, or `ticket.imported` for history).
+/// Inserts `new` with the organization's next number, its audit rows (by
+/// `actor`, from `origin`'s client) and its event (`ticket.created`, or
+/// `ticket.imported` for history).
 pub async fn insert(
     tx: &mut Tx,
     new: &NewTicket<'_>,
     actor: Actor,
+    origin: &Origin,
     imported: bool,
     now: DateTime<Utc>,
 ) -> Result<TicketRow, sqlx::Error> {
@@ -131,6 +134,7 @@ pub async fn insert(
             new.organization_id,
             new.id,
             actor,
+            origin,
             &attachment_line(file),
             now,
         )
@@ -151,6 +155,8 @@ pub async fn insert(
         q.bind(created_audit_id)
             .bind(actor.user_id)
             .bind(actor.source.as_str())
+            .bind(origin.ip_text())
+            .bind(origin.user_agent.clone())
     })
     .await?;
     Ok(row)
@@ -178,6 +184,8 @@ pub struct Change<'a> {
     pub next: &'a TicketState,
     pub changes: &'a [FieldChange],
     pub actor: Actor,
+    /// Where the request came from (the audit rows keep its client).
+    pub origin: &'a Origin,
     pub event: ChangeEvent,
     pub comment: Option<NewComment<'a>>,
     pub attachments: &'a [NewAttachment],
@@ -241,7 +249,16 @@ pub async fn apply(
         attachments::insert(tx, t.organization_id, (OwnerType::Ticket, t.id), file, now).await?;
     }
     for line in change.changes {
-        audit::record(tx, t.organization_id, t.id, change.actor, line, now).await?;
+        audit::record(
+            tx,
+            t.organization_id,
+            t.id,
+            change.actor,
+            change.origin,
+            line,
+            now,
+        )
+        .await?;
     }
     let event = (change.event)(TicketChanged {
         ticket_id: t.id,

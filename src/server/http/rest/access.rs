@@ -7,9 +7,9 @@ use super::attachments::{FileBytes, file_response};
 use super::{ApiJson, ApiQuery, Page, path_id};
 use crate::domain::ApiError;
 use crate::domain::access::LinkedTicket;
-use crate::domain::event::Source;
 use crate::domain::ticket::Comment;
 use crate::server::access;
+use crate::server::audit::Origin;
 use crate::server::error::AppResult;
 use crate::server::magic_link;
 use crate::server::state::AppState;
@@ -129,11 +129,12 @@ async fn comments(
     ))]
 async fn reply(
     State(state): State<AppState>,
+    origin: Origin,
     Path(token): Path<String>,
     ApiJson(body): ApiJson<ReplyBody>,
 ) -> AppResult<(StatusCode, Json<Comment>)> {
     let link = access::open(&state, &token).await?;
-    let comment = access::reply(&state, &link, &body.body, Source::Api).await?;
+    let comment = access::reply(&state, &link, &body.body, &origin).await?;
     Ok((StatusCode::CREATED, Json(comment)))
 }
 

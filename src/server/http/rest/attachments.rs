@@ -2,8 +2,8 @@
 
 use super::{Page, path_id, whole_page};
 use crate::domain::attachment::{Attachment, shows_inline};
-use crate::domain::event::Source;
 use crate::domain::{ApiError, ErrorKind, FieldErrors};
+use crate::server::audit::Origin;
 use crate::server::auth::Caller;
 use crate::server::error::AppResult;
 use crate::server::state::AppState;
@@ -79,6 +79,7 @@ struct UploadForm {
     ))]
 async fn upload(
     State(state): State<AppState>,
+    origin: Origin,
     Caller(session): Caller,
     Path(id): Path<String>,
     headers: HeaderMap,
@@ -111,8 +112,7 @@ async fn upload(
     };
     errs.into_result()?;
     let stored =
-        tickets::add_attachments(&state, &session.principal, id, &files, public, Source::Api)
-            .await?;
+        tickets::add_attachments(&state, &session.principal, id, &files, public, &origin).await?;
     let attachment = stored.into_iter().next().ok_or_else(ApiError::internal)?;
     Ok((StatusCode::CREATED, Json(attachment)))
 }

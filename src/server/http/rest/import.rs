@@ -3,6 +3,7 @@
 use super::ApiJson;
 use crate::domain::ApiError;
 use crate::engine::import::ImportBatch;
+use crate::server::audit::Origin;
 use crate::server::auth::Caller;
 use crate::server::error::AppResult;
 use crate::server::import::{ImportReport, import_tickets};
@@ -45,10 +46,11 @@ pub struct Api;
     ))]
 async fn import(
     State(state): State<AppState>,
+    origin: Origin,
     Caller(session): Caller,
     ApiJson(batch): ApiJson<ImportBatch>,
 ) -> AppResult<Json<ImportReport>> {
     Ok(Json(
-        import_tickets(&state, &session.principal, batch).await?,
+        import_tickets(&state, &session.principal, batch, &origin).await?,
     ))
 }

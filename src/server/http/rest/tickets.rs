@@ -2,13 +2,13 @@
 
 use super::{ApiJson, ApiQuery, Page, path_id, present, whole_page};
 use crate::domain::desk::AgentRating;
-use crate::domain::event::Source;
 use crate::domain::ticket::{
     Channel, Comment, CustomValues, HistoryEntry, Priority, Severity, Ticket, TicketStats,
     TicketStatus,
 };
 use crate::domain::{ApiError, FieldErrors};
 use crate::engine::ticket_change::TicketPatch;
+use crate::server::audit::Origin;
 use crate::server::auth::Caller;
 use crate::server::error::AppResult;
 use crate::server::state::AppState;
@@ -119,6 +119,7 @@ struct CreateBody {
     ))]
 async fn create(
     State(state): State<AppState>,
+    origin: Origin,
     Caller(session): Caller,
     ApiJson(body): ApiJson<CreateBody>,
 ) -> AppResult<(StatusCode, Json<Ticket>)> {
@@ -137,7 +138,7 @@ async fn create(
         category_id: body.category_id,
         custom_fields: body.custom_fields,
     };
-    let ticket = tickets::create(&state, &session.principal, input, Source::Api).await?;
+    let ticket = tickets::create(&state, &session.principal, input, &origin).await?;
     Ok((StatusCode::CREATED, Json(ticket)))
 }
 
@@ -206,6 +207,7 @@ struct PatchBody {
     ))]
 async fn update(
     State(state): State<AppState>,
+    origin: Origin,
     Caller(session): Caller,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<PatchBody>,
@@ -227,7 +229,7 @@ async fn update(
     };
     errs.into_result()?;
     Ok(Json(
-        tickets::update(&state, &session.principal, id, patch, Source::Api).await?,
+        tickets::update(&state, &session.principal, id, patch, &origin).await?,
     ))
 }
 
@@ -253,6 +255,7 @@ struct StatusBody {
     ))]
 async fn set_status(
     State(state): State<AppState>,
+    origin: Origin,
     Caller(session): Caller,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<StatusBody>,
@@ -267,7 +270,7 @@ async fn set_status(
         ..Default::default()
     };
     Ok(Json(
-        tickets::update(&state, &session.principal, id, patch, Source::Api).await?,
+        tickets::update(&state, &session.principal, id, patch, &origin).await?,
     ))
 }
 
@@ -304,6 +307,7 @@ struct AssignBody {
     ))]
 async fn assign(
     State(state): State<AppState>,
+    origin: Origin,
     Caller(session): Caller,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<AssignBody>,
@@ -315,7 +319,7 @@ async fn assign(
         auto: body.auto,
     };
     Ok(Json(
-        tickets::assign(&state, &session.principal, id, request, Source::Api).await?,
+        tickets::assign(&state, &session.principal, id, request, &origin).await?,
     ))
 }
 
@@ -351,6 +355,7 @@ struct BulkBody {
     ))]
 async fn bulk(
     State(state): State<AppState>,
+    origin: Origin,
     Caller(session): Caller,
     ApiJson(body): ApiJson<BulkBody>,
 ) -> AppResult<Json<Page<tickets::BulkOutcome>>> {
@@ -367,7 +372,7 @@ async fn bulk(
         &session.principal,
         &body.ticket_ids,
         change,
-        Source::Api,
+        &origin,
     )
     .await?;
     Ok(whole_page(items))
@@ -496,6 +501,7 @@ fn default_public() -> bool {
     ))]
 async fn add_comment(
     State(state): State<AppState>,
+    origin: Origin,
     Caller(session): Caller,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<CommentBody>,
@@ -507,7 +513,7 @@ async fn add_comment(
         id,
         &body.body,
         body.public,
-        Source::Api,
+        &origin,
     )
     .await?;
     Ok((StatusCode::CREATED, Json(comment)))
@@ -539,10 +545,11 @@ async fn stats(
     ))]
 async fn delete(
     State(state): State<AppState>,
+    origin: Origin,
     Caller(session): Caller,
     Path(id): Path<String>,
 ) -> AppResult<StatusCode> {
-    tickets::delete(&state, &session.principal, path_id(&id)?, Source::Api).await?;
+    tickets::delete(&state, &session.principal, path_id(&id)?, &origin).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -569,13 +576,14 @@ struct EscalateBody {
     ))]
 async fn escalate(
     State(state): State<AppState>,
+    origin: Origin,
     Caller(session): Caller,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<EscalateBody>,
 ) -> AppResult<Json<Ticket>> {
     let id = path_id(&id)?;
     Ok(Json(
-        tickets::escalate(&state, &session.principal, id, &body.reason, Source::Api).await?,
+        tickets::escalate(&state, &session.principal, id, &body.reason, &origin).await?,
     ))
 }
 
@@ -601,6 +609,7 @@ struct MergeBody {
     ))]
 async fn merge(
     State(state): State<AppState>,
+    origin: Origin,
     Caller(session): Caller,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<MergeBody>,
@@ -612,7 +621,7 @@ async fn merge(
         return Err(errs.into_result().unwrap_err().into());
     };
     Ok(Json(
-        tickets::merge(&state, &session.principal, id, target_id, Source::Api).await?,
+        tickets::merge(&state, &session.principal, id, target_id, &origin).await?,
     ))
 }
 
@@ -642,6 +651,7 @@ struct SplitBody {
     ))]
 async fn split(
     State(state): State<AppState>,
+    origin: Origin,
     Caller(session): Caller,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<SplitBody>,
@@ -653,7 +663,7 @@ async fn split(
         id,
         &body.comment_ids,
         &body.subject,
-        Source::Api,
+        &origin,
     )
     .await?;
     Ok((StatusCode::CREATED, Json(ticket)))
@@ -684,6 +694,7 @@ struct RatingBody {
     ))]
 async fn rate(
     State(state): State<AppState>,
+    origin: Origin,
     Caller(session): Caller,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<RatingBody>,
@@ -698,7 +709,7 @@ async fn rate(
             id,
             score,
             &body.comment,
-            Source::Api,
+            &origin,
         )
         .await?,
     ))
