@@ -13,4 +13,8 @@ pub mod mentions;
 pub mod placeholders;
 pub mod retry;
 pub mod search;
+// Server only: the IANA zone database stays out of the WASM bundle (the
+// browser asks the server's simulator).
+#[cfg(feature = "ssr")]
+pub mod sla;
 pub mod ticket_change;
