@@ -28,6 +28,7 @@ wire_enum! {
         ReadDeskSetup => "read_desk_setup",
         ManageUsers => "manage_users",
         ManageSettings => "manage_settings",
+        ManageSla => "manage_sla",
         ViewAnalytics => "view_analytics",
         DispatchWork => "dispatch_work",
         WorkAssignedJobs => "work_assigned_jobs",
@@ -59,6 +60,9 @@ impl Capability {
             ManageSettings => {
                 "Change the desk setup, import tickets, read the audit log and runtime health"
             }
+            ManageSla => {
+                "Set up business calendars and SLA policies, and try them in the simulator"
+            }
             ViewAnalytics => "Open the analytics dashboards",
             DispatchWork => "Assign and schedule field work",
             WorkAssignedJobs => "Work the field jobs assigned to oneself",
@@ -81,7 +85,8 @@ pub fn permits(role: Role, capability: Capability) -> bool {
         WriteInternalNotes | ChangeTicketFields | MergeTickets | BulkEdit => {
             matches!(role, Agent | Manager | Admin)
         }
-        RateAgents | DispatchWork => matches!(role, Manager | Admin),
+        // Managers answer for the service levels their teams are held to.
+        RateAgents | DispatchWork | ManageSla => matches!(role, Manager | Admin),
         ViewAnalytics => matches!(role, Manager | Executive | Admin),
         DeleteTickets | ManageUsers | ManageSettings => role == Admin,
         WorkAssignedJobs => role == Technician,
@@ -145,6 +150,7 @@ mod tests {
         (ReadDeskSetup, &[Agent, Manager, Executive, Admin]),
         (ManageUsers, &[Admin]),
         (ManageSettings, &[Admin]),
+        (ManageSla, &[Manager, Admin]),
         (ViewAnalytics, &[Manager, Executive, Admin]),
         (DispatchWork, &[Manager, Admin]),
         (WorkAssignedJobs, &[Technician]),

@@ -15,6 +15,7 @@ pub mod mentions;
 pub mod runtime;
 pub mod seed;
 pub mod seed_scale;
+pub mod sla;
 pub mod state;
 pub mod storage;
 pub mod ticket_query;

@@ -17,6 +17,7 @@ mod policy;
 mod runtime;
 mod s3;
 mod schema;
+mod sla;
 mod smtp;
 mod tickets;
 mod users;

@@ -8,6 +8,7 @@ mod auth;
 mod desk;
 mod import;
 mod runtime;
+mod sla;
 mod tickets;
 mod users;
 
@@ -34,6 +35,7 @@ pub fn router() -> Router<AppState> {
         .merge(desk::router())
         .merge(runtime::router())
         .merge(audit::router())
+        .merge(sla::router())
         .route_layer(axum::middleware::from_fn(
             crate::server::auth::gate::gate_routes,
         ))
@@ -118,6 +120,8 @@ pub const ROUTE_GATES: &[(&str, &str, Gate)] = &[
     ("POST", "/import/tickets", Needs(ManageSettings)),
     ("GET", "/runtime", Needs(ManageSettings)),
     ("GET", "/audit", Needs(ManageSettings)),
+    // Service levels: managers and administrators set them up.
+    ("POST", "/sla/simulate", Needs(ManageSla)),
     // People.
     ("GET", "/users/me", SignedIn),
     ("GET", "/users", Needs(ReadDeskSetup)),
@@ -147,6 +151,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         desk::Api::openapi(),
         runtime::Api::openapi(),
         audit::Api::openapi(),
+        sla::Api::openapi(),
     ] {
         doc.merge(part);
     }
