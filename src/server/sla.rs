@@ -12,7 +12,13 @@ use chrono::{DateTime, Utc};
 
 /// Evaluates the request's events as of its `now` (by default
 /// `server_now`, or its last event if that is later).
-pub fn simulate(
+///
+/// A usual ticket takes microseconds, but the worst request the bounds
+/// allow (a calendar open a few minutes a day, targets of a year, 200
+/// events) walks three years of days per clock: tens of milliseconds
+/// (docs/PERFORMANCE.md, "SLA clock"), so it runs on the blocking pool,
+/// not on a thread that serves other requests.
+pub async fn simulate(
     caller: &Principal,
     request: SimulationRequest,
     server_now: DateTime<Utc>,
@@ -20,10 +26,15 @@ pub fn simulate(
     caller.require(Capability::ManageSla)?;
     let simulation = validate(request)?;
     let now = simulation.now_or(server_now);
-    Ok(evaluate(
-        &simulation.calendar,
-        &simulation.targets,
-        &simulation.events,
-        now,
-    ))
+    let report = tokio::task::spawn_blocking(move || {
+        evaluate(
+            &simulation.calendar,
+            &simulation.targets,
+            &simulation.events,
+            now,
+        )
+    })
+    .await
+    .map_err(anyhow::Error::from)?;
+    Ok(report)
 }

@@ -43,5 +43,7 @@ async fn simulate(
     Caller(session): Caller,
     ApiJson(request): ApiJson<SimulationRequest>,
 ) -> AppResult<Json<SlaReport>> {
-    sla::simulate(&session.principal, request, Utc::now()).map(Json)
+    sla::simulate(&session.principal, request, Utc::now())
+        .await
+        .map(Json)
 }
