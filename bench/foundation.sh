@@ -71,6 +71,6 @@ cat <<MD
 | GET /login p50 / p95 / p99 | $(get p50_ms) / $(get p95_ms) / $(get p99_ms) ms |
 | GET /login errors | $(get errors) of $(get requests) |
 | GET /login server time (handler + middleware) within 1 / 2.5 / 5 ms | $(share 0.001) / $(share 0.0025) / $(share 0.005) |
-| WASM raw / gzip -9 / brotli -q 11 | $(( raw / 1024 )) KB / $(( gz / 1024 )) KB / $(( br / 1024 )) KB |
+| WASM main module (every page; lazy routes: bench/bundle.sh) raw / gzip -9 / brotli -q 11 | $(( raw / 1024 )) KB / $(( gz / 1024 )) KB / $(( br / 1024 )) KB |
 | JS glue brotli | $(( js_br / 1024 )) KB |
 MD

@@ -6,6 +6,7 @@
 # throughput. Prints Markdown rows.
 #
 #   bash bench/tickets.sh [N] [sqlite|postgres]      (default: 1000000 sqlite)
+#   FIELDESK_BENCH_BIN=/path/to/fieldesk bash bench/tickets.sh …   (another build, for A/B)
 #
 # Needs `make build`, wrk, jq, python3 and sqlite3 or psql. Latency is measured with one
 # connection (requests in sequence), so it is the server's time plus a
@@ -15,7 +16,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 n=${1:-1000000}
 backend=${2:-sqlite}
-bin=target/release/fieldesk
+bin=${FIELDESK_BENCH_BIN:-target/release/fieldesk}
 port=${BENCH_PORT:-3198}
 addr=127.0.0.1:$port
 base=http://$addr

@@ -1,26 +1,37 @@
 #!/usr/bin/env bash
 # Fieldesk release build without cargo-leptos: what `cargo leptos build
-# --release` (0.3.10) does for this project, with the same output.
+# --release --split` (0.3.10) does for this project, with the same output.
 #
 #   target/release/fieldesk        the server (features: ssr)
 #   target/site/pkg/fieldesk.js    wasm-bindgen's JS glue (--target web)
-#   target/site/pkg/fieldesk.wasm  the browser build (features: hydrate), after wasm-opt
+#   target/site/pkg/fieldesk.wasm  the browser build's main module (features: hydrate):
+#                                  everything /login needs, after wasm-opt
+#   target/site/pkg/split_*.wasm,  the lazy routes' code (`#[lazy_route]` in src/app.rs),
+#     chunk_*.wasm                 cut out by wasm-split, loaded by the page that needs it
+#   target/site/pkg/__wasm_split.js  wasm-split's loader for those (imported by fieldesk.js)
 #   target/site/pkg/fieldesk.css   style/main.css
 #   target/site/*                  a copy of public/
 #
 # Names and directories come from [package.metadata.leptos] in Cargo.toml
 # (scripts/leptos-env.sh), which also sets the build-time LEPTOS_* variables
-# cargo-leptos sets. Needs the tools of scripts/setup.sh: the
-# wasm32-unknown-unknown target, wasm-bindgen (the version pinned in
-# Cargo.lock), end2end/node_modules/.bin/wasm-opt, and brotli for the size
-# report (optional).
+# cargo-leptos sets, and the link flag wasm-split needs. Needs the tools of
+# scripts/setup.sh: the wasm32-unknown-unknown target, wasm-bindgen (the
+# version pinned in Cargo.lock), wasm-split-cli (wasm_split_cli_support, the
+# version cargo-leptos 0.3.10 uses), end2end/node_modules/.bin/wasm-opt, and
+# brotli for the size report (optional; bench/bundle.sh).
 #
 # Differences from cargo-leptos: the JS glue and the CSS are not minified
 # (cargo-leptos runs swc and lightningcss, which are not standalone tools
 # here); both are small and served compressed. wasm-bindgen runs with
 # --no-typescript, so there are no fieldesk.d.ts / fieldesk_bg.wasm.d.ts in
 # pkg/ (nothing uses them). The WASM is built into
-# target/wasm32-unknown-unknown/ rather than target/front/.
+# target/wasm32-unknown-unknown/ rather than target/front/. The splitter is
+# wasm-split-cli, which names its loader __wasm_split.js and writes no
+# __wasm_split_manifest.json (cargo-leptos calls the same library with a
+# placeholder name for file hashing, and writes the manifest): without the
+# manifest Leptos does not add <link rel=preload> for a lazy route's chunks
+# to the server-rendered page, so they are fetched when hydration reaches
+# the route rather than alongside fieldesk.wasm.
 #
 # Usage: scripts/build.sh            (`make build` runs setup first, then this)
 set -euo pipefail
@@ -91,6 +102,10 @@ have_wasm_bindgen="$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" || 
 [ "$have_wasm_bindgen" = "$pinned_wasm_bindgen" ] \
     || die "wasm-bindgen CLI ${have_wasm_bindgen:-not found}, Cargo.lock pins $pinned_wasm_bindgen (run: bash scripts/setup.sh wasm-bindgen)"
 [ -x "$WASM_OPT" ] || die "$WASM_OPT missing (run: bash scripts/setup.sh npm)"
+pinned_wasm_split="$(awk -F'"' '/^WASM_SPLIT_VERSION=/ {print $2}' scripts/setup.sh)"
+have_wasm_split="$(cargo install --list 2>/dev/null | awk '$1 == "wasm_split_cli_support" {sub(/^v/, "", $2); sub(/:$/, "", $2); print $2}')" || true
+[ "$have_wasm_split" = "$pinned_wasm_split" ] && command -v wasm-split-cli >/dev/null 2>&1 \
+    || die "wasm-split-cli ${have_wasm_split:-not found}, scripts/setup.sh pins $pinned_wasm_split (run: bash scripts/setup.sh wasm-split)"
 
 # ---------------------------------------------------------------- 1. server
 step 1/5 "server: cargo build --release --bin $NAME --features ssr"
@@ -104,17 +119,55 @@ cargo build --package="$NAME" --lib --target="$WASM_TARGET" --no-default-feature
 [ -f "$WASM_IN" ] || die "cargo did not produce $WASM_IN"
 done_step 2/5 "browser $WASM_IN"
 
-# ---------------------------------------------------------------- 3. wasm-bindgen + wasm-opt
+# ---------------------------------------------------------------- 3. wasm-split + wasm-bindgen + wasm-opt
+# As `cargo leptos build --release --split`: wasm-split cuts the cargo output
+# at the `#[lazy]` / `#[lazy_route]` split points into the main module and
+# chunks (split_*.wasm, chunk_*.wasm) plus __wasm_split.js, which loads a
+# route's chunks when it is first shown; wasm-bindgen then runs on the main
+# module only, keeping the linker's exports the chunks import; wasm-opt runs
+# on every module, two at a time.
 # Redone only when the cargo output's content changed (cargo re-links it after
 # any change to the crate, comments included, but the bytes often stay the
 # same), when a site file is missing, or when the tools or flags changed.
 mkdir -p "$PKG" "$STAMP_DIR"
 stamp="$STAMP_DIR/front.stamp"
-stamp_want="wasm-bindgen $have_wasm_bindgen --target web --no-typescript --out-name $NAME
+stamp_want="wasm-split-cli $have_wasm_split --target web --out-name $NAME
+wasm-bindgen $have_wasm_bindgen --target web --no-typescript --keep-lld-exports --no-demangle --out-name $NAME
 wasm-opt $("$WASM_OPT" --version 2>/dev/null | head -n1) ${WASM_OPT_FLAGS[*]}
 input $(sha256sum "$WASM_IN" | cut -d' ' -f1)"
-step 3/5 "wasm-bindgen + wasm-opt -> $PKG/$NAME.js, $PKG/$NAME.wasm"
-if [ -f "$PKG/$NAME.wasm" ] && [ -f "$PKG/$NAME.js" ] \
+
+# wasm-opt one module in place; its output only when it fails (it warns about
+# the name subsections wasm-split writes, harmlessly, for every chunk).
+opt_one() {
+    local log="$1.log"
+    if "$WASM_OPT" "${WASM_OPT_FLAGS[@]}" "$1" -o "$1.opt" 2>"$log"; then
+        mv "$1.opt" "$1"
+        rm -f "$log"
+    else
+        cat "$log" >&2
+        return 1
+    fi
+}
+# wasm-opt every module given, as many at a time as there are cores.
+opt_all() {
+    local max running=0 f
+    max="$(nproc 2>/dev/null || echo 2)"
+    for f in "$@"; do
+        opt_one "$f" &
+        running=$((running + 1))
+        if [ "$running" -ge "$max" ]; then
+            wait -n
+            running=$((running - 1))
+        fi
+    done
+    while [ "$running" -gt 0 ]; do
+        wait -n
+        running=$((running - 1))
+    done
+}
+
+step 3/5 "wasm-split + wasm-bindgen + wasm-opt -> $PKG/$NAME.js, $PKG/$NAME.wasm and chunks"
+if [ -f "$PKG/$NAME.wasm" ] && [ -f "$PKG/$NAME.js" ] && [ -f "$PKG/__wasm_split.js" ] \
     && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$stamp_want" ]; then
     done_step 3/5 "up to date (skipped: same $WASM_IN as last time)"
 else
@@ -122,27 +175,38 @@ else
     # interrupted run never leaves a half-written site that looks current.
     stage="$STAMP_DIR/pkg.staging"
     rm -rf "$stage"
-    mkdir -p "$stage"
+    mkdir -p "$stage/split"
+    t0="$(now)"
+    # Writes split/$NAME.wasm (the main module, for wasm-bindgen), the chunks
+    # and __wasm_split.js, which imports initSync from ./$NAME.js.
+    with_heartbeat wasm-split \
+        wasm-split-cli --target web --out-name "$NAME" "$WASM_IN" "$stage/split"
+    say "      wasm-split $(since "$t0"): $(find "$stage/split" -name '*.wasm' ! -name "$NAME.wasm" | wc -l) chunks"
     t0="$(now)"
     with_heartbeat wasm-bindgen \
-        wasm-bindgen --target web --no-typescript --out-name "$NAME" --out-dir "$stage" "$WASM_IN"
+        wasm-bindgen --target web --no-typescript --keep-lld-exports --no-demangle \
+        --out-name "$NAME" --out-dir "$stage" "$stage/split/$NAME.wasm"
     # cargo-leptos renames wasm-bindgen's <name>_bg.wasm to <name>.wasm: the
     # name Leptos's HydrationScripts asks for when LEPTOS_OUTPUT_NAME is set
     # at compile time. The JS glue is told the URL at run time, so it needs
     # no change.
     mv "$stage/${NAME}_bg.wasm" "$stage/$NAME.wasm"
+    rm "$stage/split/$NAME.wasm"
+    mv "$stage/split/"* "$stage/"
+    rmdir "$stage/split"
     say "      wasm-bindgen $(since "$t0")"
     t0="$(now)"
+    # The main module first: it takes longest.
     with_heartbeat wasm-opt \
-        "$WASM_OPT" "${WASM_OPT_FLAGS[@]}" "$stage/$NAME.wasm" -o "$stage/$NAME.opt.wasm"
-    mv "$stage/$NAME.opt.wasm" "$stage/$NAME.wasm"
+        opt_all "$stage/$NAME.wasm" $(find "$stage" -maxdepth 1 -name '*.wasm' ! -name "$NAME.wasm" | sort)
     say "      wasm-opt ${WASM_OPT_FLAGS[*]} $(since "$t0")"
-    # wasm-bindgen's inline JS snippets, if any crate has some.
+    # Out with the last build's modules (chunk names change between builds)
+    # and wasm-bindgen's inline JS snippets, if any crate has some.
+    find "$PKG" -maxdepth 1 \( -name '*.wasm' -o -name '__wasm_split*.js' \) -delete
     rm -rf "$PKG/snippets"
     [ -d "$stage/snippets" ] && mv "$stage/snippets" "$PKG/snippets"
-    mv "$stage/$NAME.js" "$PKG/$NAME.js"
-    mv "$stage/$NAME.wasm" "$PKG/$NAME.wasm"
-    rm -rf "$stage"
+    mv "$stage/"* "$PKG/"
+    rmdir "$stage"
     printf '%s\n' "$stamp_want" >"$stamp"
     done_step 3/5
 fi
@@ -175,43 +239,12 @@ else
 fi
 
 # ---------------------------------------------------------------- sizes
-# Budget from issue 12, brotli -q 11 of the WASM, KB = 1000 bytes as in the
-# issue. Today there is one bundle, loaded by every page, so it counts
-# against both budgets. Reported only: an overrun does not fail the build.
-kb() { echo $((($1 + 500) / 1000)); }
-wasm_raw=$(wc -c <"$PKG/$NAME.wasm")
-js_raw=$(wc -c <"$PKG/$NAME.js")
-say "sizes (KB = 1000 B):"
+# What each page downloads, against the budgets of issue 12 (bench/bundle.sh;
+# reported only: an overrun does not fail the build).
 if command -v brotli >/dev/null 2>&1; then
-    # brotli -q 11 of the WASM takes ~10 s: reuse the last result while
-    # the files are unchanged.
-    size_key="$(stat -c '%s %Y' "$PKG/$NAME.wasm" "$PKG/$NAME.js" | tr '\n' ' ')"
-    size_cache="$STAMP_DIR/sizes"
-    if [ -f "$size_cache" ] && [ "$(head -n1 "$size_cache")" = "$size_key" ]; then
-        read -r wasm_br js_br < <(sed -n 2p "$size_cache")
-    else
-        wasm_br=$(brotli -q 11 -c "$PKG/$NAME.wasm" | wc -c)
-        js_br=$(brotli -q 11 -c "$PKG/$NAME.js" | wc -c)
-        printf '%s\n%s %s\n' "$size_key" "$wasm_br" "$js_br" >"$size_cache"
-    fi
-    printf 'build:   %-14s raw %5s KB (%s B), brotli -q 11 %4s KB (%s B)\n' \
-        "$NAME.wasm" "$(kb "$wasm_raw")" "$wasm_raw" "$(kb "$wasm_br")" "$wasm_br"
-    printf 'build:   %-14s raw %5s KB (%s B), brotli -q 11 %4s KB (%s B)\n' \
-        "$NAME.js" "$(kb "$js_raw")" "$js_raw" "$(kb "$js_br")" "$js_br"
-    budget() {
-        local label="$1" limit_kb="$2" verdict
-        if [ "$wasm_br" -lt $((limit_kb * 1000)) ]; then
-            verdict="ok"
-        else
-            verdict="OVER BUDGET by $(kb $((wasm_br - limit_kb * 1000))) KB"
-        fi
-        printf 'build:   budget %-16s < %3s KB brotli, loads the whole bundle (%s KB): %s\n' \
-            "$label" "$limit_kb" "$(kb "$wasm_br")" "$verdict"
-    }
-    budget "sign-in + portal" 250
-    budget "desk" 400
+    say "WASM per page, brotli -q 11 (KB = 1000 B):"
+    bash bench/bundle.sh | sed 's/^/build:   /'
 else
-    say "  $NAME.wasm raw $(kb "$wasm_raw") KB ($wasm_raw B); no brotli (bash scripts/setup.sh apt), so no budget check"
-    say "  $NAME.js raw $(kb "$js_raw") KB ($js_raw B)"
+    say "no brotli (bash scripts/setup.sh apt), so no size report"
 fi
 say "done in $(since "$BUILD_START")"

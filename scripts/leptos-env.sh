@@ -47,6 +47,12 @@ export LEPTOS_BIN_DIR=.
 export LEPTOS_JS_MINIFY=true
 export LEPTOS_HASH_FILES=false
 
+# `cargo leptos build --split` links the WASM with relocations kept, which
+# wasm-split needs to cut it at the `#[lazy]` / `#[lazy_route]` split points
+# (cargo-leptos appends it to RUSTFLAGS; the per-target variable leaves the
+# server build alone). A RUSTFLAGS of your own replaces it: the split then fails.
+export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-Clink-args=--emit-relocs"
+
 LEPTOS_STYLE_FILE_SRC="$(_fieldesk_leptos_meta style-file)"
 LEPTOS_ASSETS_DIR_SRC="$(_fieldesk_leptos_meta assets-dir)"
 LEPTOS_LIB_PROFILE="$(_fieldesk_leptos_meta lib-profile-release)"

@@ -3,7 +3,7 @@
 # skips when already satisfied, so a second run takes a few seconds.
 #
 # Usage: scripts/setup.sh [step ...]
-#   default steps, in this order: rust-target wasm-bindgen apt npm echarts
+#   default steps, in this order: rust-target wasm-bindgen wasm-split apt npm echarts
 #   optional step, only when named: cargo-leptos (for `cargo leptos watch`;
 #   `make build` does not need it, see scripts/build.sh)
 #
@@ -15,6 +15,8 @@ cd "$ROOT"
 
 CARGO_LEPTOS_VERSION="0.3.10"
 WASM_BINDGEN_VERSION="0.2.130"
+# The WASM splitter cargo-leptos 0.3.10 links (its Cargo.lock), as a CLI.
+WASM_SPLIT_VERSION="0.2.3"
 WASM_TARGET="wasm32-unknown-unknown"
 
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -79,6 +81,21 @@ step_wasm_bindgen() {
     fi
 }
 
+# wasm-split-cli cuts the WASM into lazily loaded chunks (scripts/build.sh).
+# It is the library cargo-leptos runs for `--split`, built alone: a minute
+# and a half rather than all of cargo-leptos.
+step_wasm_split() {
+    local have=""
+    have="$(cargo install --list 2>/dev/null \
+        | awk '$1 == "wasm_split_cli_support" {sub(/^v/, "", $2); sub(/:$/, "", $2); print $2}')" || true
+    if [ "$have" = "$WASM_SPLIT_VERSION" ] && command -v wasm-split-cli >/dev/null 2>&1; then
+        say wasm-split "ok ($have)"
+    else
+        say wasm-split "installing wasm_split_cli_support $WASM_SPLIT_VERSION (found: ${have:-none}; takes a minute or two)"
+        cargo install --locked wasm_split_cli_support --version "$WASM_SPLIT_VERSION" --features build-binary
+    fi
+}
+
 step_apt() {
     # command name -> Debian package
     local -a missing=()
@@ -133,7 +150,7 @@ step_echarts() {
     fi
 }
 
-DEFAULT_STEPS=(rust-target wasm-bindgen apt npm echarts)
+DEFAULT_STEPS=(rust-target wasm-bindgen wasm-split apt npm echarts)
 OPTIONAL_STEPS=(cargo-leptos)
 steps=("$@")
 [ "${#steps[@]}" -gt 0 ] || steps=("${DEFAULT_STEPS[@]}")
@@ -149,6 +166,7 @@ for s in "${steps[@]}"; do
         rust-target) step_rust_target ;;
         cargo-leptos) step_cargo_leptos ;;
         wasm-bindgen) step_wasm_bindgen ;;
+        wasm-split) step_wasm_split ;;
         apt) step_apt ;;
         npm) step_npm ;;
         echarts) step_echarts ;;

@@ -5,7 +5,7 @@ use crate::ui::{access, area_pages, audit, auth_pages, frame::Protected, status_
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::{SsrMode, path};
+use leptos_router::{Lazy, LazyRoute, SsrMode, lazy_route, path};
 
 /// The document around the app. On the server it also fixes this page's
 /// Content-Security-Policy, whose nonce lets only our own inline
@@ -67,70 +67,60 @@ pub fn App() -> impl IntoView {
             <Routes fallback=status_pages::NotFound>
                 <Route path=path!("/") view=auth_pages::RootRedirect ssr=SsrMode::Async />
                 <Route path=path!("/login") view=auth_pages::LoginPage ssr=SsrMode::Async />
-                <Route path=path!("/register") view=auth_pages::RegisterPage ssr=SsrMode::Async />
-                <Route path=path!("/access") view=access::RequestLinkPage />
-                <Route path=path!("/access/:token") view=access::AccessPage ssr=SsrMode::Async />
-                <Route
-                    path=path!("/profile")
-                    view=|| view! { <Protected area=None><auth_pages::ProfilePage /></Protected> }
-                    ssr=SsrMode::Async
-                />
-                <Route
-                    path=path!("/portal")
-                    view=|| view! { <Protected area=Some(Area::Portal)><area_pages::PortalHome /></Protected> }
-                    ssr=SsrMode::Async
-                />
-                <Route
-                    path=path!("/portal/new")
-                    view=|| view! { <Protected area=Some(Area::Portal)><tickets::NewTicketPage /></Protected> }
-                    ssr=SsrMode::Async
-                />
-                <Route
-                    path=path!("/portal/tickets/:id")
-                    view=|| view! { <Protected area=Some(Area::Portal)><tickets::TicketPage /></Protected> }
-                    ssr=SsrMode::Async
-                />
-                <Route
-                    path=path!("/desk/new")
-                    view=|| view! { <Protected area=Some(Area::Desk)><tickets::NewTicketPage /></Protected> }
-                    ssr=SsrMode::Async
-                />
-                <Route
-                    path=path!("/desk/tickets/:id")
-                    view=|| view! { <Protected area=Some(Area::Desk)><tickets::TicketPage /></Protected> }
-                    ssr=SsrMode::Async
-                />
-                <Route
-                    path=path!("/desk")
-                    view=|| view! { <Protected area=Some(Area::Desk)><area_pages::DeskHome /></Protected> }
-                    ssr=SsrMode::Async
-                />
-                <Route
-                    path=path!("/manager")
-                    view=|| view! { <Protected area=Some(Area::Manager)><area_pages::ManagerHome /></Protected> }
-                    ssr=SsrMode::Async
-                />
-                <Route
-                    path=path!("/exec")
-                    view=|| view! { <Protected area=Some(Area::Executive)><area_pages::ExecutiveHome /></Protected> }
-                    ssr=SsrMode::Async
-                />
-                <Route
-                    path=path!("/admin")
-                    view=|| view! { <Protected area=Some(Area::Admin)><area_pages::AdminHome /></Protected> }
-                    ssr=SsrMode::Async
-                />
-                <Route
-                    path=path!("/admin/audit")
-                    view=|| view! { <Protected area=Some(Area::Admin)><audit::AuditLogPage /></Protected> }
-                    ssr=SsrMode::Async
-                />
-                <Route
-                    path=path!("/field")
-                    view=|| view! { <Protected area=Some(Area::Field)><area_pages::FieldHome /></Protected> }
-                    ssr=SsrMode::Async
-                />
+                <Route path=path!("/register") view={Lazy::<RegisterRoute>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/access") view={Lazy::<RequestLinkRoute>::new()} />
+                <Route path=path!("/access/:token") view={Lazy::<AccessRoute>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/profile") view={Lazy::<ProfileRoute>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/portal") view={Lazy::<PortalHomeRoute>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/portal/new") view={Lazy::<PortalNewTicketRoute>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/portal/tickets/:id") view={Lazy::<PortalTicketRoute>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/desk/new") view={Lazy::<DeskNewTicketRoute>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/desk/tickets/:id") view={Lazy::<DeskTicketRoute>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/desk") view={Lazy::<DeskHomeRoute>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/manager") view={Lazy::<ManagerHomeRoute>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/exec") view={Lazy::<ExecutiveHomeRoute>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/admin") view={Lazy::<AdminHomeRoute>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/admin/audit") view={Lazy::<AuditLogRoute>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/field") view={Lazy::<FieldHomeRoute>::new()} ssr=SsrMode::Async />
             </Routes>
         </Router>
     }
 }
+
+/// A page whose code the browser downloads only when it is visited:
+/// `#[lazy_route]` makes the view a split point, and scripts/build.sh cuts
+/// the WASM there into chunks (wasm-split), so /login and the portal do not
+/// carry the desk, admin or dashboards. The routes carry no data of their
+/// own (`data`): each page starts its resources itself.
+macro_rules! lazy_page {
+    ($route:ident => $view:expr) => {
+        struct $route;
+
+        #[lazy_route]
+        impl LazyRoute for $route {
+            fn data() -> Self {
+                $route
+            }
+
+            fn view(_route: Self) -> AnyView {
+                $view.into_any()
+            }
+        }
+    };
+}
+
+lazy_page!(RegisterRoute => view! { <auth_pages::RegisterPage /> });
+lazy_page!(RequestLinkRoute => view! { <access::RequestLinkPage /> });
+lazy_page!(AccessRoute => view! { <access::AccessPage /> });
+lazy_page!(ProfileRoute => view! { <Protected area=None><auth_pages::ProfilePage /></Protected> });
+lazy_page!(PortalHomeRoute => view! { <Protected area=Some(Area::Portal)><area_pages::PortalHome /></Protected> });
+lazy_page!(PortalNewTicketRoute => view! { <Protected area=Some(Area::Portal)><tickets::NewTicketPage /></Protected> });
+lazy_page!(PortalTicketRoute => view! { <Protected area=Some(Area::Portal)><tickets::TicketPage /></Protected> });
+lazy_page!(DeskHomeRoute => view! { <Protected area=Some(Area::Desk)><area_pages::DeskHome /></Protected> });
+lazy_page!(DeskNewTicketRoute => view! { <Protected area=Some(Area::Desk)><tickets::NewTicketPage /></Protected> });
+lazy_page!(DeskTicketRoute => view! { <Protected area=Some(Area::Desk)><tickets::TicketPage /></Protected> });
+lazy_page!(ManagerHomeRoute => view! { <Protected area=Some(Area::Manager)><area_pages::ManagerHome /></Protected> });
+lazy_page!(ExecutiveHomeRoute => view! { <Protected area=Some(Area::Executive)><area_pages::ExecutiveHome /></Protected> });
+lazy_page!(AdminHomeRoute => view! { <Protected area=Some(Area::Admin)><area_pages::AdminHome /></Protected> });
+lazy_page!(AuditLogRoute => view! { <Protected area=Some(Area::Admin)><audit::AuditLogPage /></Protected> });
+lazy_page!(FieldHomeRoute => view! { <Protected area=Some(Area::Field)><area_pages::FieldHome /></Protected> });

@@ -17,11 +17,17 @@ pub mod server;
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(app::App);
-    // Lets end-to-end tests wait until the page is interactive.
-    if let Some(window) = web_sys::window() {
-        let _ = js_sys_set(&window, "__fieldeskHydrated");
-    }
+    // Asynchronous hydration (what `leptos::mount::hydrate_lazy` does), so a
+    // lazy route's chunk is loaded before its part of the page hydrates.
+    wasm_bindgen_futures::spawn_local(async {
+        leptos::mount::hydrate_from_async(leptos::tachys::dom::body(), app::App)
+            .await
+            .forget();
+        // Lets end-to-end tests wait until the page is interactive.
+        if let Some(window) = web_sys::window() {
+            let _ = js_sys_set(&window, "__fieldeskHydrated");
+        }
+    });
 }
 
 #[cfg(feature = "hydrate")]

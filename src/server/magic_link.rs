@@ -6,7 +6,7 @@
 //! link to my requests").
 
 use crate::domain::access::{MAX_LINKS_PER_MAIL, access_path};
-use crate::domain::event::DomainEvent;
+use crate::domain::event::{Actor, DomainEvent, Source};
 use crate::domain::ticket::Ticket;
 use crate::domain::ticket::TicketStatus;
 use crate::domain::user::check_new_email;
@@ -67,9 +67,12 @@ impl Subscriber for NewTicketLinks {
         decoded: &'a DomainEvent,
     ) -> BoxFuture<'a, anyhow::Result<Reaction>> {
         Box::pin(async move {
-            let DomainEvent::TicketCreated { ticket, .. } = decoded else {
+            let DomainEvent::TicketCreated { ticket, actor, .. } = decoded else {
                 return Ok(Reaction::default());
             };
+            if opened_by_signed_in_requester(actor, ticket) {
+                return Ok(Reaction::default());
+            }
             let mails = new_ticket_mail_for(state, ticket).await?;
             Ok(Reaction {
                 mails: mails.into_iter().collect(),
@@ -77,6 +80,14 @@ impl Subscriber for NewTicketLinks {
             })
         })
     }
+}
+
+/// A requester who opened their own ticket in the web app or through the
+/// API was signed in, so they follow it in the portal, not by link: no
+/// lookup needed (most tickets: customers' own requests). Other ways in
+/// (email, imports, staff on someone's behalf) are looked up.
+fn opened_by_signed_in_requester(actor: &Actor, ticket: &Ticket) -> bool {
+    actor.user_id == Some(ticket.requester_id) && matches!(actor.source, Source::Ui | Source::Api)
 }
 
 async fn new_ticket_mail_for(state: &AppState, ticket: &Ticket) -> anyhow::Result<Option<NewMail>> {

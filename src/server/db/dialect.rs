@@ -16,6 +16,23 @@ pub enum Dialect {
     Postgres,
 }
 
+impl Dialect {
+    /// This dialect's statement of a pair made by `both`.
+    pub fn pick(self, pair: &[String; 2]) -> &str {
+        match self {
+            Dialect::Sqlite => &pair[0],
+            Dialect::Postgres => &pair[1],
+        }
+    }
+}
+
+/// A statement assembled from parts, for each dialect; kept in a
+/// `LazyLock` so that the hot paths (a ticket's creation, an event) do not
+/// format their SQL again on every call.
+pub fn both(build: impl Fn(Dialect) -> String) -> [String; 2] {
+    [build(Dialect::Sqlite), build(Dialect::Postgres)]
+}
+
 /// The channel other instances `LISTEN` on (see `server::runtime`).
 pub const WAKE_CHANNEL: &str = "fieldesk_wake";
 
@@ -91,7 +108,7 @@ const OUTBOX_COLUMNS: &str =
     "outbox (id, organization_id, seq, topic, aggregate_id, payload, created_at)";
 
 /// Takes the organization's next event number and writes the event, in one
-/// statement; returns `seq`. Binds: $1 organization, $2 event id, $3 kind,
+/// statement. Binds: $1 organization, $2 event id, $3 kind,
 /// $4 aggregate id, $5 payload, $6 time. The counter row stays locked until
 /// commit, so an organization's events commit in the order of their numbers
 /// and a reader that has seen number n has seen everything before it.
@@ -101,12 +118,12 @@ pub fn publish_event(dialect: Dialect, first: Option<&str>) -> String {
     match (dialect, first) {
         (Dialect::Sqlite, first) => format!(
             "{}{NEXT_EVENT_SEQ}; INSERT INTO {OUTBOX_COLUMNS} VALUES ($2, $1, \
-             (SELECT last_seq FROM event_counters WHERE organization_id = $1), $3, $4, $5, $6) RETURNING seq",
+             (SELECT last_seq FROM event_counters WHERE organization_id = $1), $3, $4, $5, $6)",
             first.map(|f| format!("{f}; ")).unwrap_or_default()
         ),
         (Dialect::Postgres, first) => format!(
             "WITH {}next AS ({NEXT_EVENT_SEQ} RETURNING last_seq) INSERT INTO {OUTBOX_COLUMNS} \
-             SELECT $2, $1, last_seq, $3, $4, $5, $6 FROM next RETURNING seq",
+             SELECT $2, $1, last_seq, $3, $4, $5, $6 FROM next",
             first
                 .map(|f| format!("first AS ({f}), "))
                 .unwrap_or_default()

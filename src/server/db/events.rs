@@ -6,22 +6,28 @@
 use super::{Db, Query, Tx, dialect, query};
 use crate::domain::event::{DomainEvent, EVENT_VERSION, StoredEvent};
 use chrono::{DateTime, Utc};
+use std::sync::LazyLock;
 use uuid::Uuid;
 
-/// Records `event` in the outbox inside `tx`; returns its sequence number
-/// in the organization.
+static PUBLISH: LazyLock<[String; 2]> =
+    LazyLock::new(|| dialect::both(|d| dialect::publish_event(d, None)));
+
+/// Records `event` in the outbox inside `tx`, with the organization's next
+/// sequence number.
 pub async fn publish(
     tx: &mut Tx,
     org: Uuid,
     event: &DomainEvent,
     now: DateTime<Utc>,
-) -> Result<i64, sqlx::Error> {
-    let sql = dialect::publish_event(tx.dialect(), None);
-    publish_with(tx, &sql, org, event, now, |q| q).await
+) -> Result<(), sqlx::Error> {
+    let sql = tx.dialect().pick(&PUBLISH);
+    publish_with(tx, sql, org, event, now, |q| q).await
 }
 
 /// Runs `sql` — `dialect::publish_event` with a statement of the caller's
-/// before it — binding the event, then the caller's `more` ($7 on).
+/// before it — binding the event, then the caller's `more` ($7 on). Nothing
+/// is read back: on SQLite every returned row is one more hand-off between
+/// threads inside the one-writer section.
 pub async fn publish_with<'q>(
     tx: &mut Tx,
     sql: &'q str,
@@ -29,7 +35,7 @@ pub async fn publish_with<'q>(
     event: &DomainEvent,
     now: DateTime<Utc>,
     more: impl FnOnce(Query<'q>) -> Query<'q>,
-) -> Result<i64, sqlx::Error> {
+) -> Result<(), sqlx::Error> {
     let sql = query(sql)
         .bind(org)
         .bind(Uuid::now_v7())
@@ -37,9 +43,9 @@ pub async fn publish_with<'q>(
         .bind(event.aggregate_id())
         .bind(payload(event))
         .bind(now);
-    let (seq,) = more(sql).fetch_one::<(i64,)>(&mut *tx).await?;
+    more(sql).execute(&mut *tx).await?;
     tx.wrote_events();
-    Ok(seq)
+    Ok(())
 }
 
 /// The JSON stored for `event`.

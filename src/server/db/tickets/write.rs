@@ -11,7 +11,7 @@ use crate::engine::markdown::to_safe_html;
 use crate::engine::ticket_change::{FieldChange, TicketState};
 use crate::server::audit::Origin;
 use crate::server::db::attachments::{self, NewAttachment};
-use crate::server::db::{Dialect, Tx, audit, dialect, events, json, query};
+use crate::server::db::{Tx, audit, dialect, events, json, query};
 use chrono::{DateTime, Utc};
 use std::sync::LazyLock;
 use uuid::Uuid;
@@ -83,9 +83,10 @@ impl<'a> NewTicket<'a> {
 /// event's organization, ticket and time.
 const CREATED_AUDIT: &str = "INSERT INTO audit_log (id, organization_id, owner_type, owner_id, actor_id, source, field, old_value, new_value, ip, user_agent, created_at) \
      VALUES ($7, $1, 'ticket', $4, $8, $9, 'ticket', NULL, 'created', $10, $11, $6)";
-static CREATED: LazyLock<[String; 2]> = LazyLock::new(|| {
-    [Dialect::Sqlite, Dialect::Postgres].map(|d| dialect::publish_event(d, Some(CREATED_AUDIT)))
-});
+static CREATED: LazyLock<[String; 2]> =
+    LazyLock::new(|| dialect::both(|d| dialect::publish_event(d, Some(CREATED_AUDIT))));
+static INSERT: LazyLock<[String; 2]> =
+    LazyLock::new(|| dialect::both(|d| dialect::insert_ticket(d, TICKET_COLUMNS)));
 
 /// Inserts `new` with the organization's next number, its audit rows (by
 /// `actor`, from `origin`'s client) and its event (`ticket.created`, or
@@ -100,7 +101,7 @@ pub async fn insert(
 ) -> Result<TicketRow, sqlx::Error> {
     // Taken first so that "created" sorts before the attachment lines.
     let created_audit_id = Uuid::now_v7();
-    let row: TicketRow = query(dialect::insert_ticket(tx.dialect(), TICKET_COLUMNS))
+    let row: TicketRow = query(tx.dialect().pick(&INSERT))
         .bind(new.id)
         .bind(new.organization_id)
         .bind(new.subject)
@@ -150,7 +151,7 @@ pub async fn insert(
             actor,
         }
     };
-    let sql = &CREATED[usize::from(tx.dialect() == Dialect::Postgres)];
+    let sql = tx.dialect().pick(&CREATED);
     events::publish_with(tx, sql, new.organization_id, &event, now, |q| {
         q.bind(created_audit_id)
             .bind(actor.user_id)
