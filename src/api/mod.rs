@@ -5,6 +5,7 @@ pub mod access;
 pub mod audit;
 pub mod auth;
 pub mod desk;
+pub mod sla;
 pub mod tickets;
 pub mod users;
 
@@ -53,6 +54,16 @@ pub const SERVER_FN_GATES: &[(&str, Gate)] = &[
     ("next_ticket", Needs(ReadAllTickets)),
     ("list_users", Needs(ReadDeskSetup)),
     ("list_audit", Needs(ManageSettings)),
+    // Service levels: managers and administrators set them up; staff read
+    // a ticket's (the service answers 404 before 403).
+    ("list_sla_calendars", Needs(ManageSla)),
+    ("save_sla_calendar", Needs(ManageSla)),
+    ("delete_sla_calendar", Needs(ManageSla)),
+    ("list_sla_policies", Needs(ManageSla)),
+    ("save_sla_policy", Needs(ManageSla)),
+    ("delete_sla_policy", Needs(ManageSla)),
+    ("reorder_sla_policies", Needs(ManageSla)),
+    ("load_ticket_sla", SignedIn),
 ];
 
 /// The declared gate of server function `endpoint`.

@@ -8,6 +8,7 @@ pub mod error;
 pub mod event;
 pub mod policy;
 pub mod role;
+pub mod sla;
 pub mod ticket;
 pub mod user;
 mod wire;

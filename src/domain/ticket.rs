@@ -161,6 +161,13 @@ pub struct Ticket {
     pub parent_id: Option<Uuid>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// The earliest pending SLA due time (null: none pending, or no policy
+    /// applies).
+    #[serde(default)]
+    pub sla_due_at: Option<DateTime<Utc>>,
+    /// null when no SLA policy applies.
+    #[serde(default)]
+    pub sla_state: Option<crate::domain::sla::SlaState>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -103,7 +103,73 @@ pub struct NotEmpty;
 pub async fn demo(db: &Db, password: &str) -> anyhow::Result<()> {
     demo_users(db, password).await?;
     demo_desk(db).await?;
+    demo_sla(db).await?;
     demo_tickets(db).await
+}
+
+/// Acme's service levels: a Berlin business-hours calendar and two
+/// policies (urgent first, then everything else), so queues show due
+/// badges and tickets their SLA timeline.
+async fn demo_sla(db: &Db) -> anyhow::Result<()> {
+    use super::db::sla as store;
+    use crate::domain::sla::{PolicyConditions, SlaCalendar, SlaPolicy};
+    let org = orgs::find_by_slug(db, "acme")
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("demo organization acme missing"))?
+        .id;
+    let now = Utc::now();
+    let day = || vec![vec!["08:00".to_owned(), "18:00".to_owned()]];
+    let calendar = SlaCalendar {
+        id: Uuid::now_v7(),
+        name: "Business hours".into(),
+        timezone: Some("Europe/Berlin".into()),
+        always_open: false,
+        hours: ["mon", "tue", "wed", "thu", "fri"]
+            .into_iter()
+            .map(|d| (d.to_owned(), day()))
+            .collect(),
+        holidays: vec!["01-01".into(), "12-25".into(), "12-26".into()],
+        active: true,
+        created_at: now,
+        updated_at: now,
+    };
+    let policy = |name: &str, position: i64, priority: Vec<String>, minutes: [i64; 3]| SlaPolicy {
+        id: Uuid::now_v7(),
+        name: name.into(),
+        position,
+        active: true,
+        calendar_id: calendar.id,
+        conditions: PolicyConditions {
+            priority,
+            ..PolicyConditions::default()
+        },
+        first_response_minutes: Some(minutes[0]),
+        next_response_minutes: Some(minutes[1]),
+        resolution_minutes: Some(minutes[2]),
+        business_hours: true,
+        warning_percent: crate::domain::sla::DEFAULT_WARNING_PERCENT,
+        raise_priority: None,
+        reassign_team_id: None,
+        created_at: now,
+        updated_at: now,
+    };
+    let mut tx = db.begin().await?;
+    store::save_calendar(&mut tx, org, &calendar).await?;
+    store::save_policy(
+        &mut tx,
+        org,
+        &policy("Urgent", 1, vec!["urgent".into()], [60, 240, 480]),
+    )
+    .await?;
+    store::save_policy(
+        &mut tx,
+        org,
+        &policy("Default", 2, Vec::new(), [240, 480, 2880]),
+    )
+    .await?;
+    tx.commit().await?;
+    super::sla::track::forget(org);
+    Ok(())
 }
 
 /// Acme's desk setup: two teams, a skill, categories routed to the teams,

@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 /// `status=open,pending|all &priority= &severity= &assignee=me|none|<id>
 /// &team=<id> &category=<id> &channel= &tag= &escalated=true &q=
-/// &created_from= &created_to= (dates or RFC 3339) &sort=[-]created_at|[-]updated_at
+/// &created_from= &created_to= (dates or RFC 3339) &sort=[-]created_at|[-]updated_at|[-]sla_due
 /// &limit= &cursor=`
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -50,8 +50,10 @@ pub struct ListQuery {
     pub created_from: Option<String>,
     /// Created on or before: a date (the whole day) or an RFC 3339 time.
     pub created_to: Option<String>,
-    /// `-created_at` (newest first, default), `created_at`, `-updated_at` or `updated_at`.
-    #[param(pattern = "^(-?(created_at|updated_at))?$")]
+    /// `-created_at` (newest first, default), `created_at`, `-updated_at`,
+    /// `updated_at`, or `sla_due` (the earliest pending SLA due time first,
+    /// tickets without one last) / `-sla_due`.
+    #[param(pattern = "^(-?(created_at|updated_at|sla_due))?$")]
     pub sort: Option<String>,
     /// Page size, 1 to 100 (default 25).
     #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
@@ -146,15 +148,20 @@ pub fn parse(query: &ListQuery, caller: &Principal) -> Result<(ListFilter, u32),
             }
         },
     };
+    // Service levels are internal: customers may not sort by them.
+    let staff = caller.may(crate::domain::Capability::ReadInternalNotes);
     let (sort, oldest_first) = match present(&query.sort) {
         None | Some("-created_at") => (SortKey::Created, false),
         Some("created_at") => (SortKey::Created, true),
         Some("-updated_at") => (SortKey::Updated, false),
         Some("updated_at") => (SortKey::Updated, true),
+        // Soonest due first, tickets without a due time last.
+        Some("sla_due") if staff => (SortKey::SlaDue, true),
+        Some("-sla_due") if staff => (SortKey::SlaDue, false),
         Some(_) => {
             errs.add(
                 "sort",
-                "Sort by created_at or updated_at (- for newest first)",
+                "Sort by created_at, updated_at (- for newest first) or sla_due (soonest due first)",
             );
             (SortKey::Created, false)
         }
@@ -228,8 +235,15 @@ pub fn encode_cursor(ticket: &Ticket, sort: SortKey) -> String {
     let at = match sort {
         SortKey::Created => ticket.created_at,
         SortKey::Updated => ticket.updated_at,
+        SortKey::SlaDue => ticket.sla_due_at.unwrap_or_else(no_sla_due),
     };
     encode_position(at, ticket.id)
+}
+
+fn no_sla_due() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(crate::server::db::tickets::NO_SLA_DUE)
+        .map(|at| at.with_timezone(&Utc))
+        .unwrap_or(DateTime::<Utc>::MAX_UTC)
 }
 
 /// An opaque cursor for a keyset position: a row's timestamp and id.

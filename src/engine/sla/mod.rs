@@ -6,6 +6,8 @@
 
 pub mod calendar;
 pub mod clock;
+pub mod ical;
+pub mod policy;
 pub mod simulation;
 
 pub use calendar::{Calendar, Holidays, Interval, WeeklyHours};

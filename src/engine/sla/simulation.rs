@@ -154,6 +154,25 @@ pub fn validate(request: SimulationRequest) -> Result<Simulation, ApiError> {
     })
 }
 
+/// A stored or submitted calendar alone, checked as the simulator checks
+/// it (field names without the `calendar.` prefix: `timezone`,
+/// `hours.mon[0]`, `holidays[2]`).
+pub fn check_calendar_spec(spec: CalendarSpec) -> Result<Calendar, ApiError> {
+    let mut errs = FieldErrors::new();
+    let calendar = check_calendar(spec, &mut errs);
+    if let Err(mut err) = errs.into_result() {
+        err.fields = std::mem::take(&mut err.fields)
+            .into_iter()
+            .map(|(field, message)| {
+                let field = field.strip_prefix("calendar.").unwrap_or(&field).to_owned();
+                (field, message)
+            })
+            .collect();
+        return Err(err);
+    }
+    calendar.ok_or_else(ApiError::internal)
+}
+
 fn check_calendar(spec: CalendarSpec, errs: &mut FieldErrors) -> Option<Calendar> {
     let zone = spec.timezone.as_deref().map(str::trim).and_then(|name| {
         let zone = name.parse::<chrono_tz::Tz>().ok();

@@ -15,6 +15,7 @@ pub mod mail;
 pub mod orgs;
 pub mod query;
 pub mod sessions;
+pub mod sla;
 pub mod tickets;
 pub mod users;
 

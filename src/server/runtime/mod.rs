@@ -63,6 +63,8 @@ impl Runtime {
             .subscriber(crate::server::magic_link::NewTicketLinks)
             .subscriber(crate::server::mentions::MentionMails)
             .job(crate::server::magic_link::RequestedLinks)
+            .job(crate::server::sla::SlaWarnings)
+            .job(crate::server::sla::SlaBreaches)
             .job(prune::PruneEvents);
         // Without an SMTP server, mail stays queued (its jobs wait) until one is set.
         match crate::server::mail::Mailer::from_config(&state.config)? {

@@ -13,11 +13,13 @@ mod page;
 mod rating;
 mod reply;
 mod side_panel;
+mod sla;
 
 pub use new_ticket::NewTicketPage;
 pub(crate) use page::Conversation;
 pub use page::TicketPage;
 pub(crate) use rating::{RatingCard, RatingFields};
+pub(crate) use sla::SlaBadge;
 
 use super::desk::{BulkBar, QueueFilters, SavedViews};
 use super::status_pages::ErrorNotice;
@@ -58,6 +60,7 @@ fn TicketTable(tickets: Vec<Ticket>, staff: bool, caption: &'static str) -> impl
                     <td><a href=href>{t.subject.clone()}</a></td>
                     <td><StatusBadge status=t.status /></td>
                     <td>{t.priority.label()}</td>
+                    {staff.then(|| view! { <td class="nowrap"><SlaBadge state=t.sla_state due=t.sla_due_at /></td> })}
                     <td class="nowrap">{when(t.created_at)}</td>
                 </tr>
             }
@@ -73,6 +76,7 @@ fn TicketTable(tickets: Vec<Ticket>, staff: bool, caption: &'static str) -> impl
                     <th scope="col">"Subject"</th>
                     <th scope="col">"Status"</th>
                     <th scope="col">"Priority"</th>
+                    {staff.then(|| view! { <th scope="col">"SLA"</th> })}
                     <th scope="col">"Created"</th>
                 </tr>
             </thead>

@@ -8,13 +8,16 @@ use super::history::History;
 use super::rating::RatingForm;
 use super::reply::ReplyForm;
 use super::side_panel::{MoreActions, TriagePanel};
+use super::sla::SlaPanel;
 use super::{StatusBadge, when};
 use crate::api::desk::{AssignTicket, DeskOptions, load_desk_options};
+use crate::api::sla::load_ticket_sla;
 use crate::api::tickets::{
     EscalateTicket, MergeTicket, RateTicket, ReplyToTicket, UpdateTicket, attach_files,
     load_older_comments, load_ticket, ticket_path,
 };
 use crate::domain::policy::permits;
+use crate::domain::sla::TicketSla;
 use crate::domain::ticket::{Comment, CommentPage, TicketStatus};
 use crate::domain::{ApiError, Capability};
 use crate::ui::desk::{AgentRatingForm, RoutingPanel, Shortcuts, fields_action};
@@ -139,21 +142,28 @@ pub fn TicketPage() -> impl IntoView {
         },
     );
     let id = move || params.read().get("id").unwrap_or_default();
-    let detail = Resource::new(
-        move || {
-            (
-                id(),
-                reply.version().get(),
-                update.version().get(),
-                rate.version().get(),
-                attach.version().get(),
-                escalate.version().get(),
-                merge.version().get(),
-                routed.version().get(),
-                assign.version().get(),
-            )
+    let detail_version = move || {
+        (
+            reply.version().get(),
+            update.version().get(),
+            rate.version().get(),
+            attach.version().get(),
+            escalate.version().get(),
+            merge.version().get(),
+            routed.version().get(),
+            assign.version().get(),
+        )
+    };
+    let detail = Resource::new(move || (id(), detail_version()), |(id, _)| load_ticket(id));
+    // Staff's SLA panel, reloaded with the ticket.
+    let sla = Resource::new(
+        move || (id(), detail_version()),
+        move |(id, _)| async move {
+            match uuid::Uuid::parse_str(&id) {
+                Ok(id) if staff => load_ticket_sla(id).await,
+                _ => Ok(TicketSla::default()),
+            }
         },
-        |(id, ..)| load_ticket(id),
     );
     let rate_error = last_error(rate.value());
     let reply_error = last_error(reply.value());
@@ -168,6 +178,7 @@ pub fn TicketPage() -> impl IntoView {
                     Err(error) => return view! { <ErrorNotice error /> }.into_any(),
                 };
                 let options = options.await.unwrap_or_default();
+                let sla = sla.await.ok().filter(|_| staff);
                 let name_in = |id: Option<uuid::Uuid>, names: Vec<(uuid::Uuid, String)>| {
                     id.and_then(|id| names.into_iter().find(|(i, _)| *i == id).map(|(_, n)| n))
                 };
@@ -241,6 +252,7 @@ pub fn TicketPage() -> impl IntoView {
                         {staff.then(|| view! {
                             <div class="side-panel">
                                 <TriagePanel action=update error=update_error ticket=t.clone() />
+                                {sla.clone().map(|sla| view! { <SlaPanel sla /> })}
                                 <RoutingPanel ticket=t.clone() options=options.clone() fields_action=routed assign />
                                 {manager.then(|| view! { <AgentRatingForm ticket_id=id.clone() ratings=detail.agent_ratings.clone() /> })}
                                 {(t.status != TicketStatus::Closed).then(|| view! {

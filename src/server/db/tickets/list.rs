@@ -20,7 +20,16 @@ pub enum AssigneeFilter {
 pub enum SortKey {
     Created,
     Updated,
+    /// The earliest pending SLA due time; tickets without one sort as if
+    /// due at `NO_SLA_DUE` (last when soonest comes first).
+    SlaDue,
 }
+
+/// Where a ticket without a pending SLA due time sorts (and what its
+/// cursor holds): later than any real due time. Written as SQL literal and
+/// as the cursor's instant; both backends compare them as instants
+/// (SQLite: as the same RFC 3339 text it stores).
+pub const NO_SLA_DUE: &str = "9999-12-31T23:59:59+00:00";
 
 /// A queue view: filters, order, and the keyset position to continue from.
 #[derive(Debug, Clone)]
@@ -152,6 +161,7 @@ fn order(f: &ListFilter) -> (&'static str, &'static str, &'static str) {
     let key = match f.sort {
         SortKey::Created => "created_at",
         SortKey::Updated => "updated_at",
+        SortKey::SlaDue => "COALESCE(sla_due_at, '9999-12-31T23:59:59+00:00')",
     };
     if f.oldest_first {
         (key, ">", "ASC")

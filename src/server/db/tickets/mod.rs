@@ -6,7 +6,7 @@
 mod list;
 mod write;
 
-pub use list::{AssigneeFilter, ListFilter, SortKey, list, stats};
+pub use list::{AssigneeFilter, ListFilter, NO_SLA_DUE, SortKey, list, stats};
 pub(super) use list::{push_filters, push_page};
 pub use write::{
     Applied, Change, Moving, NewComment, NewTicket, apply, has_comment, insert, insert_comment,
@@ -14,6 +14,7 @@ pub use write::{
 };
 
 use super::{Conn, Db, Tx, query};
+use crate::domain::sla::SlaState;
 use crate::domain::ticket::{
     Channel, Comment, CustomValues, Priority, Satisfaction, Severity, Ticket, TicketStatus,
     display_number,
@@ -54,12 +55,14 @@ pub struct TicketRow {
     pub team_id: Option<Uuid>,
     pub company_id: Option<Uuid>,
     pub custom_fields: Json<CustomValues>,
+    pub sla_due_at: Option<DateTime<Utc>>,
+    pub sla_state: Option<SlaState>,
 }
 
 pub(in crate::server::db) const TICKET_COLUMNS: &str = "id, organization_id, number, subject, description, status, priority, channel, \
      requester_id, assignee_id, tags, first_response_at, resolved_at, closed_at, created_at, updated_at, version, \
      satisfaction_score, satisfaction_comment, escalated_at, escalation_reason, merged_into_id, parent_id, \
-     severity, category_id, team_id, company_id, custom_fields";
+     severity, category_id, team_id, company_id, custom_fields, sla_due_at, sla_state";
 
 fn split_tags(tags: &str) -> Vec<String> {
     tags.split(',')
@@ -124,6 +127,8 @@ impl TicketRow {
             parent_id: self.parent_id,
             created_at: self.created_at,
             updated_at: self.updated_at,
+            sla_due_at: self.sla_due_at,
+            sla_state: self.sla_state,
         }
     }
 }

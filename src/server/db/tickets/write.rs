@@ -101,7 +101,7 @@ pub async fn insert(
 ) -> Result<TicketRow, sqlx::Error> {
     // Taken first so that "created" sorts before the attachment lines.
     let created_audit_id = Uuid::now_v7();
-    let row: TicketRow = query(tx.dialect().pick(&INSERT))
+    let mut row: TicketRow = query(tx.dialect().pick(&INSERT))
         .bind(new.id)
         .bind(new.organization_id)
         .bind(new.subject)
@@ -121,6 +121,10 @@ pub async fn insert(
         .bind(json(new.custom_fields))
         .fetch_one(&mut *tx)
         .await?;
+    // History brought in by an import starts no clock.
+    if !imported {
+        crate::server::sla::track::on_insert(tx, &mut row, now).await?;
+    }
     for file in new.attachments {
         attachments::insert(
             tx,
@@ -239,7 +243,7 @@ pub async fn apply(
         .bind(json(&next.custom_fields))
         .fetch_optional(&mut *tx)
         .await?;
-    let Some(updated) = updated else {
+    let Some(mut updated) = updated else {
         return Ok(None);
     };
     let comment = match change.comment {
@@ -261,6 +265,8 @@ pub async fn apply(
         )
         .await?;
     }
+    // After the message and the status lines: the clock replays them.
+    crate::server::sla::track::on_change(tx, change, &mut updated, now).await?;
     let event = (change.event)(TicketChanged {
         ticket_id: t.id,
         actor: change.actor,

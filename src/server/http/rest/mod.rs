@@ -122,6 +122,25 @@ pub const ROUTE_GATES: &[(&str, &str, Gate)] = &[
     ("GET", "/audit", Needs(ManageSettings)),
     // Service levels: managers and administrators set them up.
     ("POST", "/sla/simulate", Needs(ManageSla)),
+    ("GET", "/sla/calendars", Needs(ManageSla)),
+    ("POST", "/sla/calendars", Needs(ManageSla)),
+    ("GET", "/sla/calendars/{id}", Needs(ManageSla)),
+    ("PUT", "/sla/calendars/{id}", Needs(ManageSla)),
+    ("DELETE", "/sla/calendars/{id}", Needs(ManageSla)),
+    (
+        "POST",
+        "/sla/calendars/{id}/holidays/ical",
+        Needs(ManageSla),
+    ),
+    ("GET", "/sla/policies", Needs(ManageSla)),
+    ("POST", "/sla/policies", Needs(ManageSla)),
+    ("POST", "/sla/policies/order", Needs(ManageSla)),
+    ("GET", "/sla/policies/{id}", Needs(ManageSla)),
+    ("PUT", "/sla/policies/{id}", Needs(ManageSla)),
+    ("DELETE", "/sla/policies/{id}", Needs(ManageSla)),
+    // A ticket's SLA: staff who read all tickets (the service answers 404
+    // before 403, like every ticket route).
+    ("GET", "/tickets/{id}/sla", SignedIn),
     // People.
     ("GET", "/users/me", SignedIn),
     ("GET", "/users", Needs(ReadDeskSetup)),

@@ -1,0 +1,88 @@
+//! Service levels for the pages: calendars and policies (managers and
+//! administrators; the admin pages come later) and a ticket's SLA panel.
+//! Bodies are JSON: calendars carry nested hours.
+
+use crate::domain::ApiError;
+use crate::domain::sla::{
+    PolicyOrder, SlaCalendar, SlaCalendarInput, SlaPolicy, SlaPolicyInput, TicketSla,
+};
+use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
+use uuid::Uuid;
+
+#[server(prefix = "/api", endpoint = "list_sla_calendars")]
+pub async fn list_sla_calendars() -> Result<Vec<SlaCalendar>, ApiError> {
+    use super::context::{require_session, respond, state};
+    let (state, caller) = (state()?, require_session()?);
+    respond(crate::server::sla::admin::calendars(&state, &caller.principal).await)
+}
+
+/// Creates a calendar (`id` None) or replaces one.
+#[server(prefix = "/api", endpoint = "save_sla_calendar", input = Json)]
+pub async fn save_sla_calendar(
+    id: Option<Uuid>,
+    calendar: SlaCalendarInput,
+) -> Result<SlaCalendar, ApiError> {
+    use super::context::{origin, require_session, respond, state};
+    use crate::server::sla::admin;
+    let (state, caller, origin) = (state()?, require_session()?, origin());
+    let p = &caller.principal;
+    respond(match id {
+        Some(id) => admin::update_calendar(&state, p, id, calendar, &origin).await,
+        None => admin::create_calendar(&state, p, calendar, &origin).await,
+    })
+}
+
+#[server(prefix = "/api", endpoint = "delete_sla_calendar", input = Json)]
+pub async fn delete_sla_calendar(id: Uuid) -> Result<(), ApiError> {
+    use super::context::{origin, require_session, respond, state};
+    let (state, caller, origin) = (state()?, require_session()?, origin());
+    respond(
+        crate::server::sla::admin::delete_calendar(&state, &caller.principal, id, &origin).await,
+    )
+}
+
+#[server(prefix = "/api", endpoint = "list_sla_policies")]
+pub async fn list_sla_policies() -> Result<Vec<SlaPolicy>, ApiError> {
+    use super::context::{require_session, respond, state};
+    let (state, caller) = (state()?, require_session()?);
+    respond(crate::server::sla::admin::policies(&state, &caller.principal).await)
+}
+
+/// Creates a policy (`id` None; it goes last) or replaces one.
+#[server(prefix = "/api", endpoint = "save_sla_policy", input = Json)]
+pub async fn save_sla_policy(
+    id: Option<Uuid>,
+    policy: SlaPolicyInput,
+) -> Result<SlaPolicy, ApiError> {
+    use super::context::{origin, require_session, respond, state};
+    use crate::server::sla::admin;
+    let (state, caller, origin) = (state()?, require_session()?, origin());
+    let p = &caller.principal;
+    respond(match id {
+        Some(id) => admin::update_policy(&state, p, id, policy, &origin).await,
+        None => admin::create_policy(&state, p, policy, &origin).await,
+    })
+}
+
+#[server(prefix = "/api", endpoint = "delete_sla_policy", input = Json)]
+pub async fn delete_sla_policy(id: Uuid) -> Result<(), ApiError> {
+    use super::context::{origin, require_session, respond, state};
+    let (state, caller, origin) = (state()?, require_session()?, origin());
+    respond(crate::server::sla::admin::delete_policy(&state, &caller.principal, id, &origin).await)
+}
+
+#[server(prefix = "/api", endpoint = "reorder_sla_policies", input = Json)]
+pub async fn reorder_sla_policies(order: PolicyOrder) -> Result<Vec<SlaPolicy>, ApiError> {
+    use super::context::{origin, require_session, respond, state};
+    let (state, caller, origin) = (state()?, require_session()?, origin());
+    respond(crate::server::sla::admin::reorder(&state, &caller.principal, order, &origin).await)
+}
+
+/// The ticket page's SLA panel (staff who read all tickets).
+#[server(prefix = "/api", endpoint = "load_ticket_sla")]
+pub async fn load_ticket_sla(id: Uuid) -> Result<TicketSla, ApiError> {
+    use super::context::{require_session, respond, state};
+    let (state, caller) = (state()?, require_session()?);
+    respond(crate::server::sla::ticket_sla(&state, &caller.principal, id).await)
+}

@@ -1,0 +1,304 @@
+//! SLA on real tickets: which policy applies, the stored due times and the
+//! timers, recomputed inside the transaction of every change that can move
+//! them (`db::tickets::insert` and `apply` call in here), and by the timers
+//! themselves.
+//!
+//! The clock replays the ticket's life from what the change path already
+//! stores (`db::sla::history`: creation, messages, status lines), so nothing
+//! extra is written per change and a ticket that no policy covers costs one
+//! lookup in the per-organization cache below.
+
+use crate::domain::sla::{SlaCalendar, SlaPolicy};
+use crate::engine::sla::calendar::Calendar;
+use crate::engine::sla::policy::{self, Standing, TicketFacts};
+use crate::engine::sla::simulation::{CalendarSpec, check_calendar_spec};
+use crate::engine::sla::{SlaEvent, SlaEventKind, SlaReport, evaluate};
+use crate::server::db::jobs::{self, NewJob};
+use crate::server::db::sla::{self as store, StoredSla};
+use crate::server::db::tickets::{Change, TicketRow};
+use crate::server::db::{Conn, Tx};
+use chrono::{DateTime, TimeDelta, Utc};
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, Mutex};
+use std::time::{Duration, Instant};
+use uuid::Uuid;
+
+pub const WARNING_JOB: &str = "sla.warning";
+pub const BREACH_JOB: &str = "sla.breach";
+
+/// How long an organization's policies and calendars are used from memory.
+/// This instance forgets them at once when it changes them; another
+/// instance's change shows here within this time.
+const FRESH_FOR: Duration = Duration::from_secs(5);
+
+/// An organization's active policies, first tried first, and the calendars
+/// they name, checked.
+pub struct OrgSla {
+    loaded: Instant,
+    pub policies: Vec<SlaPolicy>,
+    pub calendars: HashMap<Uuid, (SlaCalendar, Calendar)>,
+}
+
+static CACHE: LazyLock<Mutex<HashMap<Uuid, Arc<OrgSla>>>> =
+    LazyLock::new(|| Mutex::new(HashMap::new()));
+
+/// Drops the organization's cached policies (after this instance changed them).
+pub fn forget(org: Uuid) {
+    CACHE.lock().expect("SLA cache").remove(&org);
+}
+
+/// The organization's policies and calendars, from memory when fresh.
+pub async fn org_sla<'c>(conn: impl Into<Conn<'c>>, org: Uuid) -> Result<Arc<OrgSla>, sqlx::Error> {
+    if let Some(hit) = CACHE.lock().expect("SLA cache").get(&org)
+        && hit.loaded.elapsed() < FRESH_FOR
+    {
+        return Ok(hit.clone());
+    }
+    let mut conn = conn.into();
+    let policies: Vec<SlaPolicy> = store::policies(reborrow(&mut conn), org)
+        .await?
+        .into_iter()
+        .filter(|p| p.active)
+        .collect();
+    let mut calendars = HashMap::new();
+    if !policies.is_empty() {
+        for stored in store::calendars(conn, org).await? {
+            let spec = CalendarSpec {
+                timezone: stored.timezone.clone(),
+                hours: stored.hours.clone(),
+                holidays: stored.holidays.clone(),
+                always_open: stored.always_open,
+            };
+            // A stored calendar was checked when saved; one that no longer
+            // checks (a zone renamed in a newer zone database) is skipped.
+            if let Ok(calendar) = check_calendar_spec(spec) {
+                calendars.insert(stored.id, (stored, calendar));
+            }
+        }
+    }
+    let fresh = Arc::new(OrgSla {
+        loaded: Instant::now(),
+        policies,
+        calendars,
+    });
+    CACHE.lock().expect("SLA cache").insert(org, fresh.clone());
+    Ok(fresh)
+}
+
+fn reborrow<'a>(conn: &'a mut Conn<'_>) -> Conn<'a> {
+    match conn {
+        Conn::SqlitePool(p) => Conn::SqlitePool(p),
+        Conn::Sqlite(c) => Conn::Sqlite(&mut **c),
+        Conn::PostgresPool(p) => Conn::PostgresPool(p),
+        Conn::Postgres(c) => Conn::Postgres(&mut **c),
+    }
+}
+
+fn facts(row: &TicketRow) -> (TicketFacts<'_>, Vec<String>) {
+    let tags: Vec<String> = row
+        .tags
+        .split(',')
+        .filter(|t| !t.is_empty())
+        .map(str::to_owned)
+        .collect();
+    let facts = TicketFacts {
+        priority: row.priority,
+        severity: row.severity,
+        category_id: row.category_id,
+        team_id: row.team_id,
+        channel: row.channel,
+        company_id: row.company_id,
+        tags: &[],
+    };
+    (facts, tags)
+}
+
+/// The policy that applies to `row`, why, and its calendar.
+pub struct Applies<'a> {
+    pub policy: &'a SlaPolicy,
+    pub matched: Vec<String>,
+    pub calendar: &'a (SlaCalendar, Calendar),
+}
+
+pub fn applies<'a>(org: &'a OrgSla, row: &TicketRow) -> Option<Applies<'a>> {
+    if org.policies.is_empty() {
+        return None;
+    }
+    let (mut facts, tags) = facts(row);
+    facts.tags = &tags;
+    // A policy whose calendar is gone or broken is passed over.
+    let usable: Vec<SlaPolicy> = org
+        .policies
+        .iter()
+        .filter(|p| org.calendars.contains_key(&p.calendar_id))
+        .cloned()
+        .collect();
+    let (chosen, matched) = policy::match_policy(&usable, &facts)?;
+    let policy = org.policies.iter().find(|p| p.id == chosen.id)?;
+    Some(Applies {
+        policy,
+        matched,
+        calendar: org.calendars.get(&policy.calendar_id)?,
+    })
+}
+
+/// The clock over `events` under the policy, as of `now`.
+pub fn evaluate_with(
+    applies: &Applies<'_>,
+    events: &[SlaEvent],
+    now: DateTime<Utc>,
+) -> (SlaReport, Standing) {
+    let targets = policy::targets(applies.policy);
+    let calendar = &applies.calendar.1;
+    let report = evaluate(calendar, &targets, events, now);
+    let standing = policy::standing(
+        &report,
+        calendar,
+        &targets,
+        applies.policy.warning_percent,
+        now,
+    );
+    (report, standing)
+}
+
+/// A new ticket (not an imported one): its clocks start now. Sets the
+/// row's `sla_*` fields to what was stored.
+pub async fn on_insert(
+    tx: &mut Tx,
+    row: &mut TicketRow,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    let org = org_sla(&mut *tx, row.organization_id).await?;
+    let Some(applies) = applies(&org, row) else {
+        return Ok(());
+    };
+    let events = [SlaEvent {
+        at: row.created_at,
+        kind: SlaEventKind::Created,
+    }];
+    let (_, standing) = evaluate_with(&applies, &events, now.max(row.created_at));
+    store_standing(tx, row, Some(applies.policy.id), &standing, now).await
+}
+
+/// Fields whose change can change which policy applies.
+const MATCHED_FIELDS: [&str; 7] = [
+    "priority",
+    "severity",
+    "category_id",
+    "team_id",
+    "channel",
+    "company_id",
+    "tags",
+];
+
+/// A stored change: when it carried a message, changed the status or a
+/// field policies look at, the ticket's SLA is recomputed.
+pub async fn on_change(
+    tx: &mut Tx,
+    change: &Change<'_>,
+    row: &mut TicketRow,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    // An import's changes to history it brought in start no clock.
+    if change.actor.source == crate::domain::event::Source::Import && row.sla_state.is_none() {
+        return Ok(());
+    }
+    let relevant = change.comment.is_some()
+        || change
+            .changes
+            .iter()
+            .any(|c| c.field == "status" || MATCHED_FIELDS.contains(&c.field.as_ref()));
+    if relevant {
+        reevaluate_ticket(tx, row, now).await?;
+    }
+    Ok(())
+}
+
+/// Recomputes the ticket's SLA from its history under the policy that
+/// applies now (a changed priority keeps the time already used: the whole
+/// life is replayed under the new targets), stores it and re-plans its
+/// timers. For a job that re-evaluates open tickets after a policy or
+/// calendar change, too. Returns what applies, if anything.
+pub async fn reevaluate_ticket(
+    tx: &mut Tx,
+    row: &mut TicketRow,
+    now: DateTime<Utc>,
+) -> Result<Option<(SlaReport, Standing)>, sqlx::Error> {
+    let org = org_sla(&mut *tx, row.organization_id).await?;
+    let Some(applies) = applies(&org, row) else {
+        if row.sla_state.is_some() || row.sla_due_at.is_some() {
+            store::set_ticket(tx, row.id, &StoredSla::default()).await?;
+            row.sla_state = None;
+            row.sla_due_at = None;
+        }
+        return Ok(None);
+    };
+    let events = store::history(&mut *tx, row.id, row.created_at).await?;
+    let (report, standing) = evaluate_with(&applies, &events, now.max(row.created_at));
+    store_standing(tx, row, Some(applies.policy.id), &standing, now).await?;
+    Ok(Some((report, standing)))
+}
+
+async fn store_standing(
+    tx: &mut Tx,
+    row: &mut TicketRow,
+    policy_id: Option<Uuid>,
+    standing: &Standing,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    let stored = StoredSla {
+        policy_id,
+        first_response_due_at: standing.first_response_due_at,
+        next_response_due_at: standing.next_response_due_at,
+        resolution_due_at: standing.resolution_due_at,
+        due_at: standing.due_at(),
+        warning_at: standing.warning_at(),
+        state: Some(standing.state),
+    };
+    store::set_ticket(tx, row.id, &stored).await?;
+    row.sla_due_at = stored.due_at;
+    row.sla_state = stored.state;
+    plan_timers(tx, row, standing, now).await
+}
+
+/// What a timer job carries.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct TimerPayload {
+    pub organization_id: Uuid,
+    pub ticket_id: Uuid,
+}
+
+/// Enqueues the warning (if its instant is still ahead) and the breach
+/// check (just after the nearest due time), each under a key per ticket so
+/// a moved due time moves the job instead of adding one. A timer that is
+/// no longer wanted is left to run: its handler re-evaluates and finds
+/// nothing to do.
+async fn plan_timers(
+    tx: &mut Tx,
+    row: &TicketRow,
+    standing: &Standing,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    let payload = serde_json::to_string(&TimerPayload {
+        organization_id: row.organization_id,
+        ticket_id: row.id,
+    })
+    .unwrap_or_default();
+    let job = |kind: &'static str, run_at: DateTime<Utc>| NewJob {
+        organization_id: Some(row.organization_id),
+        kind,
+        payload: payload.clone(),
+        run_at,
+        max_attempts: 10,
+        unique_key: Some(format!("{kind}:{}", row.id)),
+    };
+    if let Some(warning_at) = standing.warning_at().filter(|at| *at > now) {
+        jobs::enqueue(tx, &job(WARNING_JOB, warning_at), now).await?;
+    }
+    if let Some(due_at) = standing.due_at() {
+        // The clock breaches strictly after the due time.
+        let run_at = due_at + TimeDelta::seconds(1);
+        jobs::enqueue(tx, &job(BREACH_JOB, run_at), now).await?;
+    }
+    Ok(())
+}
