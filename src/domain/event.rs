@@ -7,6 +7,7 @@
 use crate::domain::ticket::Ticket;
 use crate::domain::wire_enum;
 use crate::engine::ticket_change::FieldChange;
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -80,6 +81,21 @@ pub enum DomainEvent {
     TicketSplit(TicketChanged),
     #[serde(rename = "ticket.deleted")]
     TicketDeleted(TicketChanged),
+    /// An SLA target of this ticket reached its warning threshold.
+    #[serde(rename = "ticket.sla_warning")]
+    TicketSlaWarning(SlaAlert),
+    /// An SLA target of this ticket was breached (recorded once).
+    #[serde(rename = "ticket.sla_breached")]
+    TicketSlaBreached(SlaAlert),
+}
+
+/// An SLA target of a ticket that came close to, or passed, its due time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SlaAlert {
+    pub ticket_id: Uuid,
+    /// "first_response" | "next_response" | "resolution"
+    pub target: String,
+    pub due_at: DateTime<Utc>,
 }
 
 /// Makes the event for a stored ticket change (`DomainEvent::TicketUpdated`…).
@@ -103,6 +119,8 @@ impl DomainEvent {
             TicketMergedInto(_) => "ticket.merged_into",
             TicketSplit(_) => "ticket.split",
             TicketDeleted(_) => "ticket.deleted",
+            TicketSlaWarning(_) => "ticket.sla_warning",
+            TicketSlaBreached(_) => "ticket.sla_breached",
         }
     }
 
@@ -122,6 +140,7 @@ impl DomainEvent {
             | TicketMergedInto(c)
             | TicketSplit(c)
             | TicketDeleted(c) => c.ticket_id,
+            TicketSlaWarning(a) | TicketSlaBreached(a) => a.ticket_id,
         }
     }
 }
