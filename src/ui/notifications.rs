@@ -120,7 +120,7 @@ fn NotificationRow(
                 }}
                 <p>{n.body}</p>
                 <p class="muted"><time datetime=n.created_at.to_rfc3339()>{when(n.created_at)}</time>
-                    {(!unread).then(|| " · read")}</p>
+                    {(!unread).then_some(" · read")}</p>
             </div>
             {unread.then(|| view! {
                 <ActionForm action=mark>

@@ -66,10 +66,10 @@ impl Subscriber for Notifications {
             let org = event.organization_id;
             let ticket = match decoded {
                 DomainEvent::TicketCreated { ticket, .. } => Some((**ticket).clone()),
-                other => match tickets::find(&state.db, org, other.aggregate_id()).await? {
-                    Some(row) => Some(row.into_ticket()),
-                    None => None, // deleted since
-                },
+                // None: deleted since.
+                other => tickets::find(&state.db, org, other.aggregate_id())
+                    .await?
+                    .map(|row| row.into_ticket()),
             };
             let Some(ticket) = ticket else {
                 return Ok(Reaction::default());
