@@ -5,6 +5,7 @@ pub mod access;
 pub mod audit;
 pub mod auth;
 pub mod desk;
+pub mod notifications;
 pub mod sla;
 pub mod tickets;
 pub mod users;
@@ -64,6 +65,15 @@ pub const SERVER_FN_GATES: &[(&str, Gate)] = &[
     ("delete_sla_policy", Needs(ManageSla)),
     ("reorder_sla_policies", Needs(ManageSla)),
     ("load_ticket_sla", SignedIn),
+    // Notifications: each staff member's own; mail templates are settings.
+    ("list_notifications", Needs(ReadAllTickets)),
+    ("unread_notifications", Needs(ReadAllTickets)),
+    ("mark_notifications_read", Needs(ReadAllTickets)),
+    ("load_notification_preferences", Needs(ReadAllTickets)),
+    ("save_notification_preference", Needs(ReadAllTickets)),
+    ("list_mail_templates", Needs(ManageSettings)),
+    ("save_mail_template", Needs(ManageSettings)),
+    ("reset_mail_template", Needs(ManageSettings)),
 ];
 
 /// The declared gate of server function `endpoint`.

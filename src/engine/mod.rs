@@ -10,6 +10,7 @@ pub mod mail;
 #[cfg(feature = "ssr")]
 pub mod markdown;
 pub mod mentions;
+pub mod notify;
 pub mod placeholders;
 pub mod retry;
 pub mod search;

@@ -25,8 +25,14 @@ fn occurrences(text: &str) -> impl Iterator<Item = (usize, usize, &str)> {
 /// Placeholders in `text` that we do not know (to refuse them when a
 /// canned response is saved, rather than send them to a customer).
 pub fn unknown(text: &str) -> Vec<String> {
+    unknown_among(text, PLACEHOLDERS)
+}
+
+/// Placeholders in `text` that are not in `known` (mail templates have
+/// their own list).
+pub fn unknown_among(text: &str, known: &[&str]) -> Vec<String> {
     occurrences(text)
-        .filter(|(_, _, name)| !PLACEHOLDERS.contains(name))
+        .filter(|(_, _, name)| !known.contains(name))
         .map(|(_, _, name)| name.to_owned())
         .collect()
 }

@@ -1,28 +1,24 @@
 //! Magic links: signed, expiring links that let a customer without an
 //! account follow one ticket (`/access/{token}`, see `server::access`).
-//! They are mailed when someone opens a ticket for a contact — an outbox
-//! subscriber, so every way of creating a ticket is covered and the mail
-//! rests on the event stored with the ticket — and on request ("email me a
-//! link to my requests").
+//! They go into the mails of a contact's ticket (`server::notifications`
+//! puts them in the "ticket received" mail and the others), and are mailed
+//! on request ("email me a link to my requests").
 
 use crate::domain::access::{MAX_LINKS_PER_MAIL, access_path};
-use crate::domain::event::{Actor, DomainEvent, Source};
-use crate::domain::ticket::Ticket;
 use crate::domain::ticket::TicketStatus;
 use crate::domain::user::check_new_email;
 use crate::domain::{FieldErrors, Role};
-use crate::engine::mail::{TicketLink, new_ticket_mail, requested_links_mail};
+use crate::engine::mail::{TicketLink, link_note, requested_links_mail};
 use crate::engine::retry::RetryPolicy;
 use crate::server::auth::MagicLinkClaims;
 use crate::server::auth::service::spend_ip_attempt;
-use crate::server::db::events::Event;
 use crate::server::db::jobs::{self, ClaimedJob, NewJob};
 use crate::server::db::mail::{self as store, NewMail};
 use crate::server::db::orgs;
 use crate::server::db::tickets::{self, AssigneeFilter, ListFilter, SortKey};
 use crate::server::db::users::{self, UserRecord};
 use crate::server::error::AppResult;
-use crate::server::runtime::{BoxFuture, JobError, JobHandler, Reaction, Subscriber, payload};
+use crate::server::runtime::{BoxFuture, JobError, JobHandler, payload};
 use crate::server::state::AppState;
 use chrono::Utc;
 use std::net::IpAddr;
@@ -47,78 +43,26 @@ fn follows_by_link(user: &UserRecord) -> bool {
     user.active && user.role() == Role::Customer && !user.can_sign_in()
 }
 
-/// The event subscriber: for each new ticket whose requester follows by
-/// link, queues the mail with the link (exactly once per event).
-pub struct NewTicketLinks;
-
-impl Subscriber for NewTicketLinks {
-    fn name(&self) -> &'static str {
-        "magic-link-mail"
+/// The link a customer follows `ticket` by, with what to say about it:
+/// a magic link for those who follow by link (with how long it works),
+/// the portal's page for those who sign in.
+pub(crate) fn requester_link(
+    state: &AppState,
+    requester: &UserRecord,
+    ticket: Uuid,
+) -> (String, String) {
+    let portal = state.config.public_url();
+    if follows_by_link(requester) {
+        (
+            link(state, requester, ticket),
+            link_note(state.config.magic_link_ttl_secs, &portal),
+        )
+    } else {
+        (
+            format!("{portal}/portal/tickets/{ticket}"),
+            format!("Sign in at {portal}/login to see all your requests."),
+        )
     }
-
-    fn wants(&self, kind: &str) -> bool {
-        kind == "ticket.created"
-    }
-
-    fn handle<'a>(
-        &'a self,
-        state: &'a AppState,
-        _event: &'a Event,
-        decoded: &'a DomainEvent,
-    ) -> BoxFuture<'a, anyhow::Result<Reaction>> {
-        Box::pin(async move {
-            let DomainEvent::TicketCreated { ticket, actor, .. } = decoded else {
-                return Ok(Reaction::default());
-            };
-            if opened_by_signed_in_requester(actor, ticket) {
-                return Ok(Reaction::default());
-            }
-            let mails = new_ticket_mail_for(state, ticket).await?;
-            Ok(Reaction {
-                mails: mails.into_iter().collect(),
-                ..Reaction::default()
-            })
-        })
-    }
-}
-
-/// A requester who opened their own ticket in the web app or through the
-/// API was signed in, so they follow it in the portal, not by link: no
-/// lookup needed (most tickets: customers' own requests). Other ways in
-/// (email, imports, staff on someone's behalf) are looked up.
-fn opened_by_signed_in_requester(actor: &Actor, ticket: &Ticket) -> bool {
-    actor.user_id == Some(ticket.requester_id) && matches!(actor.source, Source::Ui | Source::Api)
-}
-
-async fn new_ticket_mail_for(state: &AppState, ticket: &Ticket) -> anyhow::Result<Option<NewMail>> {
-    // Imports record `ticket.imported`, so history never mails anyone. The
-    // requester comes from the event, so most tickets (their requester
-    // signs in) cost one lookup; the ticket is read only for a mail.
-    let requester = users::find_by_id(&state.db, ticket.requester_id).await?;
-    let Some(requester) = requester.filter(follows_by_link) else {
-        return Ok(None);
-    };
-    let Some(row) = tickets::find(&state.db, requester.organization_id, ticket.id).await? else {
-        return Ok(None); // deleted since
-    };
-    let ticket = row.into_ticket();
-    let url = link(state, &requester, ticket.id);
-    let text = new_ticket_mail(
-        &requester.organization_name,
-        &TicketLink {
-            number: &ticket.display_number,
-            subject: &ticket.subject,
-            url: &url,
-        },
-        state.config.magic_link_ttl_secs,
-        &state.config.public_url(),
-    );
-    Ok(Some(NewMail {
-        organization_id: requester.organization_id,
-        to: requester.email,
-        subject: text.subject,
-        body: text.body,
-    }))
 }
 
 /// "Email me a link to my requests": if `email` is a customer of the
@@ -254,10 +198,10 @@ async fn links_mail(state: &AppState, slug: &str, email: &str) -> anyhow::Result
         state.config.magic_link_ttl_secs,
         &state.config.public_url(),
     );
-    Ok(Some(NewMail {
-        organization_id: org.id,
-        to: user.email.clone(),
-        subject: text.subject,
-        body: text.body,
-    }))
+    Ok(Some(NewMail::plain(
+        org.id,
+        user.email.clone(),
+        text.subject,
+        text.body,
+    )))
 }

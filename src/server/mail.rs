@@ -60,10 +60,19 @@ impl Mailer {
             .to_address
             .parse()
             .map_err(|e| refused(format!("invalid recipient: {e}")))?;
-        let message = Message::builder()
+        let mut builder = Message::builder()
             .from(self.from.clone())
             .to(to)
             .subject(&mail.subject)
+            .message_id(mail.message_id.clone());
+        // A ticket's mails name its root id, so mail clients thread them.
+        if let Some(id) = &mail.in_reply_to {
+            builder = builder.in_reply_to(id.clone());
+        }
+        if let Some(ids) = &mail.mail_references {
+            builder = builder.references(ids.clone());
+        }
+        let message = builder
             .header(ContentType::TEXT_PLAIN)
             .body(mail.body_text.clone())
             .map_err(|e| refused(format!("cannot build the message: {e}")))?;

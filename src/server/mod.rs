@@ -11,7 +11,7 @@ pub mod http;
 pub mod import;
 pub mod magic_link;
 pub mod mail;
-pub mod mentions;
+pub mod notifications;
 pub mod runtime;
 pub mod seed;
 pub mod seed_scale;

@@ -66,6 +66,8 @@ pub fn AdminHome() -> impl IntoView {
         <nav aria-label="Administration" class="admin-links">
             <a href={super::audit::PATH}>"Audit log"</a>
             <span class="muted">" — sign-ins, people, settings and ticket changes"</span>
+            <a href={super::notifications::TEMPLATES_PATH}>"Mail templates"</a>
+            <span class="muted">" — what customers and staff are mailed"</span>
         </nav>
         <PeopleTable caption="Users" roles=&Role::ALL />
     }

@@ -1,9 +1,11 @@
 //! The signed-in layout: top bar with the role's navigation, the user and
 //! sign-out; and `Protected`, which admits only the right roles.
 
+use super::notifications::NotificationBell;
 use super::status_pages::{AccessDenied, ErrorNotice};
 use crate::api::auth::{Logout, current_user};
-use crate::domain::{Area, SessionUser};
+use crate::domain::policy::permits;
+use crate::domain::{Area, Capability, SessionUser};
 use leptos::prelude::*;
 use leptos_router::components::{A, Redirect};
 
@@ -55,6 +57,9 @@ fn AppFrame(user: SessionUser, children: Children) -> impl IntoView {
         .into_iter()
         .map(|area| view! { <li><A href=area.path()>{area.nav_label()}</A></li> })
         .collect_view();
+    // Staff who work tickets have a notification centre.
+    let bell =
+        permits(user.role, Capability::ReadAllTickets).then(|| view! { <NotificationBell /> });
     view! {
         <a class="skip-link" href="#main">"Skip to content"</a>
         <header class="topbar">
@@ -66,6 +71,7 @@ fn AppFrame(user: SessionUser, children: Children) -> impl IntoView {
                 </ul>
             </nav>
             <div class="whoami">
+                {bell}
                 <span class="whoami-name">{user.name.clone()}</span>
                 <span class="badge">{user.role.label()}</span>
                 <span class="whoami-org">{user.organization_name.clone()}</span>

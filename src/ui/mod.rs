@@ -9,6 +9,7 @@ pub mod auth_pages;
 pub mod desk;
 pub mod forms;
 pub mod frame;
+pub mod notifications;
 pub mod people;
 pub mod status_pages;
 pub mod tickets;

@@ -18,7 +18,7 @@ on_both_backends!(
 );
 
 impl TestApp {
-    async fn put_json(&self, path: &str, token: &str, body: Value) -> reqwest::Response {
+    pub(crate) async fn put_json(&self, path: &str, token: &str, body: Value) -> reqwest::Response {
         self.client
             .put(self.url(path))
             .bearer_auth(token)

@@ -98,9 +98,13 @@ async fn a_contact_follows_their_ticket_through_the_mailed_link(backend: Backend
     let public_file = app.attach(&agent, id, "manual.txt", true).await;
     let internal_file = app.attach(&agent, id, "internal.txt", false).await;
 
-    // The contact gets one mail with a link to this ticket.
-    let mails = sink.wait_for(1, MAIL_WAIT).await;
-    let mail = &mails[0];
+    // The contact gets the receipt with a link to this ticket (and a mail
+    // for the public reply; none for the note).
+    let mails = sink.wait_for(2, MAIL_WAIT).await;
+    let mail = mails
+        .iter()
+        .find(|m| m.text().contains("has received your request"))
+        .expect("the receipt");
     assert_eq!(mail.to, vec![CONTACT.to_owned()]);
     assert_eq!(mail.from, "fieldesk@localhost");
     assert_eq!(mail.subject(), format!("[{number}] Boiler makes noises"));
@@ -212,8 +216,36 @@ async fn a_contact_follows_their_ticket_through_the_mailed_link(backend: Backend
     assert_eq!(reopened["actor_id"], ticket["requester_id"]);
     assert_eq!(reopened["source"], "api");
 
-    // Exactly one mail: replies and changes do not send more links.
-    assert_eq!(sink.received().len(), 1);
+    // Three mails to the contact, each with the link: the receipt, the
+    // public reply and "waiting for your answer"; the internal note and the
+    // escalation none (the escalation goes to the managers), and the
+    // requester's own replies none.
+    sink.wait_for(4, MAIL_WAIT).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let (mails, staff): (Vec<_>, Vec<_>) =
+        sink.received().into_iter().partition(|m| m.to == [CONTACT]);
+    assert_eq!(mails.len(), 3);
+    assert_eq!(staff.len(), 1);
+    assert_eq!(staff[0].to, ["manager@acme.test"]);
+    for mail in &mails {
+        assert_eq!(mail.to, vec![CONTACT.to_owned()]);
+        let text = mail.text();
+        assert!(text.contains("http://help.example.com/access/"), "{text}");
+        assert!(mail.subject().contains(number), "{}", mail.subject());
+        for secret in ["grumpy", "Secret escalation reason"] {
+            assert!(!text.contains(secret), "a mail leaks {secret}");
+        }
+    }
+    assert!(
+        mails
+            .iter()
+            .any(|m| m.text().contains("A technician comes on Monday."))
+    );
+    assert!(
+        mails
+            .iter()
+            .any(|m| m.subject().contains("Waiting for your answer"))
+    );
     assert_eq!(app.outbound_mail().await[0].0, "sent");
 }
 
@@ -358,12 +390,17 @@ async fn asking_for_links_never_reveals_who_has_an_account(backend: Backend) {
     .await;
     let res = ask(" ACME ", "Customer@Acme.test").await;
     assert_eq!(res.status(), StatusCode::ACCEPTED);
-    let mails = sink.wait_for(1, MAIL_WAIT).await;
-    assert_eq!(mails.len(), 1, "only the real customer got mail");
-    assert_eq!(mails[0].to, vec!["customer@acme.test".to_owned()]);
-    assert!(mails[0].text().contains("Wifi drops"));
+    // The customer's receipt for the new ticket, and the links they asked for.
+    let mails = sink.wait_for(2, MAIL_WAIT).await;
+    let links: Vec<_> = mails
+        .iter()
+        .filter(|m| m.subject().starts_with("Your requests with"))
+        .collect();
+    assert_eq!(links.len(), 1, "only the real customer got links");
+    assert_eq!(links[0].to, vec!["customer@acme.test".to_owned()]);
+    assert!(links[0].text().contains("Wifi drops"));
     let linked = expect_json(
-        app.get_anonymous(&format!("/api/v1/access/{}", mails[0].magic_link_token()))
+        app.get_anonymous(&format!("/api/v1/access/{}", links[0].magic_link_token()))
             .await,
         StatusCode::OK,
     )
@@ -371,8 +408,8 @@ async fn asking_for_links_never_reveals_who_has_an_account(backend: Backend) {
     assert_eq!(linked["ticket"]["id"], ticket["id"]);
     // Nothing more arrives for the unknown addresses.
     tokio::time::sleep(Duration::from_secs(2)).await;
-    assert_eq!(sink.received().len(), 1);
-    assert_eq!(app.outbound_mail().await.len(), 1);
+    assert_eq!(sink.received().len(), 2);
+    assert_eq!(app.outbound_mail().await.len(), 2);
 }
 
 async fn mail_waits_in_the_queue_until_the_smtp_server_is_up(backend: Backend) {

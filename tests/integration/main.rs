@@ -12,6 +12,7 @@ mod desk;
 mod import;
 mod magic_link;
 mod mentions;
+mod notifications;
 mod openapi;
 mod policy;
 mod runtime;

@@ -7,7 +7,7 @@ use crate::on_both_backends;
 use crate::smtp::SmtpSink;
 use fieldesk::server::db::query;
 use reqwest::StatusCode;
-use serde_json::json;
+use serde_json::{Value, json};
 use std::time::Duration;
 
 on_both_backends!(
@@ -65,8 +65,12 @@ async fn a_mentioned_colleague_is_mailed_once(backend: Backend) {
         );
     }
 
-    let mails = sink.wait_for(1, MAIL_WAIT).await;
-    let mail = &mails[0];
+    // The customer's receipt for their new ticket, and the mention.
+    let mails = sink.wait_for(2, MAIL_WAIT).await;
+    let mail = mails
+        .iter()
+        .find(|m| m.to != ["customer@acme.test"])
+        .expect("the mention mail");
     assert_eq!(mail.to, vec!["manager@acme.test".to_owned()]);
     assert_eq!(
         mail.subject(),
@@ -84,7 +88,30 @@ async fn a_mentioned_colleague_is_mailed_once(backend: Backend) {
     );
     // The subscriber handles events in order, so the earlier messages were
     // looked at before this one: one mail in all, to one person, once.
-    let queued = app.queued_mail().await;
+    let queued: Vec<_> = app
+        .queued_mail()
+        .await
+        .into_iter()
+        .filter(|(to, _)| to != "customer@acme.test")
+        .collect();
     assert_eq!(queued.len(), 1, "{queued:?}");
     assert_eq!(queued[0].0, "manager@acme.test");
+    // And the manager finds it in the app, once.
+    let manager = app.bearer("manager@acme.test").await;
+    let list = expect_json(
+        app.get("/api/v1/notifications", &manager).await,
+        StatusCode::OK,
+    )
+    .await;
+    let mentions: Vec<&Value> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["kind"] == "mention" && n["ticket_id"] == id)
+        .collect();
+    assert_eq!(mentions.len(), 1, "{list}");
+    assert_eq!(
+        mentions[0]["title"],
+        format!("Alex Agent mentioned you on {number}")
+    );
 }

@@ -4,6 +4,7 @@
 use super::jobs::{self, NewJob};
 use super::{Db, Tx, query};
 use crate::domain::wire_enum;
+use crate::engine::notify::Threading;
 use crate::engine::retry::RetryPolicy;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
@@ -21,10 +22,29 @@ wire_enum! {
 pub const SEND_JOB: &str = "mail.send";
 
 pub struct NewMail {
+    /// The row's id; a ticket mail's own Message-ID is made from it.
+    pub id: Uuid,
     pub organization_id: Uuid,
     pub to: String,
     pub subject: String,
     pub body: String,
+    /// Message-ID, In-Reply-To and References of a ticket mail (none:
+    /// the mail library makes a Message-ID).
+    pub threading: Threading,
+}
+
+impl NewMail {
+    /// A mail without threading headers, with a fresh id.
+    pub fn plain(organization_id: Uuid, to: String, subject: String, body: String) -> NewMail {
+        NewMail {
+            id: Uuid::now_v7(),
+            organization_id,
+            to,
+            subject,
+            body,
+            threading: Threading::default(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -34,6 +54,9 @@ pub struct QueuedMail {
     pub subject: String,
     pub body_text: String,
     pub attempts: i64,
+    pub message_id: Option<String>,
+    pub in_reply_to: Option<String>,
+    pub mail_references: Option<String>,
 }
 
 /// What a `mail.send` job carries.
@@ -44,10 +67,11 @@ pub struct SendMail {
 
 /// Queues `mail` and the job that sends it inside `tx`.
 pub async fn enqueue(tx: &mut Tx, mail: &NewMail, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
-    let id = Uuid::now_v7();
+    let id = mail.id;
     query(
-        "INSERT INTO outbound_mail (id, organization_id, to_address, subject, body_text, status, attempts, next_attempt_at, created_at) \
-         VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6, $6)",
+        "INSERT INTO outbound_mail (id, organization_id, to_address, subject, body_text, status, attempts, \
+         next_attempt_at, created_at, message_id, in_reply_to, mail_references) \
+         VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6, $6, $7, $8, $9)",
     )
     .bind(id)
     .bind(mail.organization_id)
@@ -55,6 +79,9 @@ pub async fn enqueue(tx: &mut Tx, mail: &NewMail, now: DateTime<Utc>) -> Result<
     .bind(&mail.subject)
     .bind(&mail.body)
     .bind(now)
+    .bind(mail.threading.message_id.as_deref())
+    .bind(mail.threading.in_reply_to.as_deref())
+    .bind(mail.threading.references.as_deref())
     .execute(&mut *tx)
     .await?;
     let job = NewJob {
@@ -71,7 +98,8 @@ pub async fn enqueue(tx: &mut Tx, mail: &NewMail, now: DateTime<Utc>) -> Result<
 /// A mail that is still to be sent.
 pub async fn pending(db: &Db, id: Uuid) -> Result<Option<QueuedMail>, sqlx::Error> {
     query(
-        "SELECT id, to_address, subject, body_text, attempts FROM outbound_mail \
+        "SELECT id, to_address, subject, body_text, attempts, message_id, in_reply_to, mail_references \
+         FROM outbound_mail \
          WHERE id = $1 AND status = 'pending'",
     )
     .bind(id)

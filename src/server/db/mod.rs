@@ -12,6 +12,7 @@ pub mod dialect;
 pub mod events;
 pub mod jobs;
 pub mod mail;
+pub mod notifications;
 pub mod orgs;
 pub mod query;
 pub mod sessions;

@@ -52,6 +52,7 @@ const PAGE_CSP: &str = "default-src 'none'; script-src 'self'; \
         (name = "attachments", description = "Files on tickets"),
         (name = "import", description = "Historical tickets from another help desk"),
         (name = "desk", description = "Desk setup: teams, skills, categories, custom fields, companies, canned responses, saved views"),
+        (name = "notifications", description = "The caller's notification centre and preferences; the organization's mail templates (admins)"),
         (name = "sla", description = "Service levels: business calendars and the SLA clock's simulator (managers, admins)"),
         (name = "system", description = "How the installation runs: background work (admins)"),
     )

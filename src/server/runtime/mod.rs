@@ -60,8 +60,7 @@ impl Runtime {
     /// The application's own subscribers and jobs.
     pub fn standard(state: &AppState) -> anyhow::Result<Runtime> {
         let mut runtime = Runtime::new(state)
-            .subscriber(crate::server::magic_link::NewTicketLinks)
-            .subscriber(crate::server::mentions::MentionMails)
+            .subscriber(crate::server::notifications::Notifications)
             .job(crate::server::magic_link::RequestedLinks)
             .job(crate::server::sla::SlaWarnings)
             .job(crate::server::sla::SlaBreaches)

@@ -11,6 +11,7 @@ use crate::server::db::Tx;
 use crate::server::db::events::{self, Event, Position};
 use crate::server::db::jobs::{self, NewJob};
 use crate::server::db::mail::{self, NewMail};
+use crate::server::db::notifications::{self, NewNotification};
 use crate::server::state::AppState;
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
@@ -51,11 +52,13 @@ pub trait Subscriber: Send + Sync + 'static {
 pub struct Reaction {
     pub mails: Vec<NewMail>,
     pub jobs: Vec<NewJob>,
+    /// In-app notifications (`server::notifications`).
+    pub notifications: Vec<NewNotification>,
 }
 
 impl Reaction {
     fn is_empty(&self) -> bool {
-        self.mails.is_empty() && self.jobs.is_empty()
+        self.mails.is_empty() && self.jobs.is_empty() && self.notifications.is_empty()
     }
 
     async fn store(self, tx: &mut Tx, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
@@ -64,6 +67,9 @@ impl Reaction {
         }
         for job in &self.jobs {
             jobs::enqueue(tx, job, now).await?;
+        }
+        for n in &self.notifications {
+            notifications::insert(tx, n, now).await?;
         }
         Ok(())
     }

@@ -7,6 +7,7 @@ mod audit;
 mod auth;
 mod desk;
 mod import;
+mod notifications;
 mod runtime;
 mod sla;
 mod tickets;
@@ -36,6 +37,7 @@ pub fn router() -> Router<AppState> {
         .merge(runtime::router())
         .merge(audit::router())
         .merge(sla::router())
+        .merge(notifications::router())
         .route_layer(axum::middleware::from_fn(
             crate::server::auth::gate::gate_routes,
         ))
@@ -141,6 +143,28 @@ pub const ROUTE_GATES: &[(&str, &str, Gate)] = &[
     // A ticket's SLA: staff who read all tickets (the service answers 404
     // before 403, like every ticket route).
     ("GET", "/tickets/{id}/sla", SignedIn),
+    // Notifications: each staff member's own centre (customers have none);
+    // the organization's mail texts are settings.
+    ("GET", "/notifications", Needs(ReadAllTickets)),
+    ("POST", "/notifications/read", Needs(ReadAllTickets)),
+    ("GET", "/notifications/preferences", Needs(ReadAllTickets)),
+    ("PUT", "/notifications/preferences", Needs(ReadAllTickets)),
+    ("GET", "/settings/mail-templates", Needs(ManageSettings)),
+    (
+        "GET",
+        "/settings/mail-templates/{key}",
+        Needs(ManageSettings),
+    ),
+    (
+        "PUT",
+        "/settings/mail-templates/{key}",
+        Needs(ManageSettings),
+    ),
+    (
+        "DELETE",
+        "/settings/mail-templates/{key}",
+        Needs(ManageSettings),
+    ),
     // People.
     ("GET", "/users/me", SignedIn),
     ("GET", "/users", Needs(ReadDeskSetup)),
@@ -171,6 +195,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         runtime::Api::openapi(),
         audit::Api::openapi(),
         sla::Api::openapi(),
+        notifications::Api::openapi(),
     ] {
         doc.merge(part);
     }
