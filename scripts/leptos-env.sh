@@ -49,9 +49,17 @@ export LEPTOS_HASH_FILES=false
 
 # `cargo leptos build --split` links the WASM with relocations kept, which
 # wasm-split needs to cut it at the `#[lazy]` / `#[lazy_route]` split points
-# (cargo-leptos appends it to RUSTFLAGS; the per-target variable leaves the
-# server build alone). A RUSTFLAGS of your own replaces it: the split then fails.
-export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-Clink-args=--emit-relocs"
+# (cargo-leptos appends it to RUSTFLAGS). Both builds set `erase_components`:
+# Leptos then erases each component's view type (AnyView), which makes the
+# WASM smaller (all modules together by a fifth, the ticket page by 13 %:
+# docs/PERFORMANCE.md); the server must render with the same setting, or
+# hydration fails.
+# Per-target variables, so no RUSTFLAGS is needed; a RUSTFLAGS of your own
+# overrides both (the split then fails, and cargo rebuilds every crate).
+export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-Clink-args=--emit-relocs --cfg=erase_components"
+_fieldesk_host="$(rustc -vV | sed -n 's/^host: //p')"
+export "CARGO_TARGET_$(printf '%s' "$_fieldesk_host" | tr 'a-z.-' 'A-Z__')_RUSTFLAGS=--cfg=erase_components"
+unset _fieldesk_host
 
 LEPTOS_STYLE_FILE_SRC="$(_fieldesk_leptos_meta style-file)"
 LEPTOS_ASSETS_DIR_SRC="$(_fieldesk_leptos_meta assets-dir)"
