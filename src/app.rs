@@ -2,7 +2,8 @@
 
 use crate::domain::Area;
 use crate::ui::{
-    access, area_pages, audit, auth_pages, frame::Protected, notifications, status_pages, tickets,
+    access, area_pages, audit, auth_pages, frame::Protected, notifications, sla_admin,
+    status_pages, tickets,
 };
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
@@ -83,6 +84,8 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/exec") view={Lazy::<ExecutiveHomeRoute>::new()} ssr=SsrMode::Async />
                 <Route path=path!("/admin") view={Lazy::<AdminHomeRoute>::new()} ssr=SsrMode::Async />
                 <Route path=path!("/admin/audit") view={Lazy::<AuditLogRoute>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/admin/sla") view={Lazy::<AdminSlaRoute>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/manager/sla") view={Lazy::<ManagerSlaRoute>::new()} ssr=SsrMode::Async />
                 <Route path=path!("/admin/mail-templates") view={Lazy::<MailTemplatesRoute>::new()} ssr=SsrMode::Async />
                 <Route path=path!("/notifications") view={Lazy::<NotificationsRoute>::new()} ssr=SsrMode::Async />
                 <Route path=path!("/field") view={Lazy::<FieldHomeRoute>::new()} ssr=SsrMode::Async />
@@ -127,6 +130,8 @@ lazy_page!(ManagerHomeRoute => view! { <Protected area=Some(Area::Manager)><area
 lazy_page!(ExecutiveHomeRoute => view! { <Protected area=Some(Area::Executive)><area_pages::ExecutiveHome /></Protected> });
 lazy_page!(AdminHomeRoute => view! { <Protected area=Some(Area::Admin)><area_pages::AdminHome /></Protected> });
 lazy_page!(AuditLogRoute => view! { <Protected area=Some(Area::Admin)><audit::AuditLogPage /></Protected> });
+lazy_page!(AdminSlaRoute => view! { <Protected area=Some(Area::Admin)><sla_admin::SlaAdminPage /></Protected> });
+lazy_page!(ManagerSlaRoute => view! { <Protected area=Some(Area::Manager)><sla_admin::SlaAdminPage /></Protected> });
 lazy_page!(MailTemplatesRoute => view! { <Protected area=Some(Area::Admin)><notifications::MailTemplatesPage /></Protected> });
 lazy_page!(NotificationsRoute => view! { <Protected area=None><notifications::NotificationsPage /></Protected> });
 lazy_page!(FieldHomeRoute => view! { <Protected area=Some(Area::Field)><area_pages::FieldHome /></Protected> });

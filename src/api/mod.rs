@@ -64,6 +64,7 @@ pub const SERVER_FN_GATES: &[(&str, Gate)] = &[
     ("save_sla_policy", Needs(ManageSla)),
     ("delete_sla_policy", Needs(ManageSla)),
     ("reorder_sla_policies", Needs(ManageSla)),
+    ("simulate_sla_policy", Needs(ManageSla)),
     ("load_ticket_sla", SignedIn),
     // Notifications: each staff member's own; mail templates are settings.
     ("list_notifications", Needs(ReadAllTickets)),

@@ -4,7 +4,7 @@
 
 use crate::domain::ApiError;
 use crate::domain::sla::{
-    PolicyOrder, SlaCalendar, SlaCalendarInput, SlaPolicy, SlaPolicyInput, TicketSla,
+    PolicyOrder, SimulatedDue, SlaCalendar, SlaCalendarInput, SlaPolicy, SlaPolicyInput, TicketSla,
 };
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
@@ -77,6 +77,17 @@ pub async fn reorder_sla_policies(order: PolicyOrder) -> Result<Vec<SlaPolicy>, 
     use super::context::{origin, require_session, respond, state};
     let (state, caller, origin) = (state()?, require_session()?, origin());
     respond(crate::server::sla::admin::reorder(&state, &caller.principal, order, &origin).await)
+}
+
+/// What a ticket created now would get under the policy being edited.
+#[server(prefix = "/api", endpoint = "simulate_sla_policy", input = Json)]
+pub async fn simulate_sla_policy(policy: SlaPolicyInput) -> Result<SimulatedDue, ApiError> {
+    use super::context::{require_session, respond, state};
+    let (state, caller) = (state()?, require_session()?);
+    respond(
+        crate::server::sla::simulate_policy(&state, &caller.principal, policy, chrono::Utc::now())
+            .await,
+    )
 }
 
 /// The ticket page's SLA panel (staff who read all tickets).

@@ -168,6 +168,15 @@ pub struct PolicyOrder {
     pub ids: Vec<Uuid>,
 }
 
+/// What a ticket created at `created_at` would get under a policy: the
+/// policy page's simulator.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SimulatedDue {
+    pub created_at: DateTime<Utc>,
+    pub first_response_due_at: Option<DateTime<Utc>>,
+    pub resolution_due_at: Option<DateTime<Utc>>,
+}
+
 /// A policy by name.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]

@@ -44,6 +44,10 @@ pub fn DeskHome() -> impl IntoView {
 pub fn ManagerHome() -> impl IntoView {
     view! {
         <AreaHeader area=Area::Manager lead="Your team of support executives and field technicians." />
+        <nav aria-label="Management" class="admin-links">
+            <a href="/manager/sla">"Service levels"</a>
+            <span class="muted">" — business calendars and SLA policies"</span>
+        </nav>
         <PeopleTable caption="Team" roles=FIELD_AND_DESK />
     }
 }
@@ -68,6 +72,8 @@ pub fn AdminHome() -> impl IntoView {
             <span class="muted">" — sign-ins, people, settings and ticket changes"</span>
             <a href={super::notifications::TEMPLATES_PATH}>"Mail templates"</a>
             <span class="muted">" — what customers and staff are mailed"</span>
+            <a href="/admin/sla">"Service levels"</a>
+            <span class="muted">" — business calendars and SLA policies"</span>
         </nav>
         <PeopleTable caption="Users" roles=&Role::ALL />
     }

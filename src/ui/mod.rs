@@ -11,5 +11,6 @@ pub mod forms;
 pub mod frame;
 pub mod notifications;
 pub mod people;
+pub mod sla_admin;
 pub mod status_pages;
 pub mod tickets;

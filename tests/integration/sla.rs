@@ -270,9 +270,17 @@ async fn due_times_follow_replies_pauses_and_priority(app: TestApp) {
 
     // Created: the default policy; the queue's due time is the first response.
     let ticket = create(&app, &customer, "Printer on fire", "medium").await;
-    assert_eq!(ticket["sla_state"], Value::Null, "internal: not shown to customers");
+    assert_eq!(
+        ticket["sla_state"],
+        Value::Null,
+        "internal: not shown to customers"
+    );
     let id = ticket["id"].as_str().unwrap().to_owned();
-    let ticket = expect_json(app.get(&format!("/api/v1/tickets/{id}"), &agent).await, StatusCode::OK).await;
+    let ticket = expect_json(
+        app.get(&format!("/api/v1/tickets/{id}"), &agent).await,
+        StatusCode::OK,
+    )
+    .await;
     let created = at(&ticket["created_at"]);
     assert_eq!(
         at(&ticket["sla_due_at"]),
@@ -483,7 +491,11 @@ async fn the_first_matching_policy_applies_and_queues_sort_by_due_time(app: Test
     assert!(err["fields"]["sort"].is_string());
     let customer = app.bearer("customer@acme.test").await;
     let res = app.get("/api/v1/tickets?sort=sla_due", &customer).await;
-    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "service levels are internal");
+    assert_eq!(
+        res.status(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "service levels are internal"
+    );
 }
 
 async fn the_admin_api_is_for_managers_of_the_organization(app: TestApp) {
@@ -718,7 +730,11 @@ async fn a_breach_is_recorded_and_escalated_once_after_a_restart(app: TestApp) {
     .await;
     let ticket = create(&app, &customer, "Nobody answers", "low").await;
     let id = uuid::Uuid::parse_str(ticket["id"].as_str().unwrap()).unwrap();
-    let ticket = expect_json(app.get(&format!("/api/v1/tickets/{id}"), &agent).await, StatusCode::OK).await;
+    let ticket = expect_json(
+        app.get(&format!("/api/v1/tickets/{id}"), &agent).await,
+        StatusCode::OK,
+    )
+    .await;
     let (org,): (uuid::Uuid,) = query("SELECT organization_id FROM tickets WHERE id = $1")
         .bind(id)
         .fetch_one(&app.state.db)

@@ -11,9 +11,14 @@ pub mod track;
 pub use timers::{SlaBreaches, SlaWarnings, breach_reason};
 pub use track::reevaluate_ticket;
 
-use crate::domain::sla::{CalendarSummary, PolicyRef, SlaBreachView, SlaTimelineEntry, TicketSla};
+use crate::domain::sla::{
+    CalendarSummary, PolicyRef, SimulatedDue, SlaBreachView, SlaPolicyInput, SlaTimelineEntry,
+    TicketSla,
+};
 use crate::domain::{ApiError, Capability};
-use crate::engine::sla::simulation::{SimulationRequest, validate};
+use crate::engine::sla::simulation::{
+    CalendarSpec, EventSpec, SimulationRequest, TargetsSpec, validate,
+};
 use crate::engine::sla::{SlaReport, evaluate};
 use crate::server::auth::Principal;
 use crate::server::db::sla as store;
@@ -50,6 +55,50 @@ pub async fn simulate(
     .await
     .map_err(anyhow::Error::from)?;
     Ok(report)
+}
+
+/// What a ticket created `now` would get under a policy being edited: its
+/// calendar (stored; another organization's is not found) and its targets,
+/// through the simulator, so the policy page shows exactly what the clock
+/// of real tickets will do.
+pub async fn simulate_policy(
+    state: &AppState,
+    caller: &Principal,
+    policy: SlaPolicyInput,
+    now: DateTime<Utc>,
+) -> AppResult<SimulatedDue> {
+    caller.require(Capability::ManageSla)?;
+    let Some(calendar_id) = policy.calendar_id else {
+        let field = ("calendar_id".to_string(), "Choose a calendar".to_string());
+        return Err(ApiError::validation([field].into()).into());
+    };
+    let calendar = admin::calendar(state, caller, calendar_id).await?;
+    let request = SimulationRequest {
+        calendar: CalendarSpec {
+            timezone: calendar.timezone,
+            hours: calendar.hours,
+            holidays: calendar.holidays,
+            always_open: calendar.always_open,
+        },
+        targets: TargetsSpec {
+            first_response_minutes: policy.first_response_minutes,
+            next_response_minutes: policy.next_response_minutes,
+            resolution_minutes: policy.resolution_minutes,
+            business_hours: policy.business_hours,
+        },
+        events: vec![EventSpec {
+            at: now.to_rfc3339(),
+            kind: "created".into(),
+            status: None,
+        }],
+        now: Some(now.to_rfc3339()),
+    };
+    let report = simulate(caller, request, now).await?;
+    Ok(SimulatedDue {
+        created_at: now,
+        first_response_due_at: report.first_response_due_at,
+        resolution_due_at: report.resolution_due_at,
+    })
 }
 
 /// A ticket's SLA for staff who read all tickets: the policy that applies
