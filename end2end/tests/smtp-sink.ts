@@ -29,11 +29,15 @@ export class SmtpSink {
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
-  /** The first mail to `address`, waiting for it up to `timeoutMs`. */
-  async mailTo(address: string, timeoutMs = 15_000): Promise<SunkMail> {
+  /**
+   * The first mail to `address` (whose text contains `containing`, if
+   * given: other tests' tickets mail the same demo customers), waiting for
+   * it up to `timeoutMs`.
+   */
+  async mailTo(address: string, containing = '', timeoutMs = 15_000): Promise<SunkMail> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const mail = this.mails.find((m) => m.to.includes(address));
+      const mail = this.mails.find((m) => m.to.includes(address) && m.data.includes(containing));
       if (mail) return mail;
       if (Date.now() > deadline) throw new Error(`no mail to ${address}`);
       await new Promise((r) => setTimeout(r, 100));
