@@ -31,8 +31,11 @@ pub const MIN_TERM_CHARS: usize = 2;
 pub fn terms(text: &str) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for word in text.split(|c: char| !c.is_alphanumeric()) {
+        // Lower-casing can add a combining mark (`İ` → `i̇`): only letters
+        // and digits are kept.
         let word: String = fold_accents(&word.to_lowercase())
             .chars()
+            .filter(|c| c.is_alphanumeric())
             .take(MAX_TERM_CHARS)
             .collect();
         if word.chars().count() >= MIN_TERM_CHARS && !out.contains(&word) && out.len() < MAX_TERMS {
@@ -94,6 +97,11 @@ mod tests {
         assert_eq!(fold_accents("crème brûlée"), "creme brulee");
         assert_eq!(fold_accents("łódź"), "lodz");
         assert_eq!(fold_accents("plain"), "plain");
+    }
+
+    #[test]
+    fn lower_casing_adds_no_marks() {
+        assert_eq!(terms("İstanbul"), ["istanbul"]);
     }
 
     #[test]
