@@ -88,9 +88,9 @@ pub async fn org_sla<'c>(conn: impl Into<Conn<'c>>, org: Uuid) -> Result<Arc<Org
 fn reborrow<'a>(conn: &'a mut Conn<'_>) -> Conn<'a> {
     match conn {
         Conn::SqlitePool(p) => Conn::SqlitePool(p),
-        Conn::Sqlite(c) => Conn::Sqlite(&mut **c),
+        Conn::Sqlite(c) => Conn::Sqlite(c),
         Conn::PostgresPool(p) => Conn::PostgresPool(p),
-        Conn::Postgres(c) => Conn::Postgres(&mut **c),
+        Conn::Postgres(c) => Conn::Postgres(c),
     }
 }
 
