@@ -103,13 +103,16 @@ pub struct NotEmpty;
 pub async fn demo(db: &Db, password: &str) -> anyhow::Result<()> {
     demo_users(db, password).await?;
     demo_desk(db).await?;
-    demo_sla(db).await?;
-    demo_tickets(db).await
+    demo_tickets(db).await?;
+    demo_sla(db).await
 }
 
 /// Acme's service levels: a Berlin business-hours calendar and two
 /// policies (urgent first, then everything else), so queues show due
-/// badges and tickets their SLA timeline.
+/// badges and tickets their SLA timeline. Added after the tickets, whose
+/// history lies in the past: the re-evaluation it plans (run at start)
+/// gives them their due times, records the clocks already overdue as
+/// breached without paging anyone, and plans the timers still ahead.
 async fn demo_sla(db: &Db) -> anyhow::Result<()> {
     use super::db::sla as store;
     use crate::domain::sla::{PolicyConditions, SlaCalendar, SlaPolicy};
@@ -167,6 +170,7 @@ async fn demo_sla(db: &Db) -> anyhow::Result<()> {
         &policy("Default", 2, Vec::new(), [240, 480, 2880]),
     )
     .await?;
+    super::sla::reevaluate::plan(&mut tx, org, now).await?;
     tx.commit().await?;
     super::sla::track::forget(org);
     Ok(())

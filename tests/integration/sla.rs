@@ -4,8 +4,9 @@
 //! administrators. Calendars and policies (`/sla/calendars`,
 //! `/sla/policies`), and SLA on real tickets: due times stored by the change
 //! path, pauses and reopening, first-match policy order, the queue sorted by
-//! due time, and a breach recorded and escalated exactly once, also when
-//! its timer runs again after a restart.
+//! due time, a breach recorded and escalated exactly once, also when its
+//! timer runs again after a restart, and the open tickets re-evaluated in
+//! the background after a policy change.
 
 use crate::common::*;
 use crate::on_both_backends;
@@ -26,6 +27,7 @@ on_both_backends!(
     the_first_matching_policy_applies_and_queues_sort_by_due_time,
     the_admin_api_is_for_managers_of_the_organization,
     a_breach_is_recorded_and_escalated_once_after_a_restart,
+    open_tickets_are_reevaluated_after_a_policy_change,
 );
 
 const SIMULATE: &str = "/api/v1/sla/simulate";
@@ -812,4 +814,120 @@ async fn a_breach_is_recorded_and_escalated_once_after_a_restart(app: TestApp) {
     let sla = sla_of(&app, &agent, &id.to_string()).await;
     assert_eq!(sla["first_response_met"], false);
     assert_eq!(sla["breaches"].as_array().unwrap().len(), 1, "{sla}");
+
+    // The manager is told once: the breach, not also its escalation.
+    let kinds_for_ticket = async || {
+        let list = expect_json(
+            app.get("/api/v1/notifications", &manager).await,
+            StatusCode::OK,
+        )
+        .await;
+        list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|n| n["ticket_id"] == id.to_string())
+            .map(|n| n["kind"].as_str().unwrap().to_owned())
+            .collect::<Vec<_>>()
+    };
+    eventually("the manager is told", async || {
+        !kinds_for_ticket().await.is_empty()
+    })
+    .await;
+    assert_eq!(kinds_for_ticket().await, ["sla_breached"]);
+}
+
+async fn ticket_of(app: &TestApp, token: &str, id: &str) -> Value {
+    expect_json(
+        app.get(&format!("/api/v1/tickets/{id}"), token).await,
+        StatusCode::OK,
+    )
+    .await
+}
+
+/// Waits until the background re-evaluation has walked every open ticket.
+async fn reevaluated(app: &TestApp) {
+    eventually("the re-evaluation finished", async || {
+        let (n,): (i64,) = query("SELECT COUNT(*) FROM jobs WHERE kind = 'sla.reevaluate'")
+            .fetch_one(&app.state.db)
+            .await
+            .unwrap();
+        n == 0
+    })
+    .await;
+}
+
+async fn open_tickets_are_reevaluated_after_a_policy_change(app: TestApp) {
+    let manager = app.bearer("manager@acme.test").await;
+    let agent = app.bearer("agent@acme.test").await;
+    let customer = app.bearer("customer@acme.test").await;
+    let waiting = create(&app, &customer, "Waiting", "low").await;
+    let waiting_id = waiting["id"].as_str().unwrap();
+    assert_eq!(waiting["sla_state"], Value::Null, "no policy yet");
+    let old = create(&app, &customer, "Waiting for two hours", "low").await;
+    let old_id = uuid::Uuid::parse_str(old["id"].as_str().unwrap()).unwrap();
+    query("UPDATE tickets SET created_at = $1 WHERE id = $2")
+        .bind(Utc::now() - TimeDelta::hours(2))
+        .bind(old_id)
+        .execute(app.state.db.writer())
+        .await
+        .unwrap();
+    let done = create(&app, &customer, "Already solved", "low").await;
+    let done_id = done["id"].as_str().unwrap();
+    let resolve = json!({"status": "resolved"});
+    let res = app
+        .patch_json(&format!("/api/v1/tickets/{done_id}"), &agent, resolve)
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+
+    // A policy for low tickets: every open one gets it in the background.
+    let calendar = always_open(&app, &manager).await;
+    let policy = new_policy(&app, &manager, json!({"name": "Low, 30 minutes", "calendar_id": calendar,
+        "business_hours": false, "conditions": {"priority": ["low"]}, "first_response_minutes": 30})).await;
+    reevaluated(&app).await;
+    let shown = ticket_of(&app, &agent, waiting_id).await;
+    assert_eq!(
+        at(&shown["sla_due_at"]),
+        at(&shown["created_at"]) + TimeDelta::minutes(30)
+    );
+    assert_eq!(shown["sla_state"], "ok");
+    assert_eq!(
+        sla_of(&app, &agent, waiting_id).await["policy"]["id"],
+        policy.as_str()
+    );
+    let solved = ticket_of(&app, &agent, done_id).await;
+    assert_eq!(solved["sla_state"], Value::Null, "resolved tickets are left alone");
+
+    // Overdue under the new policy: breached at its due time, silently.
+    let late = ticket_of(&app, &agent, &old_id.to_string()).await;
+    assert_eq!(late["sla_state"], "breached", "{late}");
+    assert_eq!(late["escalated_at"], Value::Null, "nobody is paged for the past");
+    let breaches = "SELECT COUNT(*) FROM ticket_sla_breaches WHERE ticket_id = $1";
+    assert_eq!(count(&app, breaches, old_id).await, 1);
+
+    // A longer target moves the due time; deleting the policy clears it.
+    let res = put_json(&app, &format!("{POLICIES}/{policy}"), &manager, json!({"name": "Low, an hour",
+        "calendar_id": calendar, "business_hours": false, "conditions": {"priority": ["low"]},
+        "first_response_minutes": 60})).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    reevaluated(&app).await;
+    let shown = ticket_of(&app, &agent, waiting_id).await;
+    assert_eq!(
+        at(&shown["sla_due_at"]),
+        at(&shown["created_at"]) + TimeDelta::minutes(60)
+    );
+    let (timer_at,): (DateTime<Utc>,) = query("SELECT run_at FROM jobs WHERE unique_key = $1")
+        .bind(format!("sla.breach:{waiting_id}"))
+        .fetch_one(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(timer_at, at(&shown["sla_due_at"]) + TimeDelta::seconds(1), "its timer moved");
+    let res = delete(&app, &format!("{POLICIES}/{policy}"), &manager).await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    reevaluated(&app).await;
+    let shown = ticket_of(&app, &agent, waiting_id).await;
+    assert_eq!(shown["sla_state"], Value::Null, "{shown}");
+    assert_eq!(shown["sla_due_at"], Value::Null);
+    let late = ticket_of(&app, &agent, &old_id.to_string()).await;
+    assert_eq!(late["escalated_at"], Value::Null);
 }

@@ -114,12 +114,21 @@ pub async fn claim(
 /// attempt no longer holds the job (its lease ran out and another worker
 /// took it): the caller must roll back.
 pub async fn complete(tx: &mut Tx, job: &ClaimedJob) -> Result<bool, sqlx::Error> {
-    let done = query("DELETE FROM jobs WHERE id = $1 AND status = 'running' AND attempts = $2")
-        .bind(job.id)
-        .bind(job.attempts)
-        .execute(&mut *tx)
-        .await?;
-    Ok(done == 1)
+    Ok(complete_as_is(tx, job).await?.is_some())
+}
+
+/// Completes `job` like `complete`, and returns its payload as it is now:
+/// enqueueing under the job's key while it ran replaced the claimed
+/// payload (a request that came in meanwhile). None: not held any more.
+pub async fn complete_as_is(tx: &mut Tx, job: &ClaimedJob) -> Result<Option<String>, sqlx::Error> {
+    let row: Option<(String,)> = query(
+        "DELETE FROM jobs WHERE id = $1 AND status = 'running' AND attempts = $2 RETURNING payload",
+    )
+    .bind(job.id)
+    .bind(job.attempts)
+    .fetch_optional(&mut *tx)
+    .await?;
+    Ok(row.map(|(payload,)| payload))
 }
 
 /// Records a failed attempt: queued again at `retry_at`, or `failed` for

@@ -3,6 +3,7 @@
 //! path already stores: creation, messages, status lines of the audit
 //! trail), and breaches, recorded once.
 
+use super::tickets::{TICKET_COLUMNS, TicketRow};
 use super::{Conn, Tx, query};
 use crate::domain::sla::{PolicyConditions, SlaCalendar, SlaPolicy, SlaState};
 use crate::domain::ticket::{Priority, TicketStatus};
@@ -265,11 +266,23 @@ pub struct StoredSla {
     pub state: Option<SlaState>,
 }
 
-pub async fn set_ticket(tx: &mut Tx, ticket: Uuid, s: &StoredSla) -> Result<(), sqlx::Error> {
-    query(
+/// Stores the ticket's SLA columns; with `version`, only while the ticket
+/// is still at that version (false when it changed since it was read).
+pub async fn set_ticket(
+    tx: &mut Tx,
+    ticket: Uuid,
+    version: Option<i64>,
+    s: &StoredSla,
+) -> Result<bool, sqlx::Error> {
+    let guard = if version.is_some() {
+        " AND version = $9"
+    } else {
+        ""
+    };
+    let mut update = query(format!(
         "UPDATE tickets SET sla_policy_id = $1, first_response_due_at = $2, next_response_due_at = $3, \
-         resolution_due_at = $4, sla_due_at = $5, sla_warning_at = $6, sla_state = $7 WHERE id = $8",
-    )
+         resolution_due_at = $4, sla_due_at = $5, sla_warning_at = $6, sla_state = $7 WHERE id = $8{guard}"
+    ))
     .bind(s.policy_id)
     .bind(s.first_response_due_at)
     .bind(s.next_response_due_at)
@@ -277,22 +290,58 @@ pub async fn set_ticket(tx: &mut Tx, ticket: Uuid, s: &StoredSla) -> Result<(), 
     .bind(s.due_at)
     .bind(s.warning_at)
     .bind(s.state.map(SlaState::as_str))
-    .bind(ticket)
-    .execute(tx)
-    .await?;
-    Ok(())
+    .bind(ticket);
+    if let Some(version) = version {
+        update = update.bind(version);
+    }
+    Ok(update.execute(tx).await? == 1)
 }
 
-/// Whether the ticket has any SLA column set (so clearing it is a write).
-pub async fn ticket_policy<'c>(
+/// An open ticket as the re-evaluation reads it: the row and its stored SLA.
+#[derive(sqlx::FromRow)]
+pub struct OpenTicket {
+    #[sqlx(flatten)]
+    pub row: TicketRow,
+    sla_policy_id: Option<Uuid>,
+    first_response_due_at: Option<DateTime<Utc>>,
+    next_response_due_at: Option<DateTime<Utc>>,
+    resolution_due_at: Option<DateTime<Utc>>,
+    sla_warning_at: Option<DateTime<Utc>>,
+}
+
+impl OpenTicket {
+    pub fn stored(&self) -> StoredSla {
+        StoredSla {
+            policy_id: self.sla_policy_id,
+            first_response_due_at: self.first_response_due_at,
+            next_response_due_at: self.next_response_due_at,
+            resolution_due_at: self.resolution_due_at,
+            due_at: self.row.sla_due_at,
+            warning_at: self.sla_warning_at,
+            state: self.row.sla_state,
+        }
+    }
+}
+
+/// Up to `limit` of the organization's open (not resolved or closed) live
+/// tickets with ids after `after`, in id order.
+pub async fn open_tickets_after<'c>(
     conn: impl Into<Conn<'c>>,
-    ticket: Uuid,
-) -> Result<Option<Uuid>, sqlx::Error> {
-    let row: Option<(Option<Uuid>,)> = query("SELECT sla_policy_id FROM tickets WHERE id = $1")
-        .bind(ticket)
-        .fetch_optional(conn)
-        .await?;
-    Ok(row.and_then(|(id,)| id))
+    org: Uuid,
+    after: Option<Uuid>,
+    limit: i64,
+) -> Result<Vec<OpenTicket>, sqlx::Error> {
+    query(format!(
+        "SELECT {TICKET_COLUMNS}, sla_policy_id, first_response_due_at, next_response_due_at, \
+         resolution_due_at, sla_warning_at FROM tickets \
+         WHERE organization_id = $1 AND id > $2 AND deleted_at IS NULL \
+         AND status NOT IN ('resolved', 'closed') ORDER BY id LIMIT $3"
+    ))
+    .bind(org)
+    .bind(after.unwrap_or(Uuid::nil()))
+    .bind(limit)
+    .fetch_all(conn)
+    .await
 }
 
 /// The ticket's SLA-relevant life, oldest first, from what the change path

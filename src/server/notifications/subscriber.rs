@@ -413,6 +413,11 @@ impl Compose<'_> {
     async fn escalated(&mut self, change: &TicketChanged) -> anyhow::Result<()> {
         let actor = change.actor.user_id;
         let reason = self.ticket.escalation_reason.clone().unwrap_or_default();
+        if actor.is_none() && crate::server::sla::is_breach_reason(&reason) {
+            // The SLA's escalation: the `ticket.sla_breached` published with
+            // it tells the same people, once.
+            return Ok(());
+        }
         let who = self.name_of(actor).await?;
         let values = [
             ("escalation.reason", reason.clone()),

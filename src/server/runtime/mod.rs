@@ -64,6 +64,7 @@ impl Runtime {
             .job(crate::server::magic_link::RequestedLinks)
             .job(crate::server::sla::SlaWarnings)
             .job(crate::server::sla::SlaBreaches)
+            .job(crate::server::sla::Reevaluation)
             .job(prune::PruneEvents);
         // Without an SMTP server, mail stays queued (its jobs wait) until one is set.
         match crate::server::mail::Mailer::from_config(&state.config)? {

@@ -4,7 +4,7 @@
 //! other instances reload them within seconds. Another organization's
 //! calendar or policy is not found.
 
-use super::track;
+use super::{reevaluate, track};
 use crate::domain::sla::{
     DEFAULT_WARNING_PERCENT, PolicyConditions, PolicyOrder, SlaCalendar, SlaCalendarInput,
     SlaPolicy, SlaPolicyInput,
@@ -54,8 +54,8 @@ async fn audit_change<T: serde::Serialize>(
     audit::record(tx, org, by, origin, Owner::setting(id), &lines).await
 }
 
-/// Audits the change, commits it and makes this instance forget the
-/// organization's cached policies.
+/// Audits the change, plans the re-evaluation of the open tickets, commits
+/// it and makes this instance forget the organization's cached policies.
 async fn finish<T: serde::Serialize>(
     mut tx: Tx,
     caller: &Principal,
@@ -66,6 +66,7 @@ async fn finish<T: serde::Serialize>(
     after: Option<&T>,
 ) -> AppResult<()> {
     audit_change(&mut tx, caller, origin, id, kind, before, after).await?;
+    reevaluate::plan(&mut tx, caller.org(), Utc::now()).await?;
     tx.commit().await?;
     track::forget(caller.org());
     Ok(())
@@ -511,8 +512,7 @@ pub async fn update_policy(
     Ok(after)
 }
 
-/// Deletes a policy. Its tickets keep their stored times until they change
-/// or are re-evaluated (`track::reevaluate_ticket`).
+/// Deletes a policy; its open tickets are re-evaluated in the background.
 pub async fn delete_policy(
     state: &AppState,
     caller: &Principal,
@@ -555,6 +555,7 @@ pub async fn reorder(
     errs.into_result()?;
     let now = Utc::now();
     let mut tx = state.db.begin().await?;
+    reevaluate::plan(&mut tx, org, now).await?;
     for (i, id) in order.ids.iter().enumerate() {
         let position = i as i64 + 1;
         let Some(old) = before.iter().find(|p| p.id == *id) else {

@@ -2,13 +2,16 @@
 //! ticket's events with the clock that computes real tickets), calendars
 //! and policies (`admin`), the SLA of real tickets, kept in the change path
 //! (`track`), the timers that warn and record breaches (`timers`), and a
-//! ticket's SLA as staff read it (`ticket_sla`).
+//! ticket's SLA as staff read it (`ticket_sla`), and the walk over the open
+//! tickets after a policy or calendar change (`reevaluate`).
 
 pub mod admin;
+pub(crate) mod reevaluate;
 mod timers;
 pub mod track;
 
-pub use timers::{SlaBreaches, SlaWarnings, breach_reason};
+pub use reevaluate::Reevaluation;
+pub use timers::{SlaBreaches, SlaWarnings, breach_reason, is_breach_reason};
 pub use track::reevaluate_ticket;
 
 use crate::domain::sla::{

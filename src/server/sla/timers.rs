@@ -145,6 +145,13 @@ impl JobHandler for SlaBreaches {
     }
 }
 
+const BREACH_REASON_START: &str = "SLA breach: ";
+
+/// Whether an escalation reason is the SLA's own (`breach_reason`).
+pub fn is_breach_reason(reason: &str) -> bool {
+    reason.starts_with(BREACH_REASON_START)
+}
+
 /// `SLA breach: first response due 2026-11-23T15:00:00Z`.
 pub fn breach_reason(target: SlaTarget, due_at: DateTime<Utc>) -> String {
     let what = match target {
@@ -153,7 +160,7 @@ pub fn breach_reason(target: SlaTarget, due_at: DateTime<Utc>) -> String {
         SlaTarget::Resolution => "resolution",
     };
     format!(
-        "SLA breach: {what} due {}",
+        "{BREACH_REASON_START}{what} due {}",
         due_at.to_rfc3339_opts(SecondsFormat::Secs, true)
     )
 }

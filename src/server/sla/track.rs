@@ -19,6 +19,7 @@ use crate::server::db::tickets::{Change, TicketRow};
 use crate::server::db::{Conn, Tx};
 use chrono::{DateTime, TimeDelta, Utc};
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, LazyLock, Mutex};
 use std::time::{Duration, Instant};
 use uuid::Uuid;
@@ -42,18 +43,28 @@ pub struct OrgSla {
 static CACHE: LazyLock<Mutex<HashMap<Uuid, Arc<OrgSla>>>> =
     LazyLock::new(|| Mutex::new(HashMap::new()));
 
+/// Counts `forget`s: a load that began before one must not fill the cache
+/// after it with what it read before the change.
+static FORGOTTEN: AtomicU64 = AtomicU64::new(0);
+
 /// Drops the organization's cached policies (after this instance changed them).
 pub fn forget(org: Uuid) {
-    CACHE.lock().expect("SLA cache").remove(&org);
+    let mut cache = CACHE.lock().expect("SLA cache");
+    FORGOTTEN.fetch_add(1, Ordering::SeqCst);
+    cache.remove(&org);
 }
 
 /// The organization's policies and calendars, from memory when fresh.
 pub async fn org_sla<'c>(conn: impl Into<Conn<'c>>, org: Uuid) -> Result<Arc<OrgSla>, sqlx::Error> {
-    if let Some(hit) = CACHE.lock().expect("SLA cache").get(&org)
-        && hit.loaded.elapsed() < FRESH_FOR
-    {
-        return Ok(hit.clone());
-    }
+    let generation = {
+        let cache = CACHE.lock().expect("SLA cache");
+        if let Some(hit) = cache.get(&org)
+            && hit.loaded.elapsed() < FRESH_FOR
+        {
+            return Ok(hit.clone());
+        }
+        FORGOTTEN.load(Ordering::SeqCst)
+    };
     let mut conn = conn.into();
     let policies: Vec<SlaPolicy> = store::policies(reborrow(&mut conn), org)
         .await?
@@ -81,7 +92,10 @@ pub async fn org_sla<'c>(conn: impl Into<Conn<'c>>, org: Uuid) -> Result<Arc<Org
         policies,
         calendars,
     });
-    CACHE.lock().expect("SLA cache").insert(org, fresh.clone());
+    let mut cache = CACHE.lock().expect("SLA cache");
+    if FORGOTTEN.load(Ordering::SeqCst) == generation {
+        cache.insert(org, fresh.clone());
+    }
     Ok(fresh)
 }
 
@@ -227,7 +241,7 @@ pub async fn reevaluate_ticket(
     let org = org_sla(&mut *tx, row.organization_id).await?;
     let Some(applies) = applies(&org, row) else {
         if row.sla_state.is_some() || row.sla_due_at.is_some() {
-            store::set_ticket(tx, row.id, &StoredSla::default()).await?;
+            store::set_ticket(tx, row.id, None, &StoredSla::default()).await?;
             row.sla_state = None;
             row.sla_due_at = None;
         }
@@ -239,14 +253,9 @@ pub async fn reevaluate_ticket(
     Ok(Some((report, standing)))
 }
 
-async fn store_standing(
-    tx: &mut Tx,
-    row: &mut TicketRow,
-    policy_id: Option<Uuid>,
-    standing: &Standing,
-    now: DateTime<Utc>,
-) -> Result<(), sqlx::Error> {
-    let stored = StoredSla {
+/// What a ticket stores for `standing` under `policy_id`.
+pub fn stored(policy_id: Option<Uuid>, standing: &Standing) -> StoredSla {
+    StoredSla {
         policy_id,
         first_response_due_at: standing.first_response_due_at,
         next_response_due_at: standing.next_response_due_at,
@@ -254,8 +263,18 @@ async fn store_standing(
         due_at: standing.due_at(),
         warning_at: standing.warning_at(),
         state: Some(standing.state),
-    };
-    store::set_ticket(tx, row.id, &stored).await?;
+    }
+}
+
+async fn store_standing(
+    tx: &mut Tx,
+    row: &mut TicketRow,
+    policy_id: Option<Uuid>,
+    standing: &Standing,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    let stored = stored(policy_id, standing);
+    store::set_ticket(tx, row.id, None, &stored).await?;
     row.sla_due_at = stored.due_at;
     row.sla_state = stored.state;
     plan_timers(tx, row, standing, now).await
@@ -268,37 +287,39 @@ pub struct TimerPayload {
     pub ticket_id: Uuid,
 }
 
+/// The timer job `kind` of the ticket at `run_at`, under a key per ticket
+/// and kind so that planning it again moves it instead of adding one.
+pub(super) fn timer(kind: &'static str, row: &TicketRow, run_at: DateTime<Utc>) -> NewJob {
+    let payload = TimerPayload {
+        organization_id: row.organization_id,
+        ticket_id: row.id,
+    };
+    NewJob {
+        organization_id: Some(row.organization_id),
+        kind,
+        payload: serde_json::to_string(&payload).unwrap_or_default(),
+        run_at,
+        max_attempts: 10,
+        unique_key: Some(format!("{kind}:{}", row.id)),
+    }
+}
+
 /// Enqueues the warning (if its instant is still ahead) and the breach
-/// check (just after the nearest due time), each under a key per ticket so
-/// a moved due time moves the job instead of adding one. A timer that is
-/// no longer wanted is left to run: its handler re-evaluates and finds
-/// nothing to do.
-async fn plan_timers(
+/// check (just after the nearest due time). A timer that is no longer
+/// wanted is left to run: its handler re-evaluates and finds nothing to do.
+pub(super) async fn plan_timers(
     tx: &mut Tx,
     row: &TicketRow,
     standing: &Standing,
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
-    let payload = serde_json::to_string(&TimerPayload {
-        organization_id: row.organization_id,
-        ticket_id: row.id,
-    })
-    .unwrap_or_default();
-    let job = |kind: &'static str, run_at: DateTime<Utc>| NewJob {
-        organization_id: Some(row.organization_id),
-        kind,
-        payload: payload.clone(),
-        run_at,
-        max_attempts: 10,
-        unique_key: Some(format!("{kind}:{}", row.id)),
-    };
     if let Some(warning_at) = standing.warning_at().filter(|at| *at > now) {
-        jobs::enqueue(tx, &job(WARNING_JOB, warning_at), now).await?;
+        jobs::enqueue(tx, &timer(WARNING_JOB, row, warning_at), now).await?;
     }
     if let Some(due_at) = standing.due_at() {
         // The clock breaches strictly after the due time.
         let run_at = due_at + TimeDelta::seconds(1);
-        jobs::enqueue(tx, &job(BREACH_JOB, run_at), now).await?;
+        jobs::enqueue(tx, &timer(BREACH_JOB, row, run_at), now).await?;
     }
     Ok(())
 }
