@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Event delivery (docs/PERFORMANCE.md): how long after a ticket's commit its
-# `ticket.created` event reaches a subscriber (the magic-link mailer), read
+# `ticket.created` event reaches a subscriber (`notifications`, which mails the customer), read
 # from the server's `fieldesk_event_delivery_seconds` histogram. Two runs:
 # tickets created one at a time (paced, 20 ms apart), and at full speed
 # with 8 connections. Prints Markdown rows.
@@ -39,9 +39,9 @@ token=$(curl -sf "$base/api/v1/auth/login" -H 'content-type: application/json' \
   -d '{"email":"agent@acme.test","password":"bench-password"}' | jq -r .access_token)
 auth="Authorization: Bearer $token"
 
-# Cumulative bucket counts of the magic-link subscriber's delivery times.
+# Cumulative bucket counts of the notifications subscriber's delivery times.
 snapshot() {
-  curl -sf "$base/metrics" | grep '^fieldesk_event_delivery_seconds_bucket{.*subscriber="magic-link-mail"' || true
+  curl -sf "$base/metrics" | grep '^fieldesk_event_delivery_seconds_bucket{.*subscriber="notifications"' || true
 }
 # Percentiles (as "≤ bucket") of the observations between two snapshots.
 report() {

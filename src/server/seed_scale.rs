@@ -9,8 +9,7 @@
 //! database itself (SQLite triggers, PostgreSQL generated columns) as usual.
 
 use super::auth::password::hash_password_blocking;
-use super::db::query::Arg;
-use super::db::{Db, Query, orgs, query};
+use super::db::{Db, orgs, query};
 use crate::engine::markdown::to_safe_html;
 use chrono::{DateTime, TimeDelta, Utc};
 use rand::rngs::StdRng;
@@ -133,26 +132,6 @@ const TAGS: [&str; 12] = [
     "onboarding",
 ];
 const CHANNELS: [&str; 7] = ["web", "portal", "email", "whatsapp", "sms", "phone", "api"];
-
-/// Appends `VALUES (…), (…)`: one row of placeholders per item, bound to
-/// the values `row` gives for it (as sqlx's `QueryBuilder::push_values`).
-fn push_values<'q, T, const N: usize>(
-    q: &mut Query<'q>,
-    items: impl IntoIterator<Item = T>,
-    mut row: impl FnMut(T) -> [Arg<'q>; N],
-) {
-    q.push("VALUES ");
-    for (i, item) in items.into_iter().enumerate() {
-        q.push(if i == 0 { "(" } else { ", (" });
-        for (j, value) in row(item).into_iter().enumerate() {
-            if j > 0 {
-                q.push(", ");
-            }
-            q.push_bind(value);
-        }
-        q.push(")");
-    }
-}
 
 fn pick<'a>(rng: &mut StdRng, from: &[&'a str]) -> &'a str {
     from[rng.random_range(0..from.len())]
@@ -331,23 +310,19 @@ pub async fn scale(db: &Db, tickets: usize, password: &str) -> anyhow::Result<Sc
         let mut q = query(
             "INSERT INTO users (id, organization_id, email, name, role, password_hash, active, created_at, updated_at) ",
         );
-        push_values(
-            &mut q,
-            chunk.iter().zip(chunk_ids),
-            |((email, name, role), id)| {
-                [
-                    (*id).into(),
-                    org.into(),
-                    email.into(),
-                    name.into(),
-                    (*role).into(),
-                    (&hash).into(),
-                    true.into(),
-                    now.into(),
-                    now.into(),
-                ]
-            },
-        );
+        q.push_values(chunk.iter().zip(chunk_ids), |((email, name, role), id)| {
+            [
+                (*id).into(),
+                org.into(),
+                email.into(),
+                name.into(),
+                (*role).into(),
+                (&hash).into(),
+                true.into(),
+                now.into(),
+                now.into(),
+            ]
+        });
         q.execute(db.writer()).await?;
     }
     let agents = &ids[1..=AGENTS];
@@ -409,7 +384,7 @@ async fn write_batch(
          channel, requester_id, assignee_id, tags, first_response_at, resolved_at, closed_at, \
          created_at, updated_at, satisfaction_score) ",
     );
-    push_values(&mut q, tickets, |t| {
+    q.push_values(tickets, |t| {
         [
             t.id.into(),
             org.into(),
@@ -435,7 +410,7 @@ async fn write_batch(
         let mut q = query(
             "INSERT INTO ticket_comments (id, organization_id, ticket_id, author_id, body, body_html, public, created_at) ",
         );
-        push_values(&mut q, chunk, |m| {
+        q.push_values(chunk, |m| {
             [
                 m.id.into(),
                 org.into(),

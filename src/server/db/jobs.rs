@@ -32,16 +32,35 @@ pub struct NewJob {
     pub unique_key: Option<String>,
 }
 
+const MOVE_EXISTING: &str = "DO UPDATE SET payload = excluded.payload, run_at = excluded.run_at, updated_at = excluded.updated_at";
+
 /// Enqueues `job` inside `tx`: it exists exactly when the change commits.
 /// A job with the `unique_key` of a queued one moves that one instead.
 pub async fn enqueue(tx: &mut Tx, job: &NewJob, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
-    insert(
-        tx,
-        job,
-        now,
-        "DO UPDATE SET payload = excluded.payload, run_at = excluded.run_at, updated_at = excluded.updated_at",
-    )
-    .await
+    insert(tx, std::slice::from_ref(job), now, MOVE_EXISTING).await
+}
+
+/// Enqueues `jobs` like `enqueue`, in one statement. Of jobs sharing a
+/// `unique_key`, the last one counts.
+pub async fn enqueue_all(
+    tx: &mut Tx,
+    jobs: &[NewJob],
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    // One statement may not move the same row twice (PostgreSQL refuses).
+    let mut seen = std::collections::HashSet::new();
+    let mut last_per_key: Vec<NewJob> = jobs
+        .iter()
+        .rev()
+        .filter(|job| job.unique_key.as_ref().is_none_or(|key| seen.insert(key)))
+        .cloned()
+        .collect();
+    last_per_key.reverse();
+    // Eleven parameters a job: far below either database's limit per statement.
+    for chunk in last_per_key.chunks(1_000) {
+        insert(tx, chunk, now, MOVE_EXISTING).await?;
+    }
+    Ok(())
 }
 
 /// Enqueues `job` unless one with its `unique_key` is already there (a
@@ -51,29 +70,38 @@ pub async fn enqueue_once(
     job: &NewJob,
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
-    insert(tx, job, now, "DO NOTHING").await
+    insert(tx, std::slice::from_ref(job), now, "DO NOTHING").await
 }
 
 async fn insert(
     tx: &mut Tx,
-    job: &NewJob,
+    jobs: &[NewJob],
     now: DateTime<Utc>,
     on_conflict: &str,
 ) -> Result<(), sqlx::Error> {
-    query(format!(
-        "INSERT INTO jobs (id, organization_id, kind, payload, unique_key, status, run_at, attempts, max_attempts, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, 'queued', $6, 0, $7, $8, $8) ON CONFLICT (unique_key) {on_conflict}"
-    ))
-    .bind(Uuid::now_v7())
-    .bind(job.organization_id)
-    .bind(job.kind)
-    .bind(&job.payload)
-    .bind(job.unique_key.as_deref())
-    .bind(job.run_at)
-    .bind(job.max_attempts)
-    .bind(now)
-    .execute(&mut *tx)
-    .await?;
+    if jobs.is_empty() {
+        return Ok(());
+    }
+    let mut insert = query(
+        "INSERT INTO jobs (id, organization_id, kind, payload, unique_key, status, run_at, attempts, max_attempts, created_at, updated_at) ",
+    );
+    insert.push_values(jobs, |job| {
+        [
+            Uuid::now_v7().into(),
+            job.organization_id.into(),
+            job.kind.into(),
+            job.payload.as_str().into(),
+            job.unique_key.as_deref().into(),
+            JobStatus::Queued.as_str().into(),
+            job.run_at.into(),
+            0i32.into(),
+            job.max_attempts.into(),
+            now.into(),
+            now.into(),
+        ]
+    });
+    insert.push(&format!(" ON CONFLICT (unique_key) {on_conflict}"));
+    insert.execute(&mut *tx).await?;
     tx.wrote_jobs();
     Ok(())
 }

@@ -115,6 +115,27 @@ impl<'q> Query<'q> {
         self
     }
 
+    /// Appends `VALUES (…), (…)`: one row of placeholders per item, bound to
+    /// the values `row` gives for it (as sqlx's `QueryBuilder::push_values`).
+    pub fn push_values<T, const N: usize>(
+        &mut self,
+        items: impl IntoIterator<Item = T>,
+        mut row: impl FnMut(T) -> [Arg<'q>; N],
+    ) -> &mut Self {
+        self.push("VALUES ");
+        for (i, item) in items.into_iter().enumerate() {
+            self.push(if i == 0 { "(" } else { ", (" });
+            for (j, value) in row(item).into_iter().enumerate() {
+                if j > 0 {
+                    self.push(", ");
+                }
+                self.push_bind(value);
+            }
+            self.push(")");
+        }
+        self
+    }
+
     /// Runs a statement; the number of rows it changed.
     pub async fn execute<'c>(mut self, on: impl Into<Conn<'c>>) -> Result<u64, sqlx::Error> {
         Ok(match on.into().hold().await? {

@@ -9,6 +9,7 @@ use crate::domain::sla::{PolicyConditions, SlaCalendar, SlaPolicy, SlaState};
 use crate::domain::ticket::{Priority, TicketStatus};
 use crate::engine::sla::{SlaEvent, SlaEventKind};
 use chrono::{DateTime, Utc};
+use std::collections::HashMap;
 use uuid::Uuid;
 
 #[derive(sqlx::FromRow)]
@@ -354,18 +355,35 @@ pub async fn history<'c>(
     ticket: Uuid,
     created_at: DateTime<Utc>,
 ) -> Result<Vec<SlaEvent>, sqlx::Error> {
-    let rows: Vec<(DateTime<Utc>, String)> = query(
-        "SELECT c.created_at, CASE WHEN u.role = 'customer' THEN 'customer' \
+    let mut lives = histories(conn, &[(ticket, created_at)]).await?;
+    Ok(lives.remove(&ticket).unwrap_or_default())
+}
+
+/// `history` of several tickets (id, creation) in one query.
+pub async fn histories<'c>(
+    conn: impl Into<Conn<'c>>,
+    tickets: &[(Uuid, DateTime<Utc>)],
+) -> Result<HashMap<Uuid, Vec<SlaEvent>>, sqlx::Error> {
+    if tickets.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let ids = (1..=tickets.len())
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut rows = query(format!(
+        "SELECT c.ticket_id, c.created_at, CASE WHEN u.role = 'customer' THEN 'customer' \
          WHEN c.public THEN 'agent' ELSE 'note' END FROM ticket_comments c \
-         LEFT JOIN users u ON u.id = c.author_id WHERE c.ticket_id = $1 \
-         UNION ALL SELECT created_at, 'status:' || new_value FROM audit_log \
-         WHERE owner_type = 'ticket' AND owner_id = $1 AND field = 'status' AND new_value IS NOT NULL",
-    )
-    .bind(ticket)
-    .fetch_all(conn)
-    .await?;
-    let mut events: Vec<(u8, SlaEvent)> = Vec::with_capacity(rows.len());
-    for (at, what) in rows {
+         LEFT JOIN users u ON u.id = c.author_id WHERE c.ticket_id IN ({ids}) \
+         UNION ALL SELECT owner_id, created_at, 'status:' || new_value FROM audit_log \
+         WHERE owner_type = 'ticket' AND owner_id IN ({ids}) AND field = 'status' AND new_value IS NOT NULL"
+    ));
+    for (id, _) in tickets {
+        rows = rows.bind(*id);
+    }
+    let rows: Vec<(Uuid, DateTime<Utc>, String)> = rows.fetch_all(conn).await?;
+    let mut ranked: HashMap<Uuid, Vec<(u8, SlaEvent)>> = HashMap::new();
+    for (ticket, at, what) in rows {
         // At one instant: a reopening, then a customer's message, then an
         // answer, then any other status.
         let (rank, kind) = match what.as_str() {
@@ -377,19 +395,29 @@ pub async fn history<'c>(
                 None => continue,
             },
         };
-        events.push((rank, SlaEvent { at, kind }));
+        ranked
+            .entry(ticket)
+            .or_default()
+            .push((rank, SlaEvent { at, kind }));
     }
-    events.sort_by_key(|(rank, e)| (e.at.max(created_at), *rank));
-    let mut life = Vec::with_capacity(events.len() + 1);
-    life.push(SlaEvent {
-        at: created_at,
-        kind: SlaEventKind::Created,
-    });
-    life.extend(events.into_iter().map(|(_, e)| SlaEvent {
-        at: e.at.max(created_at),
-        kind: e.kind,
-    }));
-    Ok(life)
+    Ok(tickets
+        .iter()
+        .map(|(ticket, created_at)| {
+            let created_at = *created_at;
+            let mut events = ranked.remove(ticket).unwrap_or_default();
+            events.sort_by_key(|(rank, e)| (e.at.max(created_at), *rank));
+            let mut life = Vec::with_capacity(events.len() + 1);
+            life.push(SlaEvent {
+                at: created_at,
+                kind: SlaEventKind::Created,
+            });
+            life.extend(events.into_iter().map(|(_, e)| SlaEvent {
+                at: e.at.max(created_at),
+                kind: e.kind,
+            }));
+            (*ticket, life)
+        })
+        .collect())
 }
 
 /// Records a breach unless it is recorded already; true when it is new.

@@ -15,12 +15,13 @@
 //! times still ahead get their warning and breach timers as usual.
 
 use super::track::{self, BREACH_JOB};
+use crate::server::db::Tx;
 use crate::server::db::jobs::{self, ClaimedJob, NewJob};
 use crate::server::db::sla::{self as store, StoredSla};
-use crate::server::db::Tx;
 use crate::server::runtime::{BoxFuture, JobError, JobHandler, payload};
 use crate::server::state::AppState;
 use chrono::{DateTime, Utc};
+use std::collections::HashMap;
 use uuid::Uuid;
 
 pub const REEVALUATE_JOB: &str = "sla.reevaluate";
@@ -89,43 +90,49 @@ impl JobHandler for Reevaluation {
             track::forget(org);
             let org_sla = track::org_sla(&state.db, org).await?;
             let now = Utc::now();
-            let mut restores = Vec::new();
-            for ticket in &chunk {
-                let evaluated = match track::applies(&org_sla, &ticket.row) {
-                    Some(applies) => {
-                        let row = &ticket.row;
-                        let events = store::history(&state.db, row.id, row.created_at).await?;
-                        Some((
-                            applies.policy.id,
-                            track::evaluate_with(&applies, &events, now.max(row.created_at)),
-                        ))
-                    }
-                    None => None,
-                };
-                let stored = match &evaluated {
-                    Some((policy, (_, standing))) => track::stored(Some(*policy), standing),
-                    None => StoredSla::default(),
-                };
-                if stored != ticket.stored() {
-                    restores.push((ticket, stored, evaluated.map(|(_, e)| e)));
-                }
-            }
+            let covered: Vec<_> = chunk
+                .iter()
+                .filter_map(|t| Some((t, track::applies(&org_sla, &t.row)?)))
+                .collect();
+            let lives: Vec<_> = covered
+                .iter()
+                .map(|(t, _)| (t.row.id, t.row.created_at))
+                .collect();
+            let mut lives = store::histories(&state.db, &lives).await?;
+            let mut evaluated: HashMap<Uuid, _> = covered
+                .iter()
+                .map(|(t, applies)| {
+                    let row = &t.row;
+                    let events = lives.remove(&row.id).unwrap_or_default();
+                    let (report, standing) =
+                        track::evaluate_with(applies, &events, now.max(row.created_at));
+                    let stored = track::stored(Some(applies.policy.id), &standing);
+                    (row.id, (stored, report, standing))
+                })
+                .collect();
 
             let mut tx = state.db.begin().await?;
             let Some(now_payload) = jobs::complete_as_is(&mut tx, job).await? else {
                 return Ok(());
             };
             let mut changed = 0;
-            for (ticket, stored, evaluated) in restores {
+            let mut timers = Vec::new();
+            for ticket in &chunk {
                 let row = &ticket.row;
-                if !store::set_ticket(&mut tx, row.id, Some(row.version), &stored).await? {
+                let evaluation = evaluated.remove(&row.id);
+                let stored = evaluation
+                    .as_ref()
+                    .map_or_else(StoredSla::default, |(stored, _, _)| stored.clone());
+                if stored == ticket.stored()
+                    || !store::set_ticket(&mut tx, row.id, Some(row.version), &stored).await?
+                {
                     continue;
                 }
                 changed += 1;
-                let Some((report, standing)) = evaluated else {
+                let Some((_, report, standing)) = evaluation else {
                     continue;
                 };
-                track::plan_timers(&mut tx, row, &standing, now).await?;
+                timers.extend(track::timers(row, &standing, now));
                 let (past, since): (Vec<_>, Vec<_>) = report
                     .breaches
                     .iter()
@@ -136,10 +143,10 @@ impl JobHandler for Reevaluation {
                 }
                 if !since.is_empty() {
                     // Due while the walk ran: the breach timer fires them now.
-                    let check = track::timer(BREACH_JOB, row, now);
-                    jobs::enqueue(&mut tx, &check, now).await?;
+                    timers.push(track::timer(BREACH_JOB, row, now));
                 }
             }
+            jobs::enqueue_all(&mut tx, &timers, now).await?;
             let next = if now_payload != job.payload {
                 // Changed again while this chunk ran: start over.
                 serde_json::from_str::<Walk>(&now_payload).ok()

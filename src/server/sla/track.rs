@@ -304,22 +304,27 @@ pub(super) fn timer(kind: &'static str, row: &TicketRow, run_at: DateTime<Utc>) 
     }
 }
 
-/// Enqueues the warning (if its instant is still ahead) and the breach
-/// check (just after the nearest due time). A timer that is no longer
-/// wanted is left to run: its handler re-evaluates and finds nothing to do.
-pub(super) async fn plan_timers(
+/// The timers `standing` wants: the warning (if its instant is still
+/// ahead) and the breach check (just after the nearest due time). A timer
+/// that is no longer wanted is left to run: its handler re-evaluates and
+/// finds nothing to do.
+pub(super) fn timers(row: &TicketRow, standing: &Standing, now: DateTime<Utc>) -> Vec<NewJob> {
+    let warning = standing
+        .warning_at()
+        .filter(|at| *at > now)
+        .map(|at| timer(WARNING_JOB, row, at));
+    // The clock breaches strictly after the due time.
+    let breach = standing
+        .due_at()
+        .map(|due_at| timer(BREACH_JOB, row, due_at + TimeDelta::seconds(1)));
+    warning.into_iter().chain(breach).collect()
+}
+
+async fn plan_timers(
     tx: &mut Tx,
     row: &TicketRow,
     standing: &Standing,
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
-    if let Some(warning_at) = standing.warning_at().filter(|at| *at > now) {
-        jobs::enqueue(tx, &timer(WARNING_JOB, row, warning_at), now).await?;
-    }
-    if let Some(due_at) = standing.due_at() {
-        // The clock breaches strictly after the due time.
-        let run_at = due_at + TimeDelta::seconds(1);
-        jobs::enqueue(tx, &timer(BREACH_JOB, row, run_at), now).await?;
-    }
-    Ok(())
+    jobs::enqueue_all(tx, &timers(row, standing, now), now).await
 }
