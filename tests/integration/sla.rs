@@ -896,19 +896,33 @@ async fn open_tickets_are_reevaluated_after_a_policy_change(app: TestApp) {
         policy.as_str()
     );
     let solved = ticket_of(&app, &agent, done_id).await;
-    assert_eq!(solved["sla_state"], Value::Null, "resolved tickets are left alone");
+    assert_eq!(
+        solved["sla_state"],
+        Value::Null,
+        "resolved tickets are left alone"
+    );
 
     // Overdue under the new policy: breached at its due time, silently.
     let late = ticket_of(&app, &agent, &old_id.to_string()).await;
     assert_eq!(late["sla_state"], "breached", "{late}");
-    assert_eq!(late["escalated_at"], Value::Null, "nobody is paged for the past");
+    assert_eq!(
+        late["escalated_at"],
+        Value::Null,
+        "nobody is paged for the past"
+    );
     let breaches = "SELECT COUNT(*) FROM ticket_sla_breaches WHERE ticket_id = $1";
     assert_eq!(count(&app, breaches, old_id).await, 1);
 
     // A longer target moves the due time; deleting the policy clears it.
-    let res = put_json(&app, &format!("{POLICIES}/{policy}"), &manager, json!({"name": "Low, an hour",
+    let res = put_json(
+        &app,
+        &format!("{POLICIES}/{policy}"),
+        &manager,
+        json!({"name": "Low, an hour",
         "calendar_id": calendar, "business_hours": false, "conditions": {"priority": ["low"]},
-        "first_response_minutes": 60})).await;
+        "first_response_minutes": 60}),
+    )
+    .await;
     assert_eq!(res.status(), StatusCode::OK);
     reevaluated(&app).await;
     let shown = ticket_of(&app, &agent, waiting_id).await;
@@ -921,7 +935,11 @@ async fn open_tickets_are_reevaluated_after_a_policy_change(app: TestApp) {
         .fetch_one(&app.state.db)
         .await
         .unwrap();
-    assert_eq!(timer_at, at(&shown["sla_due_at"]) + TimeDelta::seconds(1), "its timer moved");
+    assert_eq!(
+        timer_at,
+        at(&shown["sla_due_at"]) + TimeDelta::seconds(1),
+        "its timer moved"
+    );
     let res = delete(&app, &format!("{POLICIES}/{policy}"), &manager).await;
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
     reevaluated(&app).await;
