@@ -60,6 +60,8 @@ pub const SERVER_FN_GATES: &[(&str, Gate)] = &[
     ("list_sla_calendars", Needs(ManageSla)),
     ("save_sla_calendar", Needs(ManageSla)),
     ("delete_sla_calendar", Needs(ManageSla)),
+    ("import_sla_holidays", Needs(ManageSla)),
+    ("load_sla_policy_choices", Needs(ManageSla)),
     ("list_sla_policies", Needs(ManageSla)),
     ("save_sla_policy", Needs(ManageSla)),
     ("delete_sla_policy", Needs(ManageSla)),

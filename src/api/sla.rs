@@ -4,7 +4,8 @@
 
 use crate::domain::ApiError;
 use crate::domain::sla::{
-    PolicyOrder, SimulatedDue, SlaCalendar, SlaCalendarInput, SlaPolicy, SlaPolicyInput, TicketSla,
+    HolidayImport, PolicyChoices, PolicyOrder, SimulatedDue, SlaCalendar, SlaCalendarInput,
+    SlaPolicy, SlaPolicyInput, TicketSla,
 };
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
@@ -40,6 +41,25 @@ pub async fn delete_sla_calendar(id: Uuid) -> Result<(), ApiError> {
     respond(
         crate::server::sla::admin::delete_calendar(&state, &caller.principal, id, &origin).await,
     )
+}
+
+/// Adds the all-day events of an iCalendar file's text (read in the
+/// browser) to the calendar's holidays.
+#[server(prefix = "/api", endpoint = "import_sla_holidays", input = Json)]
+pub async fn import_sla_holidays(id: Uuid, ical: String) -> Result<HolidayImport, ApiError> {
+    use super::context::{origin, require_session, respond, state};
+    let (state, caller, origin) = (state()?, require_session()?, origin());
+    respond(
+        crate::server::sla::admin::import_ical(&state, &caller.principal, id, &ical, &origin).await,
+    )
+}
+
+/// The categories, teams and companies a policy's conditions choose from.
+#[server(prefix = "/api", endpoint = "load_sla_policy_choices")]
+pub async fn load_sla_policy_choices() -> Result<PolicyChoices, ApiError> {
+    use super::context::{require_session, respond, state};
+    let (state, caller) = (state()?, require_session()?);
+    respond(crate::server::sla::admin::policy_choices(&state, &caller.principal).await)
 }
 
 #[server(prefix = "/api", endpoint = "list_sla_policies")]

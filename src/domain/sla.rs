@@ -4,6 +4,7 @@
 //! breaches, the timeline). The clock itself is `engine::sla` (server only:
 //! the time-zone database stays out of the WASM bundle).
 
+use crate::domain::desk::{Category, Company, Team};
 use crate::domain::ticket::Priority;
 use crate::domain::wire_enum;
 use chrono::{DateTime, Utc};
@@ -158,6 +159,31 @@ fn default_true() -> bool {
 }
 
 pub const DEFAULT_WARNING_PERCENT: i64 = 75;
+
+/// The largest iCalendar file a holiday import reads (a year of public
+/// holidays of several regions is a few kilobytes). The page checks it
+/// before reading the file; the server checks it again.
+pub const MAX_ICAL_BYTES: usize = 256 * 1024;
+
+/// What an iCalendar import added to a calendar.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HolidayImport {
+    /// The calendar with its holidays now.
+    pub calendar: SlaCalendar,
+    /// The holidays it did not have before, in file order.
+    pub added: Vec<String>,
+    /// Events with a time of day (not holidays), skipped.
+    pub skipped: usize,
+}
+
+/// What a policy's conditions and breach action choose from: the
+/// organization's categories, teams and customer companies, by name.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PolicyChoices {
+    pub categories: Vec<Category>,
+    pub teams: Vec<Team>,
+    pub companies: Vec<Company>,
+}
 
 /// The new order of the organization's policies: every policy's id, first
 /// tried first.

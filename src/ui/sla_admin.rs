@@ -4,22 +4,24 @@
 //! would get before any ticket does. Managers and administrators
 //! (`manage_sla`); the server checks every call.
 
-use super::forms::FormAlert;
+use super::forms::{FieldMessage, FormAlert};
 use super::status_pages::ErrorNotice;
 use super::tickets::when;
 use crate::api::sla::{
-    list_sla_calendars, list_sla_policies, reorder_sla_policies, save_sla_calendar,
-    save_sla_policy, simulate_sla_policy,
+    import_sla_holidays, list_sla_calendars, list_sla_policies, load_sla_policy_choices,
+    reorder_sla_policies, save_sla_calendar, save_sla_policy, simulate_sla_policy,
 };
 use crate::domain::ApiError;
 use crate::domain::sla::{
-    PolicyConditions, PolicyOrder, SimulatedDue, SlaCalendar, SlaCalendarInput, SlaPolicy,
-    SlaPolicyInput,
+    HolidayImport, MAX_ICAL_BYTES, PolicyChoices, PolicyConditions, PolicyOrder, SimulatedDue,
+    SlaCalendar, SlaCalendarInput, SlaPolicy, SlaPolicyInput,
 };
 use crate::domain::ticket::{Channel, Priority, Severity};
 use leptos::prelude::*;
+use leptos::wasm_bindgen::JsCast;
+use leptos::web_sys::{Blob, FormData};
 use leptos_meta::Title;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use uuid::Uuid;
 
 const DAYS: [(&str, &str); 7] = [
@@ -46,6 +48,8 @@ pub fn SlaAdminPage() -> impl IntoView {
     let saved = RwSignal::new(0u32);
     let calendars = Resource::new(move || saved.get(), |_| list_sla_calendars());
     let policies = Resource::new(move || saved.get(), |_| list_sla_policies());
+    // The organization's categories, teams and companies, by name.
+    let choices = Resource::new(|| (), |_| load_sla_policy_choices());
     let on_saved = Callback::new(move |()| saved.update(|n| *n += 1));
     view! {
         <Title text="Service levels" />
@@ -58,12 +62,14 @@ pub fn SlaAdminPage() -> impl IntoView {
         </header>
         <Suspense fallback=|| view! { <p class="loading" role="status">"Loading service levels…"</p> }>
             {move || Suspend::new(async move {
-                match (calendars.await, policies.await) {
-                    (Ok(calendars), Ok(policies)) => view! {
-                        <Policies policies calendars=calendars.clone() on_saved />
+                match (calendars.await, policies.await, choices.await) {
+                    (Ok(calendars), Ok(policies), Ok(choices)) => view! {
+                        <Policies policies calendars=calendars.clone() choices on_saved />
                         <Calendars calendars on_saved />
                     }.into_any(),
-                    (Err(error), _) | (_, Err(error)) => view! { <ErrorNotice error /> }.into_any(),
+                    (Err(error), _, _) | (_, Err(error), _) | (_, _, Err(error)) => {
+                        view! { <ErrorNotice error /> }.into_any()
+                    }
                 }
             })}
         </Suspense>
@@ -111,9 +117,18 @@ where
 #[component]
 fn Calendars(calendars: Vec<SlaCalendar>, on_saved: Callback<()>) -> impl IntoView {
     let editing = RwSignal::new(Editing::<SlaCalendar>::Nothing);
-    let rows = calendars
-        .into_iter()
-        .map(|calendar| {
+    // An import saves holidays while the form stays open: its row is
+    // updated in place (reloading the lists would close the form).
+    let calendars = RwSignal::new(calendars);
+    let on_imported = Callback::new(move |changed: SlaCalendar| {
+        calendars.update(|all| {
+            if let Some(row) = all.iter_mut().find(|c| c.id == changed.id) {
+                *row = changed;
+            }
+        })
+    });
+    let rows = move || {
+        calendars.get().into_iter().map(|calendar| {
             let edit = calendar.clone();
             let label = format!("Edit calendar {}", calendar.name);
             view! {
@@ -130,7 +145,8 @@ fn Calendars(calendars: Vec<SlaCalendar>, on_saved: Callback<()>) -> impl IntoVi
                 </tr>
             }
         })
-        .collect_view();
+        .collect_view()
+    };
     view! {
         <section aria-labelledby="calendars-title" class="card sla-admin">
             <div class="section-head">
@@ -147,8 +163,8 @@ fn Calendars(calendars: Vec<SlaCalendar>, on_saved: Callback<()>) -> impl IntoVi
             </table></div>
             {move || match editing.get() {
                 Editing::Nothing => None,
-                Editing::New => Some(view! { <CalendarForm calendar=None editing on_saved /> }),
-                Editing::Existing(c) => Some(view! { <CalendarForm calendar=Some(c) editing on_saved /> }),
+                Editing::New => Some(view! { <CalendarForm calendar=None editing on_saved on_imported /> }),
+                Editing::Existing(c) => Some(view! { <CalendarForm calendar=Some(c) editing on_saved on_imported /> }),
             }}
         </section>
     }
@@ -204,6 +220,7 @@ fn CalendarForm(
     calendar: Option<SlaCalendar>,
     editing: RwSignal<Editing<SlaCalendar>>,
     on_saved: Callback<()>,
+    on_imported: Callback<SlaCalendar>,
 ) -> impl IntoView {
     let id = calendar.as_ref().map(|c| c.id);
     let c = calendar.unwrap_or_else(|| SlaCalendar {
@@ -304,6 +321,7 @@ fn CalendarForm(
                     aria-describedby="calendar-holidays-hint"></textarea>
                 <p id="calendar-holidays-hint" class="field-hint">"One per line: 2026-12-24 for one day, 12-25 for every year."</p>
             </div>
+            {id.map(|id| view! { <IcalImport id holidays on_imported /> })}
             <label class="check"><input type="checkbox" bind:checked=active />" Active"</label>
             <FieldErrors error />
             <div class="actions">
@@ -314,12 +332,117 @@ fn CalendarForm(
     }
 }
 
+/// Adds the all-day events of an iCal file to the stored calendar `id`:
+/// the browser reads the file (at most `MAX_ICAL_BYTES`) and sends its
+/// text; the days added join the form's holiday list and the calendar's row.
+#[component]
+fn IcalImport(
+    id: Uuid,
+    holidays: RwSignal<String>,
+    on_imported: Callback<SlaCalendar>,
+) -> impl IntoView {
+    let file_input = NodeRef::<leptos::html::Input>::new();
+    let import = Action::new_local(move |file: &Blob| {
+        let file = file.clone();
+        async move {
+            let text = wasm_bindgen_futures::JsFuture::from(file.text())
+                .await
+                .ok()
+                .and_then(|text| text.as_string())
+                .ok_or_else(|| ical_problem("The file could not be read"))?;
+            import_sla_holidays(id, text).await
+        }
+    });
+    // A problem found before sending (no file, too large).
+    let problem = RwSignal::new(None::<ApiError>);
+    let start = move |_| match chosen_file(file_input) {
+        None => problem.set(Some(ical_problem("Choose an .ics file first"))),
+        Some(file) if file.size() > MAX_ICAL_BYTES as f64 => problem.set(Some(ical_problem(
+            &format!("The file is larger than {} KiB", MAX_ICAL_BYTES / 1024),
+        ))),
+        Some(file) => {
+            problem.set(None);
+            import.dispatch_local(file);
+        }
+    };
+    Effect::new(move |_| {
+        if let Some(Ok(done)) = import.value().get() {
+            holidays.update(|text| {
+                for day in &done.added {
+                    if !text.lines().any(|line| line.trim() == day) {
+                        if !text.is_empty() && !text.ends_with('\n') {
+                            text.push('\n');
+                        }
+                        text.push_str(day);
+                    }
+                }
+            });
+            on_imported.run(done.calendar);
+        }
+    });
+    // The field's message, else the answer's (not found, forbidden…).
+    let message = Signal::derive(move || {
+        let error = problem.get().or_else(|| import.value().get()?.err())?;
+        Some(
+            error
+                .field("ical")
+                .map(str::to_owned)
+                .unwrap_or(error.error),
+        )
+    });
+    let outcome = move || match (problem.get(), import.value().get()) {
+        (None, Some(Ok(done))) => Some(imported_text(&done)),
+        _ => None,
+    };
+    view! {
+        <div class="field ical-import">
+            <label for="calendar-ical">"Import holidays from an iCal file (.ics)"</label>
+            <input id="calendar-ical" name="ical" type="file" accept=".ics,text/calendar" node_ref=file_input
+                aria-describedby="ical-message" />
+            <FieldMessage name="ical" message
+                hint=format!("All-day events become holidays; yearly ones repeat. At most {} KiB.", MAX_ICAL_BYTES / 1024) />
+            <div class="actions">
+                <button type="button" class="btn btn-quiet" on:click=start
+                    disabled=move || import.pending().get()>"Import holidays"</button>
+            </div>
+            <p role="status" class="import-outcome">{outcome}</p>
+        </div>
+    }
+}
+
+/// The file chosen in the form's `ical` input (the form's data holds it
+/// as a Blob; an input with no file gives an empty one).
+fn chosen_file(input: NodeRef<leptos::html::Input>) -> Option<Blob> {
+    let form = input.get_untracked()?.form()?;
+    let file = FormData::new_with_form(&form).ok()?.get("ical");
+    file.dyn_into::<Blob>().ok().filter(|f| f.size() > 0.0)
+}
+
+/// A problem with the iCal file, as the server would name it.
+fn ical_problem(message: &str) -> ApiError {
+    ApiError::validation([("ical".to_owned(), message.to_owned())].into())
+}
+
+fn imported_text(done: &HolidayImport) -> String {
+    let added = match done.added.len() {
+        0 => "No new holidays: the calendar already has every day in the file.".to_owned(),
+        1 => format!("Added 1 holiday: {}.", done.added[0]),
+        n => format!("Added {n} holidays: {}.", done.added.join(", ")),
+    };
+    match done.skipped {
+        0 => added,
+        1 => format!("{added} Skipped 1 event with a time of day."),
+        n => format!("{added} Skipped {n} events with a time of day."),
+    }
+}
+
 // ------------------------------------------------------------------ policies
 
 #[component]
 fn Policies(
     policies: Vec<SlaPolicy>,
     calendars: Vec<SlaCalendar>,
+    choices: PolicyChoices,
     on_saved: Callback<()>,
 ) -> impl IntoView {
     let editing = RwSignal::new(Editing::<SlaPolicy>::Nothing);
@@ -335,6 +458,7 @@ fn Policies(
     let count = policies.len();
     let calendar_names: BTreeMap<Uuid, String> =
         calendars.iter().map(|c| (c.id, c.name.clone())).collect();
+    let names = choice_names(&choices);
     let rows = policies
         .into_iter()
         .enumerate()
@@ -352,7 +476,7 @@ fn Policies(
                 <tr>
                     <td>{i + 1}</td>
                     <th scope="row">{policy.name.clone()}</th>
-                    <td>{conditions_text(&policy.conditions)}</td>
+                    <td>{conditions_text(&policy.conditions, &names)}</td>
                     <td>{targets_text(&policy)}</td>
                     <td>{calendar_names.get(&policy.calendar_id).cloned().unwrap_or_default()}</td>
                     <td>{if policy.active { "Active" } else { "Inactive" }}</td>
@@ -392,42 +516,52 @@ fn Policies(
                 <tbody>{rows}</tbody>
             </table></div>
             {move || {
-                let calendars = calendars.clone();
+                let (calendars, choices) = (calendars.clone(), choices.clone());
                 match editing.get() {
                     Editing::Nothing => None,
-                    Editing::New => Some(view! { <PolicyForm policy=None calendars editing on_saved /> }),
-                    Editing::Existing(p) => Some(view! { <PolicyForm policy=Some(p) calendars editing on_saved /> }),
+                    Editing::New => Some(view! { <PolicyForm policy=None calendars choices editing on_saved /> }),
+                    Editing::Existing(p) => Some(view! { <PolicyForm policy=Some(p) calendars choices editing on_saved /> }),
                 }
             }}
         </section>
     }
 }
 
-fn conditions_text(c: &PolicyConditions) -> String {
+/// Every category, team and company of the organization: id → name.
+fn choice_names(choices: &PolicyChoices) -> BTreeMap<Uuid, String> {
+    let categories = choices.categories.iter().map(|c| (c.id, c.name.clone()));
+    let teams = choices.teams.iter().map(|t| (t.id, t.name.clone()));
+    let companies = choices.companies.iter().map(|c| (c.id, c.name.clone()));
+    categories.chain(teams).chain(companies).collect()
+}
+
+/// `names`: the organization's categories, teams and companies by id (a
+/// condition may still name one that was deleted since).
+fn conditions_text(c: &PolicyConditions, names: &BTreeMap<Uuid, String>) -> String {
     let mut parts = Vec::new();
-    let mut list = |label: &str, values: &[String]| {
+    let mut list = |label: &str, values: Vec<String>| {
         if !values.is_empty() {
             parts.push(format!("{label}: {}", values.join(", ")));
         }
     };
-    list("priority", &c.priority);
-    list("severity", &c.severity);
-    list("channel", &c.channel);
-    list("tags", &c.tags);
-    for (label, ids) in [
-        ("category", &c.category),
-        ("team", &c.team),
-        ("company", &c.company),
-    ] {
-        if !ids.is_empty() {
-            parts.push(format!("{label}: {} chosen", ids.len()));
-        }
-    }
+    list("priority", c.priority.clone());
+    list("severity", c.severity.clone());
+    list("category", named(&c.category, names));
+    list("team", named(&c.team, names));
+    list("channel", c.channel.clone());
+    list("company", named(&c.company, names));
+    list("tags", c.tags.clone());
     if parts.is_empty() {
         "Every ticket".into()
     } else {
         parts.join("; ")
     }
+}
+
+fn named(ids: &[Uuid], names: &BTreeMap<Uuid, String>) -> Vec<String> {
+    ids.iter()
+        .map(|id| names.get(id).cloned().unwrap_or_else(|| "(deleted)".into()))
+        .collect()
 }
 
 fn minutes_text(minutes: Option<i64>) -> String {
@@ -463,27 +597,75 @@ fn minutes_value(text: &str) -> Option<i64> {
     }
 }
 
-/// Checkboxes for an enum's values, bound to a list of wire names.
+/// Up to this many unticked choices are listed at once; a longer list
+/// (an organization's companies) gets a search box.
+const LISTED_CHOICES: usize = 12;
+
+/// Checkboxes for a condition's values (`(value, label)`), bound to the
+/// chosen values. Ticked ones are always listed; of a long list, the
+/// others only as far as they match the search.
 #[component]
 fn ChoiceSet(
     legend: &'static str,
     name: &'static str,
-    choices: Vec<(&'static str, &'static str)>,
+    /// What the list holds, for the search box: "companies".
+    plural: &'static str,
+    choices: Vec<(String, String)>,
     chosen: RwSignal<Vec<String>>,
 ) -> impl IntoView {
+    let total = choices.len();
+    let long = total > LISTED_CHOICES;
+    let none = (total == 0).then(|| view! { <p class="muted">{format!("No {plural} yet.")}</p> });
+    let query = RwSignal::new(String::new());
+    // Of a long list, the values listed now: the ticked ones and the first
+    // matches of the search. Every box is rendered once; the others are
+    // hidden, so ticking one keeps the focus where it is.
+    let values = if long { choices.clone() } else { Vec::new() };
+    let shown = Memo::new(move |_| {
+        let query = query.get().trim().to_lowercase();
+        let mut unticked = 0;
+        chosen.with(|chosen| {
+            values
+                .iter()
+                .filter(|(value, label)| {
+                    if chosen.contains(value) {
+                        return true;
+                    }
+                    let hit = label.to_lowercase().contains(&query);
+                    unticked += usize::from(hit);
+                    hit && unticked <= LISTED_CHOICES
+                })
+                .map(|(value, _)| value.clone())
+                .collect::<BTreeSet<String>>()
+        })
+    });
+    let search_id = format!("{name}-search");
+    let search = long.then(|| {
+        view! {
+            <div class="field choice-search">
+                <label for=search_id.clone()>{format!("Find {plural}")}</label>
+                <input id=search_id.clone() type="search" bind:value=query
+                    aria-describedby=format!("{search_id}-hint") />
+                <p id=format!("{search_id}-hint") class="field-hint">
+                    {format!("{total} {plural}; the ticked ones and up to {LISTED_CHOICES} matches are listed.")}
+                </p>
+            </div>
+        }
+    });
     let boxes = choices
         .into_iter()
         .map(|(value, label)| {
             let id = format!("{name}-{value}");
+            let (ticked, listed) = (value.clone(), value.clone());
             view! {
-                <label class="check">
+                <label class="check" hidden=move || long && !shown.with(|s| s.contains(&listed))>
                     <input type="checkbox" id=id
-                        prop:checked=move || chosen.with(|c| c.iter().any(|v| v == value))
+                        prop:checked=move || chosen.with(|c| c.contains(&ticked))
                         on:change=move |ev| {
                             let on = event_target_checked(&ev);
                             chosen.update(|c| {
-                                c.retain(|v| v != value);
-                                if on { c.push(value.to_string()); }
+                                c.retain(|v| *v != value);
+                                if on { c.push(value.clone()); }
                             });
                         } />
                     " " {label}
@@ -491,13 +673,21 @@ fn ChoiceSet(
             }
         })
         .collect_view();
-    view! { <fieldset class="choices"><legend>{legend}</legend>{boxes}</fieldset> }
+    view! {
+        <fieldset class="choices">
+            <legend>{legend}</legend>
+            {none}
+            {search}
+            {boxes}
+        </fieldset>
+    }
 }
 
 #[component]
 fn PolicyForm(
     policy: Option<SlaPolicy>,
     calendars: Vec<SlaCalendar>,
+    choices: PolicyChoices,
     editing: RwSignal<Editing<SlaPolicy>>,
     on_saved: Callback<()>,
 ) -> impl IntoView {
@@ -510,6 +700,13 @@ fn PolicyForm(
     let priority = RwSignal::new(p.map(|p| p.conditions.priority.clone()).unwrap_or_default());
     let severity = RwSignal::new(p.map(|p| p.conditions.severity.clone()).unwrap_or_default());
     let channel = RwSignal::new(p.map(|p| p.conditions.channel.clone()).unwrap_or_default());
+    let ids = |ids: fn(&PolicyConditions) -> &Vec<Uuid>| {
+        let ids = p.map(|p| ids(&p.conditions).iter().map(Uuid::to_string).collect());
+        RwSignal::new(ids.unwrap_or_default())
+    };
+    let category = ids(|c| &c.category);
+    let team = ids(|c| &c.team);
+    let company = ids(|c| &c.company);
     let tags = RwSignal::new(p.map(|p| p.conditions.tags.join(", ")).unwrap_or_default());
     let first = RwSignal::new(text(p.map_or(Some(240), |p| p.first_response_minutes)));
     let next = RwSignal::new(text(p.and_then(|p| p.next_response_minutes)));
@@ -521,10 +718,15 @@ fn PolicyForm(
             .map(|r| r.as_str().to_string())
             .unwrap_or_default(),
     );
+    let reassign = RwSignal::new(
+        p.and_then(|p| p.reassign_team_id)
+            .map(|t| t.to_string())
+            .unwrap_or_default(),
+    );
     let active = RwSignal::new(p.is_none_or(|p| p.active));
-    // Conditions this form does not edit (categories, teams, companies) are kept.
-    let kept = p.map(|p| p.conditions.clone()).unwrap_or_default();
-    let reassign = p.and_then(|p| p.reassign_team_id);
+    let uuids = |chosen: RwSignal<Vec<String>>| {
+        chosen.with_untracked(|c| c.iter().filter_map(|id| id.parse().ok()).collect())
+    };
 
     let input = move || SlaPolicyInput {
         name: name.get_untracked(),
@@ -533,7 +735,10 @@ fn PolicyForm(
         conditions: PolicyConditions {
             priority: priority.get_untracked(),
             severity: severity.get_untracked(),
+            category: uuids(category),
+            team: uuids(team),
             channel: channel.get_untracked(),
+            company: uuids(company),
             tags: tags
                 .get_untracked()
                 .split(',')
@@ -541,7 +746,6 @@ fn PolicyForm(
                 .filter(|t| !t.is_empty())
                 .map(str::to_string)
                 .collect(),
-            ..kept.clone()
         },
         first_response_minutes: minutes_value(&first.get_untracked()),
         next_response_minutes: minutes_value(&next.get_untracked()),
@@ -549,16 +753,13 @@ fn PolicyForm(
         business_hours: business.get_untracked(),
         warning_percent: warning.get_untracked().trim().parse().ok(),
         raise_priority: Some(raise.get_untracked()).filter(|r| !r.is_empty()),
-        reassign_team_id: reassign,
+        reassign_team_id: reassign.get_untracked().parse().ok(),
     };
     let save = Action::new(move |input: &SlaPolicyInput| save_sla_policy(id, input.clone()));
     let error = close_when_saved(save, editing, on_saved);
-    let submit = {
-        let input = input.clone();
-        move |ev: leptos::ev::SubmitEvent| {
-            ev.prevent_default();
-            save.dispatch(input());
-        }
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        save.dispatch(input());
     };
     let simulate = Action::new(move |input: &SlaPolicyInput| simulate_sla_policy(input.clone()));
 
@@ -569,21 +770,30 @@ fn PolicyForm(
             view! { <option value=value.clone() selected=move || calendar.get() == value>{c.name}</option> }
         })
         .collect_view();
-    let raise_options = Priority::ALL
+    let pair = |value: &str, label: &str| (value.to_owned(), label.to_owned());
+    let priorities: Vec<_> = Priority::ALL
         .iter()
-        .map(|p| view! { <option value=p.as_str() selected=move || raise.get() == p.as_str()>{p.label()}</option> })
-        .collect_view();
-    let priorities = Priority::ALL
-        .iter()
-        .map(|p| (p.as_str(), p.label()))
+        .map(|p| pair(p.as_str(), p.label()))
         .collect();
     let severities = Severity::ALL
         .iter()
-        .map(|s| (s.as_str(), s.label()))
+        .map(|s| pair(s.as_str(), s.label()))
         .collect();
     let channels = Channel::ALL
         .iter()
-        .map(|c| (c.as_str(), c.label()))
+        .map(|c| pair(c.as_str(), c.label()))
+        .collect();
+    let by_id = |id: Uuid, name: &str| (id.to_string(), name.to_owned());
+    let categories = choices
+        .categories
+        .iter()
+        .map(|c| by_id(c.id, &c.name))
+        .collect();
+    let teams: Vec<_> = choices.teams.iter().map(|t| by_id(t.id, &t.name)).collect();
+    let companies = choices
+        .companies
+        .iter()
+        .map(|c| by_id(c.id, &c.name))
         .collect();
     let title = if id.is_some() {
         "Edit policy"
@@ -604,9 +814,18 @@ fn PolicyForm(
                     {calendar_options}
                 </select>
             </div>
-            <ChoiceSet legend="Priority (none ticked: any)" name="policy-priority" choices=priorities chosen=priority />
-            <ChoiceSet legend="Severity (none ticked: any)" name="policy-severity" choices=severities chosen=severity />
-            <ChoiceSet legend="Channel (none ticked: any)" name="policy-channel" choices=channels chosen=channel />
+            <ChoiceSet legend="Priority (none ticked: any)" name="policy-priority" plural="priorities"
+                choices=priorities.clone() chosen=priority />
+            <ChoiceSet legend="Severity (none ticked: any)" name="policy-severity" plural="severities"
+                choices=severities chosen=severity />
+            <ChoiceSet legend="Category (none ticked: any)" name="policy-category" plural="categories"
+                choices=categories chosen=category />
+            <ChoiceSet legend="Team (none ticked: any)" name="policy-team" plural="teams"
+                choices=teams.clone() chosen=team />
+            <ChoiceSet legend="Channel (none ticked: any)" name="policy-channel" plural="channels"
+                choices=channels chosen=channel />
+            <ChoiceSet legend="Customer company (none ticked: any)" name="policy-company" plural="companies"
+                choices=companies chosen=company />
             <div class="field">
                 <label for="policy-tags">"Tags (any of; comma-separated)"</label>
                 <input id="policy-tags" type="text" bind:value=tags />
@@ -623,13 +842,10 @@ fn PolicyForm(
                 <div class="field"><label for="policy-warning">"Warn at (% of the target)"</label>
                     <input id="policy-warning" type="number" min="1" max="99" bind:value=warning /></div>
             </fieldset>
-            <div class="field">
-                <label for="policy-raise">"On breach, raise the priority to"</label>
-                <select id="policy-raise" on:change=move |ev| raise.set(event_target_value(&ev))>
-                    <option value="" selected=move || raise.get().is_empty()>"Leave it"</option>
-                    {raise_options}
-                </select>
-            </div>
+            <BreachAction id="policy-raise" label="On breach, raise the priority to"
+                options=priorities chosen=raise />
+            <BreachAction id="policy-reassign" label="On breach, reassign to team"
+                options=teams chosen=reassign />
             <label class="check"><input type="checkbox" bind:checked=active />" Active"</label>
             <FieldErrors error />
             <div class="actions">
@@ -640,6 +856,34 @@ fn PolicyForm(
             </div>
             <Simulation result=Signal::derive(move || simulate.value().get()) pending=simulate.pending() />
         </form>
+    }
+}
+
+/// What a breach does besides being recorded: a select whose empty
+/// choice ("Leave it") does nothing more.
+#[component]
+fn BreachAction(
+    id: &'static str,
+    label: &'static str,
+    /// `(value, label)`.
+    options: Vec<(String, String)>,
+    chosen: RwSignal<String>,
+) -> impl IntoView {
+    let options = options
+        .into_iter()
+        .map(|(value, text)| {
+            let current = value.clone();
+            view! { <option value=value selected=move || chosen.get() == current>{text}</option> }
+        })
+        .collect_view();
+    view! {
+        <div class="field">
+            <label for=id>{label}</label>
+            <select id=id on:change=move |ev| chosen.set(event_target_value(&ev))>
+                <option value="" selected=move || chosen.get().is_empty()>"Leave it"</option>
+                {options}
+            </select>
+        </div>
     }
 }
 

@@ -26,6 +26,7 @@ on_both_backends!(
     due_times_follow_replies_pauses_and_priority,
     the_first_matching_policy_applies_and_queues_sort_by_due_time,
     the_admin_api_is_for_managers_of_the_organization,
+    the_page_imports_holidays_and_lists_what_policies_choose_from,
     a_breach_is_recorded_and_escalated_once_after_a_restart,
     open_tickets_are_reevaluated_after_a_policy_change,
 );
@@ -684,6 +685,89 @@ SUMMARY:New year\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
         StatusCode::NOT_FOUND
     );
     assert_eq!(app.get(&sla_path, &agent).await.status(), StatusCode::OK);
+}
+
+/// The admin page's server functions: an iCal import answers what it
+/// added (days the calendar lacked, in file order) and what it skipped;
+/// the policy form's choices are the organization's own.
+async fn the_page_imports_holidays_and_lists_what_policies_choose_from(app: TestApp) {
+    let manager = app.bearer("manager@acme.test").await;
+    let body = json!({"name": "Lisbon office", "timezone": "Europe/Lisbon",
+        "hours": {"mon": [["09:00", "17:00"]]}, "holidays": ["12-25"]});
+    let calendar = expect_json(
+        app.post_json(CALENDARS, &manager, body).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let id = calendar["id"].as_str().unwrap();
+    let ics = "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nDTSTART;VALUE=DATE:20261225\r\n\
+RRULE:FREQ=YEARLY\r\nEND:VEVENT\r\nBEGIN:VEVENT\r\nDTSTART;VALUE=DATE:20270101\r\nEND:VEVENT\r\n\
+BEGIN:VEVENT\r\nDTSTART:20270104T090000Z\r\nSUMMARY:Kick-off\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+    let browser = app.browser("manager@acme.test").await;
+    let import = async |ical: &str| {
+        browser
+            .post(app.url("/api/import_sla_holidays"))
+            .header("accept", "application/json")
+            .json(&json!({"id": id, "ical": ical}))
+            .send()
+            .await
+            .unwrap()
+    };
+    let done = expect_json(import(ics).await, StatusCode::OK).await;
+    assert_eq!(done["added"], json!(["2027-01-01"]), "{done}");
+    assert_eq!(done["skipped"], 1, "{done}");
+    assert_eq!(done["calendar"]["holidays"], json!(["12-25", "2027-01-01"]));
+    let err = expect_json(import("hello").await, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert!(err["fields"]["ical"].is_string(), "{err}");
+
+    // Choices: the organization's categories, teams and companies by name,
+    // none of Globex's.
+    let acme = app.bearer("admin@acme.test").await;
+    let globex = app.bearer("admin@globex.test").await;
+    let add = async |token: &str, path: &str, body: Value| {
+        let res = app.post_json(path, token, body).await;
+        expect_json(res, StatusCode::CREATED).await["id"].clone()
+    };
+    let team = add(&acme, "/api/v1/teams", json!({"name": "Tier 2"})).await;
+    add(
+        &acme,
+        "/api/v1/categories",
+        json!({"name": "Outage", "team_id": team}),
+    )
+    .await;
+    let ours = add(&acme, "/api/v1/companies", json!({"name": "Initech"})).await;
+    let theirs = add(&globex, "/api/v1/companies", json!({"name": "Globex only"})).await;
+    add(&globex, "/api/v1/teams", json!({"name": "Globex team"})).await;
+    let res = browser
+        .post(app.url("/api/load_sla_policy_choices"))
+        .header("accept", "application/json")
+        .send()
+        .await
+        .unwrap();
+    let choices = expect_json(res, StatusCode::OK).await;
+    let names = |list: &str| -> Vec<String> {
+        let items = choices[list].as_array().unwrap().iter();
+        items
+            .map(|c| c["name"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(names("teams"), ["Tier 2"], "{choices}");
+    assert_eq!(names("categories"), ["Outage"], "{choices}");
+    assert_eq!(names("companies"), ["Initech"], "{choices}");
+
+    // A policy's conditions name the organization's own, else 422 on each.
+    let body = json!({"name": "Initech first", "calendar_id": id, "first_response_minutes": 30,
+        "conditions": {"company": [ours, theirs], "team": [team]}});
+    let err = expect_json(
+        app.post_json(POLICIES, &manager, body.clone()).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    let fields: Vec<&String> = err["fields"].as_object().unwrap().keys().collect();
+    assert_eq!(fields, ["conditions.company[1]"], "{err}");
+    let body = json!({"name": "Initech first", "calendar_id": id, "first_response_minutes": 30,
+        "conditions": {"company": [ours], "team": [team]}});
+    new_policy(&app, &manager, body).await;
 }
 
 async fn count(app: &TestApp, sql: &str, id: uuid::Uuid) -> i64 {

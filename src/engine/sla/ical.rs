@@ -9,11 +9,9 @@
 //! and two properties of one component, the input is bounded, and every
 //! problem becomes a field message instead of a parser's error type.
 
+use crate::domain::sla::MAX_ICAL_BYTES;
 use chrono::{Datelike, NaiveDate, TimeDelta};
 
-/// The longest file read (a year of public holidays of several regions is
-/// a few kilobytes).
-pub const MAX_ICAL_BYTES: usize = 256 * 1024;
 /// The longest all-day event expanded into days.
 const MAX_EVENT_DAYS: i64 = 31;
 

@@ -6,8 +6,8 @@
 
 use super::{reevaluate, track};
 use crate::domain::sla::{
-    DEFAULT_WARNING_PERCENT, PolicyConditions, PolicyOrder, SlaCalendar, SlaCalendarInput,
-    SlaPolicy, SlaPolicyInput,
+    DEFAULT_WARNING_PERCENT, HolidayImport, PolicyChoices, PolicyConditions, PolicyOrder,
+    SlaCalendar, SlaCalendarInput, SlaPolicy, SlaPolicyInput,
 };
 use crate::domain::ticket::{Channel, Priority, Severity, normalize_tags};
 use crate::domain::{ApiError, Capability, ErrorKind, FieldErrors};
@@ -23,6 +23,7 @@ use crate::server::db::{Tx, desk};
 use crate::server::error::AppResult;
 use crate::server::state::AppState;
 use chrono::Utc;
+use std::collections::BTreeSet;
 use uuid::Uuid;
 
 pub const MAX_NAME_CHARS: usize = 100;
@@ -248,7 +249,7 @@ pub async fn import_ical(
     id: Uuid,
     text: &str,
     origin: &Origin,
-) -> AppResult<SlaCalendar> {
+) -> AppResult<HolidayImport> {
     caller.require(Capability::ManageSla)?;
     let org = caller.org();
     let before = store::find_calendar(&state.db, org, id)
@@ -262,12 +263,12 @@ pub async fn import_ical(
             return Err(errs.into_result().unwrap_err().into());
         }
     };
-    let mut holidays = before.holidays.clone();
-    for day in found.holidays {
-        if !holidays.contains(&day) {
-            holidays.push(day);
-        }
-    }
+    let added: Vec<String> = found
+        .holidays
+        .into_iter()
+        .filter(|day| !before.holidays.contains(day))
+        .collect();
+    let holidays = [before.holidays.as_slice(), &added].concat();
     errs.check(
         holidays.len() <= MAX_HOLIDAYS,
         "ical",
@@ -284,7 +285,26 @@ pub async fn import_ical(
         updated_at: Utc::now(),
         ..before.clone()
     };
-    save_changed_calendar(state, caller, origin, &before, after).await
+    let calendar = save_changed_calendar(state, caller, origin, &before, after).await?;
+    Ok(HolidayImport {
+        calendar,
+        added,
+        skipped: found.skipped,
+    })
+}
+
+/// What the policy form's conditions and breach action choose from.
+pub async fn policy_choices(state: &AppState, caller: &Principal) -> AppResult<PolicyChoices> {
+    caller.require(Capability::ManageSla)?;
+    Ok(choices_of(state, caller.org()).await?)
+}
+
+async fn choices_of(state: &AppState, org: Uuid) -> Result<PolicyChoices, sqlx::Error> {
+    Ok(PolicyChoices {
+        categories: desk::categories(&state.db, org).await?,
+        teams: desk::teams(&state.db, org).await?,
+        companies: desk::companies(&state.db, org).await?,
+    })
 }
 
 pub async fn policies(state: &AppState, caller: &Principal) -> AppResult<Vec<SlaPolicy>> {
@@ -349,6 +369,7 @@ async fn check_policy(
         let exists = desk::find_team(&state.db, org, team).await?.is_some();
         errs.check(exists, "reassign_team_id", "No such team");
     }
+    check_condition_ids(state, org, &mut errs, &input.conditions).await?;
     let conditions = check_conditions(&mut errs, input.conditions);
     errs.into_result()?;
     Ok(SlaPolicyParts {
@@ -406,6 +427,37 @@ impl SlaPolicyParts {
             updated_at: now,
         }
     }
+}
+
+/// The categories, teams and companies the conditions name are the
+/// organization's (`conditions.team[0]`: "No such team").
+async fn check_condition_ids(
+    state: &AppState,
+    org: Uuid,
+    errs: &mut FieldErrors,
+    c: &PolicyConditions,
+) -> AppResult<()> {
+    if c.category.is_empty() && c.team.is_empty() && c.company.is_empty() {
+        return Ok(());
+    }
+    let choices = choices_of(state, org).await?;
+    let categories: BTreeSet<Uuid> = choices.categories.iter().map(|c| c.id).collect();
+    let teams: BTreeSet<Uuid> = choices.teams.iter().map(|t| t.id).collect();
+    let companies: BTreeSet<Uuid> = choices.companies.iter().map(|c| c.id).collect();
+    for (field, ids, known) in [
+        ("category", &c.category, categories),
+        ("team", &c.team, teams),
+        ("company", &c.company, companies),
+    ] {
+        for (i, id) in ids.iter().enumerate() {
+            errs.check(
+                known.contains(id),
+                &format!("conditions.{field}[{i}]"),
+                &format!("No such {field}"),
+            );
+        }
+    }
+    Ok(())
 }
 
 /// Each condition's values checked against their wire names

@@ -208,7 +208,9 @@ async fn import_ical(
 ) -> AppResult<Json<SlaCalendar>> {
     let id = path_id(&id)?;
     Ok(Json(
-        admin::import_ical(&s, &c.principal, id, &body, &o).await?,
+        admin::import_ical(&s, &c.principal, id, &body, &o)
+            .await?
+            .calendar,
     ))
 }
 
