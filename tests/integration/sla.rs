@@ -786,17 +786,17 @@ async fn eventually(what: &str, mut done: impl AsyncFnMut() -> bool) {
     }
 }
 
-/// Makes the ticket's breach timer due now, as if its time had passed
-/// while the server was down.
-async fn breach_timer_due_now(app: &TestApp, org: uuid::Uuid, ticket: uuid::Uuid) {
+/// Makes the ticket's timer of `kind` (`sla.warning`, `sla.breach`) due
+/// now, as if its time had passed while the server was down.
+async fn timer_due_now(app: &TestApp, kind: &'static str, org: uuid::Uuid, ticket: uuid::Uuid) {
     let mut tx = app.state.db.begin().await.unwrap();
     let job = NewJob {
         organization_id: Some(org),
-        kind: "sla.breach",
+        kind,
         payload: json!({"organization_id": org, "ticket_id": ticket}).to_string(),
         run_at: Utc::now() - TimeDelta::seconds(1),
         max_attempts: 10,
-        unique_key: Some(format!("sla.breach:{ticket}")),
+        unique_key: Some(format!("{kind}:{ticket}")),
     };
     jobs::enqueue(&mut tx, &job, Utc::now()).await.unwrap();
     tx.commit().await.unwrap();
@@ -826,15 +826,46 @@ async fn a_breach_is_recorded_and_escalated_once_after_a_restart(app: TestApp) {
         .fetch_one(&app.state.db)
         .await
         .unwrap();
-    let (run_at,): (DateTime<Utc>,) = query("SELECT run_at FROM jobs WHERE unique_key = $1")
-        .bind(format!("sla.breach:{id}"))
-        .fetch_one(&app.state.db)
+    // One timer a ticket, planned in the creating transaction: the warning
+    // (75 % of the minute) comes first; the breach check follows it.
+    let timers: Vec<(String, DateTime<Utc>)> =
+        query("SELECT kind, run_at FROM jobs WHERE unique_key LIKE $1")
+            .bind(format!("sla.%:{id}"))
+            .fetch_all(&app.state.db)
+            .await
+            .unwrap();
+    let created = at(&ticket["created_at"]);
+    assert_eq!(
+        timers,
+        [("sla.warning".to_owned(), created + TimeDelta::seconds(45))]
+    );
+
+    // Past the warning: it is told, and the breach check is planned next.
+    query("UPDATE tickets SET created_at = $1 WHERE id = $2")
+        .bind(created - TimeDelta::seconds(46))
+        .bind(id)
+        .execute(app.state.db.writer())
         .await
         .unwrap();
+    timer_due_now(&app, "sla.warning", org, id).await;
+    eventually("the warning is published", async || {
+        outbox_topics(&app, &id.to_string())
+            .await
+            .contains(&"ticket.sla_warning".to_owned())
+    })
+    .await;
+    let (kind, run_at): (String, DateTime<Utc>) =
+        query("SELECT kind, run_at FROM jobs WHERE unique_key LIKE $1")
+            .bind(format!("sla.%:{id}"))
+            .fetch_one(&app.state.db)
+            .await
+            .unwrap();
     assert_eq!(
-        run_at,
-        at(&ticket["sla_due_at"]) + TimeDelta::seconds(1),
-        "planned in the creating transaction"
+        (kind.as_str(), run_at),
+        (
+            "sla.breach",
+            created + TimeDelta::seconds(14) + TimeDelta::seconds(1)
+        )
     );
 
     // The ticket was created ten minutes ago; its timer is late.
@@ -844,7 +875,7 @@ async fn a_breach_is_recorded_and_escalated_once_after_a_restart(app: TestApp) {
         .execute(app.state.db.writer())
         .await
         .unwrap();
-    breach_timer_due_now(&app, org, id).await;
+    timer_due_now(&app, "sla.breach", org, id).await;
     let breaches = "SELECT COUNT(*) FROM ticket_sla_breaches WHERE ticket_id = $1";
     eventually("the breach is recorded", async || {
         count(&app, breaches, id).await == 1
@@ -877,7 +908,7 @@ async fn a_breach_is_recorded_and_escalated_once_after_a_restart(app: TestApp) {
         .start()
         .await
         .unwrap();
-    breach_timer_due_now(&app, org, id).await;
+    timer_due_now(&app, "sla.breach", org, id).await;
     let key = format!("sla.breach:{id}");
     eventually("the late timer ran", async || {
         let (n,): (i64,) = query("SELECT COUNT(*) FROM jobs WHERE unique_key = $1 AND run_at < $2")
@@ -1015,14 +1046,14 @@ async fn open_tickets_are_reevaluated_after_a_policy_change(app: TestApp) {
         at(&shown["created_at"]) + TimeDelta::minutes(60)
     );
     let (timer_at,): (DateTime<Utc>,) = query("SELECT run_at FROM jobs WHERE unique_key = $1")
-        .bind(format!("sla.breach:{waiting_id}"))
+        .bind(format!("sla.warning:{waiting_id}"))
         .fetch_one(&app.state.db)
         .await
         .unwrap();
     assert_eq!(
         timer_at,
-        at(&shown["sla_due_at"]) + TimeDelta::seconds(1),
-        "its timer moved"
+        at(&shown["created_at"]) + TimeDelta::minutes(45),
+        "its warning moved to 75 % of the hour"
     );
     let res = delete(&app, &format!("{POLICIES}/{policy}"), &manager).await;
     assert_eq!(res.status(), StatusCode::NO_CONTENT);

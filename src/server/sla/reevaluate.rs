@@ -132,7 +132,7 @@ impl JobHandler for Reevaluation {
                 let Some((_, report, standing)) = evaluation else {
                     continue;
                 };
-                timers.extend(track::timers(row, &standing, now));
+                timers.extend(track::next_timer(row, &standing, now));
                 let (past, since): (Vec<_>, Vec<_>) = report
                     .breaches
                     .iter()

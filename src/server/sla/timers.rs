@@ -68,7 +68,8 @@ impl JobHandler for SlaWarnings {
                     .pending
                     .iter()
                     .filter(|p| p.warning_at <= now)
-                    .min_by_key(|p| p.due_at)
+                    // The threshold crossed last: the one this timer was for.
+                    .max_by_key(|p| p.warning_at)
             {
                 let alert = SlaAlert {
                     ticket_id: row.id,

@@ -304,20 +304,30 @@ pub(super) fn timer(kind: &'static str, row: &TicketRow, run_at: DateTime<Utc>) 
     }
 }
 
-/// The timers `standing` wants: the warning (if its instant is still
-/// ahead) and the breach check (just after the nearest due time). A timer
+/// The ticket's next timer: the earliest warning still ahead or the breach
+/// check just after the nearest due time, whichever comes first. One job a
+/// ticket: each handler re-evaluates, which plans the one after. A timer
 /// that is no longer wanted is left to run: its handler re-evaluates and
 /// finds nothing to do.
-pub(super) fn timers(row: &TicketRow, standing: &Standing, now: DateTime<Utc>) -> Vec<NewJob> {
+pub(super) fn next_timer(
+    row: &TicketRow,
+    standing: &Standing,
+    now: DateTime<Utc>,
+) -> Option<NewJob> {
     let warning = standing
-        .warning_at()
+        .pending
+        .iter()
+        .map(|p| p.warning_at)
         .filter(|at| *at > now)
-        .map(|at| timer(WARNING_JOB, row, at));
+        .min();
     // The clock breaches strictly after the due time.
-    let breach = standing
-        .due_at()
-        .map(|due_at| timer(BREACH_JOB, row, due_at + TimeDelta::seconds(1)));
-    warning.into_iter().chain(breach).collect()
+    let breach = standing.due_at().map(|due| due + TimeDelta::seconds(1));
+    match (warning, breach) {
+        (Some(warning), Some(breach)) if breach <= warning => Some(timer(BREACH_JOB, row, breach)),
+        (Some(warning), _) => Some(timer(WARNING_JOB, row, warning)),
+        (None, Some(breach)) => Some(timer(BREACH_JOB, row, breach)),
+        (None, None) => None,
+    }
 }
 
 async fn plan_timers(
@@ -326,5 +336,8 @@ async fn plan_timers(
     standing: &Standing,
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
-    jobs::enqueue_all(tx, &timers(row, standing, now), now).await
+    match next_timer(row, standing, now) {
+        Some(job) => jobs::enqueue(tx, &job, now).await,
+        None => Ok(()),
+    }
 }
