@@ -102,7 +102,9 @@ async fn insert(
     });
     insert.push(&format!(" ON CONFLICT (unique_key) {on_conflict}"));
     insert.execute(&mut *tx).await?;
-    tx.wrote_jobs();
+    if let Some(earliest) = jobs.iter().map(|job| job.run_at).min() {
+        tx.wrote_jobs(earliest);
+    }
     Ok(())
 }
 

@@ -336,7 +336,8 @@ pub struct Tx {
     inner: Inner,
     wake: Arc<Wake>,
     wrote_events: bool,
-    wrote_jobs: bool,
+    /// The earliest `run_at` of the jobs it wrote.
+    wrote_jobs: Option<DateTime<Utc>>,
 }
 
 enum Inner {
@@ -356,7 +357,7 @@ impl Tx {
             inner,
             wake: db.wake.clone(),
             wrote_events: false,
-            wrote_jobs: false,
+            wrote_jobs: None,
         })
     }
 
@@ -373,15 +374,20 @@ impl Tx {
         self.wrote_events = true;
     }
 
-    pub(crate) fn wrote_jobs(&mut self) {
-        self.wrote_jobs = true;
+    pub(crate) fn wrote_jobs(&mut self, run_at: DateTime<Utc>) {
+        self.wrote_jobs = Some(self.wrote_jobs.map_or(run_at, |at| at.min(run_at)));
     }
 
     /// Commits; then wakes the runtime of this process (and, on PostgreSQL,
     /// of every instance, through `NOTIFY`, which is delivered on commit).
+    /// Jobs due later than the runtime's safety poll wake nobody: the poll
+    /// finds them before they are due (a timer planned for every new ticket
+    /// would otherwise cost a claim per ticket).
     pub async fn commit(mut self) -> Result<(), sqlx::Error> {
+        let soon = Utc::now() + crate::server::runtime::SAFETY_POLL;
+        let wake_jobs = self.wrote_jobs.is_some_and(|at| at <= soon);
         if let Inner::Postgres(tx) = &mut self.inner {
-            super::dialect::notify_wake(tx, self.wrote_events, self.wrote_jobs).await?;
+            super::dialect::notify_wake(tx, self.wrote_events, wake_jobs).await?;
         }
         match self.inner {
             Inner::Sqlite(tx) => tx.commit().await?,
@@ -390,7 +396,7 @@ impl Tx {
         if self.wrote_events {
             self.wake.events.notify_one();
         }
-        if self.wrote_jobs {
+        if wake_jobs {
             self.wake.jobs.notify_one();
         }
         Ok(())

@@ -36,7 +36,7 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// Without a wake-up, look for work this often anyway (a lost `NOTIFY`, a
 /// retry coming due).
-const SAFETY_POLL: Duration = Duration::from_secs(5);
+pub(crate) const SAFETY_POLL: Duration = Duration::from_secs(5);
 
 /// The subscribers and job handlers of one process, before they start.
 pub struct Runtime {
