@@ -12,32 +12,11 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 backend=${1:-sqlite}
-bin=target/release/fieldesk
 port=${BENCH_PORT:-3197}
-addr=127.0.0.1:$port
-base=http://$addr
-data=$(mktemp -d)
-pg_admin=${FIELDESK_TEST_PG_URL:-postgres://postgres@127.0.0.1:5432/postgres}
-pg_db=fieldesk_events_$$
-pid=
-cleanup() {
-  [ -n "$pid" ] && kill "$pid" 2>/dev/null || true
-  rm -rf "$data"
-  if [ "$backend" = postgres ]; then psql -q "$pg_admin" -c "DROP DATABASE IF EXISTS $pg_db" >/dev/null 2>&1 || true; fi
-}
-trap cleanup EXIT
-export FIELDESK_DATA_DIR=$data FIELDESK_ADDR=$addr LEPTOS_SITE_ROOT=target/site
-export FIELDESK_DEMO_PASSWORD=bench-password RUST_LOG=warn FIELDESK_LOGIN_RATE_PER_MINUTE=100000
-if [ "$backend" = postgres ]; then
-  psql -q "$pg_admin" -c "CREATE DATABASE $pg_db" >/dev/null
-  export DATABASE_URL="${pg_admin%/*}/$pg_db"
-fi
+. bench/lib.sh
 
-$bin serve >/dev/null & pid=$!
-for _ in $(seq 1 2000); do curl -sf "$base/healthz" >/dev/null && break; sleep 0.01; done
-token=$(curl -sf "$base/api/v1/auth/login" -H 'content-type: application/json' \
-  -d '{"email":"agent@acme.test","password":"bench-password"}' | jq -r .access_token)
-auth="Authorization: Bearer $token"
+start_server
+auth="Authorization: Bearer $(login agent@acme.test)"
 
 # Cumulative bucket counts of the notifications subscriber's delivery times.
 snapshot() {

@@ -16,30 +16,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 n=${1:-1000000}
 backend=${2:-sqlite}
-bin=${FIELDESK_BENCH_BIN:-target/release/fieldesk}
 port=${BENCH_PORT:-3198}
-addr=127.0.0.1:$port
-base=http://$addr
-data=$(mktemp -d)
-pg_admin=${FIELDESK_TEST_PG_URL:-postgres://postgres@127.0.0.1:5432/postgres}
-pg_db=fieldesk_bench_$$
-pid=
-cleanup() {
-  [ -n "$pid" ] && kill "$pid" 2>/dev/null || true
-  rm -rf "$data"
-  if [ "$backend" = postgres ]; then psql -q "$pg_admin" -c "DROP DATABASE IF EXISTS $pg_db" >/dev/null 2>&1 || true; fi
-}
-trap cleanup EXIT
-export FIELDESK_DATA_DIR=$data FIELDESK_ADDR=$addr LEPTOS_SITE_ROOT=target/site
-export FIELDESK_DEMO_PASSWORD=bench-password RUST_LOG=warn FIELDESK_LOGIN_RATE_PER_MINUTE=100000
-
-if [ "$backend" = postgres ]; then
-  psql -q "$pg_admin" -c "CREATE DATABASE $pg_db" >/dev/null
-  export DATABASE_URL="${pg_admin%/*}/$pg_db"
-  sql() { psql -qAt "$DATABASE_URL" -c "$1"; }
-else
-  sql() { sqlite3 "$data/fieldesk.db" "$1"; }
-fi
+. bench/lib.sh
 
 t0=$(date +%s%N)
 $bin seed --tickets "$n" >/dev/null
