@@ -14,6 +14,8 @@ pub enum ErrorKind {
     Forbidden,
     NotFound,
     Conflict,
+    /// What was asked for is no longer kept (live events past their retention).
+    Gone,
     PayloadTooLarge,
     Validation,
     TooManyRequests,
@@ -29,6 +31,7 @@ impl ErrorKind {
             ErrorKind::Forbidden => 403,
             ErrorKind::NotFound => 404,
             ErrorKind::Conflict => 409,
+            ErrorKind::Gone => 410,
             ErrorKind::PayloadTooLarge => 413,
             ErrorKind::Validation => 422,
             ErrorKind::TooManyRequests => 429,

@@ -4,6 +4,8 @@
 //! indexing into JSON. Stored with a schema version (`StoredEvent`), so a
 //! later change to a variant can still read what older builds wrote.
 
+use crate::domain::live::Presence;
+use crate::domain::notification::NotificationKind;
 use crate::domain::ticket::Ticket;
 use crate::domain::wire_enum;
 use crate::engine::ticket_change::FieldChange;
@@ -87,11 +89,30 @@ pub enum DomainEvent {
     /// An SLA target of this ticket was breached (recorded once).
     #[serde(rename = "ticket.sla_breached")]
     TicketSlaBreached(SlaAlert),
+    /// Someone's state on a ticket changed (viewing, replying, idle): live
+    /// updates only, published so that it reaches every instance.
+    #[serde(rename = "presence.changed")]
+    PresenceChanged(Presence),
+    /// An in-app notification was stored for `user_id`.
+    #[serde(rename = "notification.created")]
+    NotificationCreated(NotificationStored),
+}
+
+/// An in-app notification, as the outbox records it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NotificationStored {
+    pub notification_id: Uuid,
+    /// Whose notification it is.
+    pub user_id: Uuid,
+    pub kind: NotificationKind,
+    pub ticket_id: Option<Uuid>,
+    pub title: String,
 }
 
 /// An SLA target of a ticket that reached its warning threshold or was
 /// breached.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SlaAlert {
     pub ticket_id: Uuid,
     /// "first_response" | "next_response" | "resolution"
@@ -122,10 +143,13 @@ impl DomainEvent {
             TicketDeleted(_) => "ticket.deleted",
             TicketSlaWarning(_) => "ticket.sla_warning",
             TicketSlaBreached(_) => "ticket.sla_breached",
+            PresenceChanged(_) => "presence.changed",
+            NotificationCreated(_) => "notification.created",
         }
     }
 
-    /// The ticket (or, later, work order) the event is about.
+    /// The ticket (or, later, work order) the event is about; a
+    /// notification's own id for a notification.
     pub fn aggregate_id(&self) -> Uuid {
         use DomainEvent::*;
         match self {
@@ -142,6 +166,8 @@ impl DomainEvent {
             | TicketSplit(c)
             | TicketDeleted(c) => c.ticket_id,
             TicketSlaWarning(a) | TicketSlaBreached(a) => a.ticket_id,
+            PresenceChanged(p) => p.ticket_id,
+            NotificationCreated(n) => n.notification_id,
         }
     }
 }

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod desk;
 pub mod error;
 pub mod event;
+pub mod live;
 pub mod notification;
 pub mod policy;
 pub mod role;

@@ -252,12 +252,8 @@ async fn shown_to_all(
     }
     let fields = desk::custom_fields(&state.db, caller.org()).await?;
     for ticket in &mut tickets {
-        ticket.escalated_at = None;
-        ticket.escalation_reason = None;
         // Service levels are internal too (`GET …/sla` is for staff).
-        ticket.sla_due_at = None;
-        ticket.sla_state = None;
-        ticket.custom_fields = custom_fields::visible_to_customer(&fields, &ticket.custom_fields);
+        crate::engine::live::as_customer_sees(ticket, &fields);
     }
     Ok(tickets)
 }
