@@ -106,3 +106,16 @@ pub async fn find(
     let row: Option<Row> = query(sql).bind(id).bind(org).fetch_optional(db).await?;
     Ok(row.map(|r| (r.attachment, r.storage_key)))
 }
+
+/// Which of `ids` (files of `org`) customers may see.
+pub async fn public_among(db: &Db, org: Uuid, ids: &[Uuid]) -> Result<Vec<Uuid>, sqlx::Error> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut q =
+        query("SELECT id FROM attachments WHERE organization_id = $1 AND public = TRUE AND id IN ")
+            .bind(org);
+    q.push_list(ids.iter().copied());
+    let rows: Vec<(Uuid,)> = q.fetch_all(db).await?;
+    Ok(rows.into_iter().map(|(id,)| id).collect())
+}

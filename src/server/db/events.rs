@@ -169,6 +169,19 @@ pub async fn after(db: &Db, position: Position, limit: u32) -> Result<Vec<Event>
     Ok(rows.into_iter().map(Event::from).collect())
 }
 
+/// What the outbox still holds of one organization: the oldest retained
+/// event's number (None: none retained) and the last event's number (0:
+/// none ever).
+pub async fn retained(db: &Db, org: Uuid) -> Result<(Option<i64>, i64), sqlx::Error> {
+    query(
+        "SELECT (SELECT MIN(seq) FROM outbox WHERE organization_id = $1), \
+         COALESCE((SELECT last_seq FROM event_counters WHERE organization_id = $1), 0)",
+    )
+    .bind(org)
+    .fetch_one(db)
+    .await
+}
+
 /// Moves `subscriber`'s position from `from` to `to` inside `tx`. False
 /// when another runner moved it first (two instances on PostgreSQL): the
 /// caller rolls back, so the round's effects happen once.

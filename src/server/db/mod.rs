@@ -55,12 +55,24 @@ enum Backend {
     Postgres(PgPool),
 }
 
-/// In-process wake-ups for the runtime (`server::runtime`): one permit is
-/// kept when nobody waits, so a commit between two looks is not missed.
+/// In-process wake-ups for the runtime (`server::runtime`) and live
+/// updates (`server::live`): one permit each is kept when nobody waits, so
+/// a commit between two looks is not missed.
 #[derive(Debug, Default)]
 pub struct Wake {
+    /// The event subscribers.
     pub events: Notify,
     pub jobs: Notify,
+    /// The live fan-out, which reads the same committed events.
+    pub live: Notify,
+}
+
+impl Wake {
+    /// Events were committed (here, or by another instance).
+    pub fn events_committed(&self) {
+        self.events.notify_one();
+        self.live.notify_one();
+    }
 }
 
 impl Db {

@@ -5,6 +5,7 @@
 
 use super::{Db, Tx, query};
 use crate::domain::Role;
+use crate::domain::event::{DomainEvent, NotificationStored};
 use crate::domain::notification::{
     MailTemplateKey, NotificationItem, NotificationKind, NotificationPreference,
 };
@@ -24,16 +25,19 @@ pub struct NewNotification {
     pub body: String,
 }
 
+/// Stores an in-app notification with its `notification.created` event
+/// (which live updates send to the recipient).
 pub async fn insert(
     tx: &mut Tx,
     n: &NewNotification,
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
+    let id = Uuid::now_v7();
     query(
         "INSERT INTO notifications (id, organization_id, user_id, kind, ticket_id, ticket_number, \
          title, body, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
-    .bind(Uuid::now_v7())
+    .bind(id)
     .bind(n.organization_id)
     .bind(n.user_id)
     .bind(n.kind.as_str())
@@ -42,9 +46,16 @@ pub async fn insert(
     .bind(&n.title)
     .bind(&n.body)
     .bind(now)
-    .execute(tx)
+    .execute(&mut *tx)
     .await?;
-    Ok(())
+    let event = DomainEvent::NotificationCreated(NotificationStored {
+        notification_id: id,
+        user_id: n.user_id,
+        kind: n.kind,
+        ticket_id: n.ticket_id,
+        title: n.title.clone(),
+    });
+    super::events::publish(tx, n.organization_id, &event, now).await
 }
 
 /// Up to `limit` of `user`'s notifications, newest first (keyset on
@@ -99,14 +110,7 @@ pub async fn mark_read(
         if ids.is_empty() {
             return Ok(0);
         }
-        q.push(" AND id IN (");
-        for (i, id) in ids.iter().enumerate() {
-            if i > 0 {
-                q.push(", ");
-            }
-            q.push_bind(*id);
-        }
-        q.push(")");
+        q.push(" AND id IN ").push_list(ids.iter().copied());
     }
     q.execute(tx).await
 }

@@ -115,6 +115,19 @@ impl<'q> Query<'q> {
         self
     }
 
+    /// Appends `(…)`: a placeholder per value, for `IN` lists (callers
+    /// make sure there is at least one value).
+    pub fn push_list<T: Into<Arg<'q>>>(&mut self, values: impl IntoIterator<Item = T>) -> &mut Self {
+        self.push("(");
+        for (i, value) in values.into_iter().enumerate() {
+            if i > 0 {
+                self.push(", ");
+            }
+            self.push_bind(value);
+        }
+        self.push(")")
+    }
+
     /// Appends `VALUES (…), (…)`: one row of placeholders per item, bound to
     /// the values `row` gives for it (as sqlx's `QueryBuilder::push_values`).
     pub fn push_values<T, const N: usize>(
@@ -394,7 +407,7 @@ impl Tx {
             Inner::Postgres(tx) => tx.commit().await?,
         }
         if self.wrote_events {
-            self.wake.events.notify_one();
+            self.wake.events_committed();
         }
         if wake_jobs {
             self.wake.jobs.notify_one();

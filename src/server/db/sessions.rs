@@ -236,3 +236,22 @@ pub async fn clear_failed_logins(db: &Db, email: &str, source: &str) -> Result<(
         .await?;
     Ok(())
 }
+
+/// Which of the sessions `family_ids` are still open (not ended, not expired).
+pub async fn open_among(
+    db: &Db,
+    family_ids: &[Uuid],
+    now: DateTime<Utc>,
+) -> Result<Vec<Uuid>, sqlx::Error> {
+    if family_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut q = query(
+        "SELECT DISTINCT family_id FROM refresh_tokens \
+         WHERE revoked_at IS NULL AND expires_at > $1 AND family_id IN ",
+    )
+    .bind(now);
+    q.push_list(family_ids.iter().copied());
+    let rows: Vec<(Uuid,)> = q.fetch_all(db).await?;
+    Ok(rows.into_iter().map(|(id,)| id).collect())
+}

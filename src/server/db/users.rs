@@ -283,3 +283,18 @@ pub async fn update_in_org(
     let record: Option<UserRecord> = query(select).bind(id).bind(org).fetch_optional(tx).await?;
     Ok(record.as_ref().map(UserRecord::to_user))
 }
+
+/// The roles of those of `ids` who are still active (any organization:
+/// the ids come from verified sessions).
+pub async fn active_roles(db: &Db, ids: &[Uuid]) -> Result<Vec<(Uuid, Role)>, sqlx::Error> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut q = query("SELECT id, role FROM users WHERE active = TRUE AND id IN ");
+    q.push_list(ids.iter().copied());
+    let rows: Vec<(Uuid, String)> = q.fetch_all(db).await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(id, role)| Some((id, role.parse().ok()?)))
+        .collect())
+}

@@ -153,7 +153,7 @@ async fn listen(state: AppState, pool: sqlx::PgPool) {
                 let note = listener.recv().await?;
                 for what in note.payload().split(',') {
                     match what {
-                        "events" => state.db.wake().events.notify_one(),
+                        "events" => state.db.wake().events_committed(),
                         "jobs" => state.db.wake().jobs.notify_one(),
                         _ => {}
                     }
@@ -169,7 +169,7 @@ async fn listen(state: AppState, pool: sqlx::PgPool) {
 }
 
 fn wake_all(state: &AppState) {
-    state.db.wake().events.notify_one();
+    state.db.wake().events_committed();
     state.db.wake().jobs.notify_one();
 }
 
