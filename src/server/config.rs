@@ -132,6 +132,28 @@ pub struct Config {
     #[arg(long, env = "FIELDESK_S3_SECRET_ACCESS_KEY", hide_env_values = true)]
     pub s3_secret_access_key: Option<String>,
 
+    /// Live updates: WebSocket connections this instance accepts at once (503 beyond).
+    #[arg(long, env = "FIELDESK_WS_MAX_CONNECTIONS", default_value_t = 10_000)]
+    pub ws_max_connections: usize,
+
+    /// Live updates: WebSocket connections one person may hold on this instance (429 beyond).
+    #[arg(long, env = "FIELDESK_WS_MAX_PER_USER", default_value_t = 20)]
+    pub ws_max_per_user: usize,
+
+    /// Live updates: messages queued for one client before it is disconnected as too
+    /// slow (it then reconnects and re-synchronises).
+    #[arg(long, env = "FIELDESK_WS_QUEUE", default_value_t = 256)]
+    pub ws_queue: usize,
+
+    /// Live updates: seconds between pings; a client silent for two intervals is disconnected.
+    #[arg(long, env = "FIELDESK_WS_PING_SECS", default_value_t = 30)]
+    pub ws_ping_secs: u64,
+
+    /// Live updates: seconds between re-checks of every connection's session and
+    /// person (a deactivated person or an ended session is disconnected).
+    #[arg(long, env = "FIELDESK_WS_RECHECK_SECS", default_value_t = 5)]
+    pub ws_recheck_secs: u64,
+
     /// Emit logs as JSON lines instead of human-readable text.
     #[arg(long, env = "FIELDESK_LOG_JSON", default_value_t = false)]
     pub log_json: bool,

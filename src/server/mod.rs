@@ -9,6 +9,7 @@ pub mod desk;
 pub mod error;
 pub mod http;
 pub mod import;
+pub mod live;
 pub mod magic_link;
 pub mod mail;
 pub mod notifications;

@@ -35,6 +35,8 @@ pub struct Inner {
     pub magic_link_limiter: DefaultKeyedRateLimiter<String>,
     /// Callers' roles and active flags read in the last second.
     pub standings: crate::server::auth::standings::Standings,
+    /// Live updates: this instance's WebSockets and what they receive.
+    pub live: crate::server::live::Live,
 }
 
 impl Deref for AppState {
@@ -79,6 +81,7 @@ impl AppState {
             login_limiter: RateLimiter::keyed(Quota::per_minute(per_minute)),
             magic_link_limiter: RateLimiter::keyed(Quota::per_hour(MAGIC_LINKS_PER_HOUR)),
             standings: Default::default(),
+            live: crate::server::live::Live::new(&config),
             config,
         })))
     }

@@ -66,7 +66,7 @@ async fn session_for(state: &AppState, claims: Claims) -> Result<Option<Session>
     }))
 }
 
-fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+pub(crate) fn bearer_token(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get(AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
@@ -181,7 +181,7 @@ pub async fn check_origin(req: Request, next: Next) -> Response {
     next.run(req).await
 }
 
-fn same_origin(headers: &HeaderMap) -> bool {
+pub(crate) fn same_origin(headers: &HeaderMap) -> bool {
     let claimed = headers
         .get(ORIGIN)
         .or_else(|| headers.get(REFERER))

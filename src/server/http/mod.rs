@@ -4,6 +4,7 @@
 
 pub mod openapi;
 pub mod rest;
+pub mod ws;
 
 use crate::app::{App, shell};
 use crate::server::auth::session::{check_origin, resolve_session};
@@ -24,7 +25,7 @@ use leptos_axum::{LeptosRoutes, generate_route_list};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use std::net::SocketAddr;
 use std::sync::OnceLock;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use tower_http::compression::CompressionLayer;
 use tower_http::services::ServeDir;
 use tower_http::set_header::{SetResponseHeader, SetResponseHeaderLayer};
@@ -52,6 +53,7 @@ pub fn router(state: AppState) -> Router {
         ))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
+        .route("/ws", get(ws::upgrade))
         .nest("/api/v1", rest::router())
         .merge(openapi::router())
         // The WASM/JS/CSS bundle: served directly (leptos' fallback file
@@ -109,7 +111,8 @@ pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> anyhow
     let _runtime = crate::server::runtime::Runtime::standard(&state)?
         .start()
         .await?;
-    let app = router(state);
+    let _live = crate::server::live::Live::start(&state).await?;
+    let app = router(state.clone());
     // Pages are streamed in several small writes; with Nagle's algorithm on,
     // a write waits for the client's delayed ACK (~40 ms) on kept-alive
     // connections. Measured: a 50-message ticket page went 43 ms -> 3 ms.
@@ -122,8 +125,17 @@ pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> anyhow
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),
     )
-    .with_graceful_shutdown(shutdown_signal())
+    .with_graceful_shutdown({
+        let state = state.clone();
+        async move {
+            shutdown_signal().await;
+            // WebSockets are no longer HTTP requests the server waits for:
+            // close them (clients reconnect, to another instance if any).
+            state.live.shut_down();
+        }
+    })
     .await?;
+    state.live.drained(Duration::from_secs(5)).await;
     Ok(())
 }
 

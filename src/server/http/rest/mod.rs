@@ -6,6 +6,7 @@ mod attachments;
 mod audit;
 mod auth;
 mod desk;
+mod events;
 mod import;
 mod notifications;
 mod runtime;
@@ -38,6 +39,7 @@ pub fn router() -> Router<AppState> {
         .merge(audit::router())
         .merge(sla::router())
         .merge(notifications::router())
+        .merge(events::router())
         .route_layer(axum::middleware::from_fn(
             crate::server::auth::gate::gate_routes,
         ))
@@ -165,6 +167,8 @@ pub const ROUTE_GATES: &[(&str, &str, Gate)] = &[
         "/settings/mail-templates/{key}",
         Needs(ManageSettings),
     ),
+    // Live updates: the service checks each topic as the WebSocket does.
+    ("GET", "/events", SignedIn),
     // People.
     ("GET", "/users/me", SignedIn),
     ("GET", "/users", Needs(ReadDeskSetup)),
@@ -196,6 +200,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         audit::Api::openapi(),
         sla::Api::openapi(),
         notifications::Api::openapi(),
+        events::Api::openapi(),
     ] {
         doc.merge(part);
     }
