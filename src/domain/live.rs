@@ -128,7 +128,10 @@ pub enum ClientMessage {
 pub enum ServerMessage {
     /// The subscription is active: every event of the topic after `seq`
     /// (the organization's sequence number when it started) will follow.
-    Subscribed { topic: Topic, seq: i64 },
+    Subscribed {
+        topic: Topic,
+        seq: i64,
+    },
     Event {
         topic: Topic,
         /// Strictly increasing per organization; numbers of events the
@@ -144,7 +147,9 @@ pub enum ServerMessage {
     Pong,
     /// The client speaks another protocol version: reload the page (the
     /// server then closes with `CLOSE_RELOAD`).
-    Reload { version: u32 },
+    Reload {
+        version: u32,
+    },
 }
 
 /// An event as a subscriber receives it: the ids and changed fields a view
@@ -307,7 +312,12 @@ mod tests {
 
     #[test]
     fn topics_parse_only_their_names() {
-        for topic in [Topic::Org, Topic::User, Topic::Presence, Topic::Ticket(Uuid::now_v7())] {
+        for topic in [
+            Topic::Org,
+            Topic::User,
+            Topic::Presence,
+            Topic::Ticket(Uuid::now_v7()),
+        ] {
             assert_eq!(topic.to_string().parse::<Topic>(), Ok(topic));
         }
         for bad in ["", "orgs", "ticket:", "ticket:12", "ticket", "USER"] {

@@ -136,8 +136,14 @@ pub fn views(event: &DomainEvent, facts: &Facts) -> Views {
             });
             queue(c.ticket_id, full, customer)
         }
-        TicketUpdated(c) | TicketReimported(c) | TicketAttachmentAdded(c) | TicketRated(c)
-        | TicketEscalated(c) | TicketMerged(c) | TicketMergedInto(c) | TicketSplit(c)
+        TicketUpdated(c)
+        | TicketReimported(c)
+        | TicketAttachmentAdded(c)
+        | TicketRated(c)
+        | TicketEscalated(c)
+        | TicketMerged(c)
+        | TicketMergedInto(c)
+        | TicketSplit(c)
         | TicketDeleted(c) => {
             let (full, customer) = updates(event.kind(), c, facts);
             queue(
@@ -146,7 +152,9 @@ pub fn views(event: &DomainEvent, facts: &Facts) -> Views {
                 customer.map(LiveEvent::TicketUpdated),
             )
         }
-        TicketSlaWarning(alert) => queue(alert.ticket_id, LiveEvent::SlaWarning(alert.clone()), None),
+        TicketSlaWarning(alert) => {
+            queue(alert.ticket_id, LiveEvent::SlaWarning(alert.clone()), None)
+        }
         TicketSlaBreached(alert) => {
             queue(alert.ticket_id, LiveEvent::SlaBreached(alert.clone()), None)
         }
@@ -409,7 +417,9 @@ mod tests {
             user_id: recipient,
             reads_internal: true,
         };
-        let reached: Vec<Topic> = deliveries(&notification, me, &all).map(|(t, _)| t).collect();
+        let reached: Vec<Topic> = deliveries(&notification, me, &all)
+            .map(|(t, _)| t)
+            .collect();
         assert_eq!(reached, [Topic::User]);
     }
 }

@@ -117,7 +117,10 @@ impl<'q> Query<'q> {
 
     /// Appends `(…)`: a placeholder per value, for `IN` lists (callers
     /// make sure there is at least one value).
-    pub fn push_list<T: Into<Arg<'q>>>(&mut self, values: impl IntoIterator<Item = T>) -> &mut Self {
+    pub fn push_list<T: Into<Arg<'q>>>(
+        &mut self,
+        values: impl IntoIterator<Item = T>,
+    ) -> &mut Self {
         self.push("(");
         for (i, value) in values.into_iter().enumerate() {
             if i > 0 {

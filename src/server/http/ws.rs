@@ -5,15 +5,15 @@
 
 use crate::domain::ApiError;
 use crate::domain::ErrorKind;
-use crate::server::auth::Principal;
 use crate::server::auth::Caller;
+use crate::server::auth::Principal;
 use crate::server::auth::session::{bearer_token, same_origin};
 use crate::server::error::{AppError, AppResult};
 use crate::server::live::{self, Live, Refusal};
 use crate::server::state::AppState;
+use axum::Json;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{Query, State};
-use axum::Json;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;

@@ -36,8 +36,18 @@ async fn recheck(state: &AppState) -> Result<(), sqlx::Error> {
     if open.is_empty() {
         return Ok(());
     }
-    let people: Vec<Uuid> = open.iter().map(|s| s.1).collect::<HashSet<_>>().into_iter().collect();
-    let session_ids: Vec<Uuid> = open.iter().map(|s| s.2).collect::<HashSet<_>>().into_iter().collect();
+    let people: Vec<Uuid> = open
+        .iter()
+        .map(|s| s.1)
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
+    let session_ids: Vec<Uuid> = open
+        .iter()
+        .map(|s| s.2)
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
     let mut roles = HashMap::new();
     for chunk in people.chunks(CHUNK) {
         roles.extend(users::active_roles(&state.db, chunk).await?);

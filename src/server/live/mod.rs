@@ -21,9 +21,9 @@ mod fanout;
 mod presence;
 pub mod socket;
 
-use crate::domain::{ApiError, ErrorKind, FieldErrors};
 use crate::domain::live::{LiveErrorCode, LiveEvent, PresenceState, ServerMessage, Topic};
 use crate::domain::policy::Capability;
+use crate::domain::{ApiError, ErrorKind, FieldErrors};
 use crate::engine::live::{View, Viewer, Views, deliveries};
 use crate::server::auth::{Person, Principal};
 use crate::server::config::Config;
@@ -189,7 +189,9 @@ impl Live {
 
     fn lock(&self) -> MutexGuard<'_, Hub> {
         // A panic elsewhere while holding the lock leaves a valid hub.
-        self.hub.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.hub
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Starts following the outbox from the present, and re-checking the
@@ -261,8 +263,7 @@ impl Live {
             if p.state == PresenceState::Idle {
                 hub.presence.remove(&key);
             } else {
-                hub.presence
-                    .insert(key, (outgoing.clone(), Instant::now()));
+                hub.presence.insert(key, (outgoing.clone(), Instant::now()));
             }
         }
         // No socket listening is no error.
@@ -383,17 +384,25 @@ pub struct MissedQuery {
 /// organization's outbox (at most `limit` events looked at), filtered as
 /// the WebSocket filters. 410 when events after `after` were pruned
 /// already (reload everything instead).
-pub async fn missed(state: &AppState, caller: &Principal, query: &MissedQuery) -> AppResult<Missed> {
+pub async fn missed(
+    state: &AppState,
+    caller: &Principal,
+    query: &MissedQuery,
+) -> AppResult<Missed> {
     let mut errs = FieldErrors::new();
     let after = errs.parse("after", query.after.as_deref(), |s| {
         s.parse::<i64>().ok().filter(|n| *n >= 0)
     });
     let topics = errs.parse("topics", query.topics.as_deref(), |s| {
-        s.split(',').map(|t| t.trim().parse().ok()).collect::<Option<Vec<Topic>>>()
+        s.split(',')
+            .map(|t| t.trim().parse().ok())
+            .collect::<Option<Vec<Topic>>>()
     });
     let limit = errs
         .parse("limit", query.limit.as_deref(), |s| {
-            s.parse::<u32>().ok().filter(|n| (1..=MISSED_PAGE_MAX).contains(n))
+            s.parse::<u32>()
+                .ok()
+                .filter(|n| (1..=MISSED_PAGE_MAX).contains(n))
         })
         .unwrap_or(MISSED_PAGE);
     errs.check(after.is_some(), "after", "Give the last seq received");

@@ -9,8 +9,8 @@
 
 use super::{Connection, Outgoing, frame, viewer};
 use crate::domain::live::{
-    CLOSE_ACCESS_ENDED, CLOSE_RELOAD, CLOSE_TOO_SLOW, ClientMessage, LiveErrorCode, PROTOCOL_VERSION,
-    PresenceState, ServerMessage, Topic,
+    CLOSE_ACCESS_ENDED, CLOSE_RELOAD, CLOSE_TOO_SLOW, ClientMessage, LiveErrorCode,
+    PROTOCOL_VERSION, PresenceState, ServerMessage, Topic,
 };
 use crate::engine::live::Viewer;
 use crate::server::auth::{Person, Principal};
@@ -117,7 +117,10 @@ pub async fn run(
                 writer.abort();
             }
             drop(socket);
-            if tokio::time::timeout(CLOSE_TIMEOUT, &mut writer).await.is_err() {
+            if tokio::time::timeout(CLOSE_TIMEOUT, &mut writer)
+                .await
+                .is_err()
+            {
                 writer.abort();
             }
         }
@@ -144,7 +147,11 @@ async fn write(mut sink: SplitSink<WebSocket, Message>, mut queue: mpsc::Receive
 }
 
 impl Socket {
-    async fn serve(&mut self, conn: &mut Connection, incoming: &mut SplitStream<WebSocket>) -> Exit {
+    async fn serve(
+        &mut self,
+        conn: &mut Connection,
+        incoming: &mut SplitStream<WebSocket>,
+    ) -> Exit {
         let limits = self.state.live.limits;
         let mut shutdown = self.state.live.shutdown.subscribe();
         let mut ping =
@@ -226,7 +233,9 @@ impl Socket {
                 self.topics.retain(|t| *t != topic);
                 Ok(())
             }
-            ClientMessage::Presence { state, ticket_id } => self.set_presence(ticket_id, state).await,
+            ClientMessage::Presence { state, ticket_id } => {
+                self.set_presence(ticket_id, state).await
+            }
         }
     }
 
@@ -254,7 +263,11 @@ impl Socket {
 
     async fn set_presence(&mut self, ticket_id: Uuid, state: PresenceState) -> Result<(), Exit> {
         let topic = Some(Topic::Ticket(ticket_id));
-        let current = self.presence.get(&ticket_id).copied().unwrap_or(PresenceState::Idle);
+        let current = self
+            .presence
+            .get(&ticket_id)
+            .copied()
+            .unwrap_or(PresenceState::Idle);
         if current == state {
             return Ok(());
         }
@@ -283,7 +296,8 @@ impl Socket {
     /// `PRESENCE_TTL` while it stays.
     async fn repeat_presence(&self) {
         for (ticket, state) in &self.presence {
-            if let Err(e) = super::publish_presence(&self.state, &self.person, *ticket, *state).await
+            if let Err(e) =
+                super::publish_presence(&self.state, &self.person, *ticket, *state).await
             {
                 e.into_api_error();
             }
@@ -294,7 +308,8 @@ impl Socket {
     async fn leave(&mut self) {
         for (ticket, _) in std::mem::take(&mut self.presence) {
             if let Err(e) =
-                super::publish_presence(&self.state, &self.person, ticket, PresenceState::Idle).await
+                super::publish_presence(&self.state, &self.person, ticket, PresenceState::Idle)
+                    .await
             {
                 e.into_api_error();
             }

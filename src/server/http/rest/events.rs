@@ -39,5 +39,7 @@ async fn missed(
     Caller(session): Caller,
     ApiQuery(query): ApiQuery<MissedQuery>,
 ) -> AppResult<Json<Missed>> {
-    Ok(Json(live::missed(&state, &session.principal, &query).await?))
+    Ok(Json(
+        live::missed(&state, &session.principal, &query).await?,
+    ))
 }
