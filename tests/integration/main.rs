@@ -10,6 +10,7 @@ mod auth_hardening;
 mod conversation;
 mod desk;
 mod import;
+mod live;
 mod magic_link;
 mod mentions;
 mod notifications;
