@@ -137,7 +137,7 @@ pub enum ServerMessage {
         /// Strictly increasing per organization; numbers of events the
         /// client may not see are skipped.
         seq: i64,
-        event: LiveEvent,
+        event: Box<LiveEvent>,
     },
     Error {
         code: LiveErrorCode,
@@ -290,13 +290,13 @@ mod tests {
         let presence = ServerMessage::Event {
             topic: Topic::Presence,
             seq: 7,
-            event: LiveEvent::PresenceChanged(Presence {
+            event: Box::new(LiveEvent::PresenceChanged(Presence {
                 ticket_id: Uuid::nil(),
                 user_id: Uuid::nil(),
                 name: "Priya".into(),
                 state: PresenceState::Viewing,
                 at: DateTime::UNIX_EPOCH,
-            }),
+            })),
         };
         let wire = serde_json::to_value(&presence).unwrap();
         assert_eq!(wire["type"], "event");

@@ -318,12 +318,12 @@ mod tests {
             comment: Some(message(&c, false)),
             ..Facts::default()
         };
-        let views = views(&DomainEvent::TicketCommented(c.clone()), &note);
-        assert_eq!(views.customer, None);
+        let of_note = views(&DomainEvent::TicketCommented(c.clone()), &note);
+        assert_eq!(of_note.customer, None);
         let topics = [Topic::Ticket(c.ticket_id)];
-        assert_eq!(deliveries(&views, CUSTOMER, &topics).count(), 0);
+        assert_eq!(deliveries(&of_note, CUSTOMER, &topics).count(), 0);
         assert_eq!(
-            deliveries(&views, STAFF, &topics).collect::<Vec<_>>(),
+            deliveries(&of_note, STAFF, &topics).collect::<Vec<_>>(),
             [(topics[0], View::Full)]
         );
 
@@ -333,8 +333,8 @@ mod tests {
             public_attachments: vec![public_file],
             ..Facts::default()
         };
-        let views = views(&DomainEvent::TicketCommented(c), &reply);
-        let Some(LiveEvent::CommentCreated(shown)) = views.customer else {
+        let of_reply = views(&DomainEvent::TicketCommented(c), &reply);
+        let Some(LiveEvent::CommentCreated(shown)) = of_reply.customer else {
             panic!("a public reply reaches the customer");
         };
         assert!(shown.public);

@@ -471,3 +471,51 @@ fn frame(message: &ServerMessage) -> String {
     // Our own types always serialize.
     serde_json::to_string(message).unwrap_or_default()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::live::{Presence, PresenceState};
+    use crate::engine::live::Reach;
+
+    #[test]
+    fn event_frames_are_the_shared_server_message() {
+        let ticket_id = Uuid::now_v7();
+        let presence = LiveEvent::PresenceChanged(Presence {
+            ticket_id,
+            user_id: Uuid::now_v7(),
+            name: "Priya \"P\" Ōtsuka".into(),
+            state: PresenceState::Replying,
+            at: chrono::Utc::now(),
+        });
+        let views = Views {
+            reach: Reach::Queue,
+            ticket_id: Some(ticket_id),
+            full: presence.clone(),
+            customer: None,
+        };
+        let outgoing = Outgoing::new(Uuid::now_v7(), 42, views);
+        let staff = Viewer {
+            user_id: Uuid::now_v7(),
+            reads_internal: true,
+        };
+        let topics = [Topic::Org, Topic::Ticket(ticket_id)];
+        let frames = outgoing.frames(staff, &topics);
+        assert_eq!(frames.len(), 2);
+        for (text, topic) in frames.iter().zip(topics) {
+            let parsed: ServerMessage = serde_json::from_str(text).unwrap();
+            let expected = ServerMessage::Event {
+                topic,
+                seq: 42,
+                event: Box::new(presence.clone()),
+            };
+            assert_eq!(parsed, expected);
+        }
+        // Without a customer view, a customer following the ticket gets nothing.
+        let customer = Viewer {
+            reads_internal: false,
+            ..staff
+        };
+        assert!(outgoing.frames(customer, &topics[1..]).is_empty());
+    }
+}
