@@ -152,8 +152,23 @@ impl DomainEvent {
     /// notification's own id for a notification.
     pub fn aggregate_id(&self) -> Uuid {
         use DomainEvent::*;
+        if let Some(change) = self.ticket_change() {
+            return change.ticket_id;
+        }
         match self {
             TicketCreated { ticket, .. } | TicketImported { ticket, .. } => ticket.id,
+            TicketSlaWarning(a) | TicketSlaBreached(a) => a.ticket_id,
+            PresenceChanged(p) => p.ticket_id,
+            NotificationCreated(n) => n.notification_id,
+            // Every other variant is a ticket change (above).
+            _ => Uuid::nil(),
+        }
+    }
+
+    /// The stored change to an existing ticket, for the events that are one.
+    pub fn ticket_change(&self) -> Option<&TicketChanged> {
+        use DomainEvent::*;
+        match self {
             TicketUpdated(c)
             | TicketReimported(c)
             | TicketAssigned(c)
@@ -164,10 +179,13 @@ impl DomainEvent {
             | TicketMerged(c)
             | TicketMergedInto(c)
             | TicketSplit(c)
-            | TicketDeleted(c) => c.ticket_id,
-            TicketSlaWarning(a) | TicketSlaBreached(a) => a.ticket_id,
-            PresenceChanged(p) => p.ticket_id,
-            NotificationCreated(n) => n.notification_id,
+            | TicketDeleted(c) => Some(c),
+            TicketCreated { .. }
+            | TicketImported { .. }
+            | TicketSlaWarning(_)
+            | TicketSlaBreached(_)
+            | PresenceChanged(_)
+            | NotificationCreated(_) => None,
         }
     }
 }

@@ -70,20 +70,7 @@ pub(super) async fn prepare(state: &AppState, event: &Event) -> anyhow::Result<V
     let decoded = event.decode()?;
     let org = event.organization_id;
     let mut facts = Facts::default();
-    let change = match &decoded {
-        DomainEvent::TicketCommented(c)
-        | DomainEvent::TicketUpdated(c)
-        | DomainEvent::TicketReimported(c)
-        | DomainEvent::TicketAssigned(c)
-        | DomainEvent::TicketAttachmentAdded(c)
-        | DomainEvent::TicketRated(c)
-        | DomainEvent::TicketEscalated(c)
-        | DomainEvent::TicketMerged(c)
-        | DomainEvent::TicketMergedInto(c)
-        | DomainEvent::TicketSplit(c)
-        | DomainEvent::TicketDeleted(c) => Some(c),
-        _ => None,
-    };
+    let change = decoded.ticket_change();
     if let Some(c) = change {
         if let Some(comment) = c.comment_id {
             facts.comment = tickets::comment(&state.db, org, comment).await?;
