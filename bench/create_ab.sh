@@ -5,6 +5,7 @@
 # SEEDDIR: a data dir made once with `FIELDESK_DATA_DIR=SEEDDIR FIELDESK_DEMO_PASSWORD=bench-password BIN seed --tickets 20000`;
 # it is copied for each run. With "perf", records a call-graph profile to /tmp/perf.data.
 # With POLICY=1, a 24/7 SLA policy (resolution in a week) covers every new ticket.
+# LUA=script.lua runs another wrk script; the server log is left in /tmp/create_ab_server.log.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 bin=$1; seed=$2; prof=${3:-}
