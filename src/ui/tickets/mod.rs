@@ -17,7 +17,7 @@ mod sla;
 
 pub use new_ticket::NewTicketPage;
 pub(crate) use page::Conversation;
-pub use page::TicketPage;
+pub use page::{DeskTicketPage, PortalTicketPage};
 pub(crate) use rating::{RatingCard, RatingFields};
 pub(crate) use sla::SlaBadge;
 
