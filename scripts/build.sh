@@ -6,7 +6,7 @@
 #   target/site/pkg/fieldesk.js    wasm-bindgen's JS glue (--target web)
 #   target/site/pkg/fieldesk.wasm  the browser build's main module (features: hydrate):
 #                                  everything /login needs, after wasm-opt
-#   target/site/pkg/split_*.wasm,  the lazy routes' code (`#[lazy_route]` in src/app.rs),
+#   target/site/pkg/split_*.wasm,  the lazy routes' code (`lazy_page!` in src/app.rs),
 #     chunk_*.wasm                 cut out by wasm-split, loaded by the page that needs it
 #   target/site/pkg/__wasm_split.js  wasm-split's loader for those (imported by fieldesk.js)
 #   target/site/pkg/fieldesk.css   style/main.css
