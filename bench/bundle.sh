@@ -4,12 +4,14 @@
 # scripts/build.sh prints the same table after every build.
 #
 # Every page loads the main module (pkg/fieldesk.wasm). A lazy route loads, on
-# top, its split module and the chunks it shares with other routes, as listed
-# in pkg/__wasm_split.js (written by wasm-split). A page's figure is what the
-# browser fetches for it: main + those files, each compressed on its own with
-# brotli -q 11, KB = 1000 B. Budgets: sign-in, registration, the magic-link
-# pages and the customer portal < 250 KB; the desk < 400 KB; the other areas
-# are reported only. An overrun is printed, not an error.
+# top, its split module and the chunks it shares with other modules, as listed
+# in pkg/__wasm_split.js (written by wasm-split). One row per split module
+# (`lazy_page!` in src/app.rs: most hold one page; `back_office` holds the
+# administrators' and managers' pages): what the browser
+# fetches for a page of it, main + those files, each compressed on its own
+# with brotli -q 11, KB = 1000 B. Budgets: sign-in, registration, the
+# magic-link pages and the customer portal < 250 KB; the desk < 400 KB; the
+# other areas are reported only. An overrun is printed, not an error.
 #
 # Usage: bench/bundle.sh [--chunks]   (--chunks: also one row per file)
 set -euo pipefail
@@ -85,12 +87,12 @@ main="$PKG/$NAME.wasm"
 measure "$main"
 for js in "$PKG/$NAME.js" "$LOADER"; do measure "$js"; done
 
-echo "| page (split point) | WASM files | raw KB | brotli KB | budget (brotli KB) |"
+echo "| page (split module) | WASM files | raw KB | brotli KB | budget (brotli KB) |"
 echo "| --- | --- | --- | --- | --- |"
 row main "1 (/login, /, 404; every page)" "${RAW[$main]}" "${BR[$main]}"
 while read -r split own deps; do
     [ -n "$split" ] || continue
-    # __desk_home_route_view_123 -> desk_home; a plain #[lazy] fn keeps its name.
+    # desk_home_123 -> desk_home (a #[lazy_route] would be __desk_home_route_view_123).
     label="$(sed -E 's/^__//; s/_route_view_[0-9]+$//; s/_[0-9]+$//' <<<"$split")"
     raw=${RAW[$main]} br=${BR[$main]} n=1
     for f in $own $deps; do

@@ -6,7 +6,7 @@
 #   target/site/pkg/fieldesk.js    wasm-bindgen's JS glue (--target web)
 #   target/site/pkg/fieldesk.wasm  the browser build's main module (features: hydrate):
 #                                  everything /login needs, after wasm-opt
-#   target/site/pkg/split_*.wasm,  the lazy routes' code (`#[lazy_route]` in src/app.rs),
+#   target/site/pkg/split_*.wasm,  the lazy routes' code (`lazy_page!` in src/app.rs),
 #     chunk_*.wasm                 cut out by wasm-split, loaded by the page that needs it
 #   target/site/pkg/__wasm_split.js  wasm-split's loader for those (imported by fieldesk.js)
 #   target/site/pkg/fieldesk.css   style/main.css
@@ -178,9 +178,17 @@ else
     mkdir -p "$stage/split"
     t0="$(now)"
     # Writes split/$NAME.wasm (the main module, for wasm-bindgen), the chunks
-    # and __wasm_split.js, which imports initSync from ./$NAME.js.
+    # and __wasm_split.js, which imports initSync from ./$NAME.js. Its
+    # warnings go to a log: one of them means the lazy routes' constants all
+    # stayed in the main module (WASM_SPLIT_DATA_SLACK in src/lib.rs).
+    split_log="$STAMP_DIR/wasm-split.log"
     with_heartbeat wasm-split \
-        wasm-split-cli --target web --out-name "$NAME" "$WASM_IN" "$stage/split"
+        wasm-split-cli --target web --out-name "$NAME" "$WASM_IN" "$stage/split" 2>"$split_log" \
+        || { cat "$split_log" >&2; die "wasm-split failed"; }
+    if grep -q 'Overlong segment' "$split_log"; then
+        say "      WARNING: wasm-split left all data in the main module ($(grep -o 'Overlong segment.*' "$split_log" | head -n1));"
+        say "      raise WASM_SPLIT_DATA_SLACK in src/lib.rs"
+    fi
     say "      wasm-split $(since "$t0"): $(find "$stage/split" -name '*.wasm' ! -name "$NAME.wasm" | wc -l) chunks"
     t0="$(now)"
     with_heartbeat wasm-bindgen \

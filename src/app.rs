@@ -8,7 +8,7 @@ use crate::ui::{
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::{Lazy, LazyRoute, SsrMode, lazy_route, path};
+use leptos_router::{Lazy, LazyRoute, SsrMode, path};
 
 /// The document around the app. On the server it also fixes this page's
 /// Content-Security-Policy, whose nonce lets only our own inline
@@ -94,44 +94,64 @@ pub fn App() -> impl IntoView {
     }
 }
 
-/// A page whose code the browser downloads only when it is visited:
-/// `#[lazy_route]` makes the view a split point, and scripts/build.sh cuts
-/// the WASM there into chunks (wasm-split), so /login and the portal do not
-/// carry the desk, admin or dashboards. The routes carry no data of their
-/// own (`data`): each page starts its resources itself.
+/// A page whose code the browser downloads only when it is visited: its
+/// view is a `#[lazy]` function (with `__preload_…`, the function the
+/// macro generates to load it) in the split module named first, and
+/// scripts/build.sh cuts the WASM there (wasm-split), so /login and the
+/// portal do not carry the desk, admin or dashboards. wasm-split gives
+/// every set of modules that share code a chunk of its own, each
+/// compressed alone, so every module costs the others files: the
+/// administrators' and managers' pages (no size budget, few visits, on
+/// desktops) share one module, `back_office`, loaded once for all of them;
+/// the portal and the desk, which have budgets, keep one module per page,
+/// and so do the pages every role, the executives or the field technicians
+/// open. The routes
+/// carry no data of their own (`data`): each page starts its resources
+/// itself.
 macro_rules! lazy_page {
-    ($route:ident => $view:expr) => {
+    ($module:ident: $route:ident, $view_fn:ident, $preload:ident => $view:expr) => {
         struct $route;
 
-        #[lazy_route]
+        #[leptos::lazy($module)]
+        fn $view_fn(_route: $route) -> AnyView {
+            $view.into_any()
+        }
+
         impl LazyRoute for $route {
             fn data() -> Self {
                 $route
             }
 
-            fn view(_route: Self) -> AnyView {
-                $view.into_any()
+            // The router awaits this before it hydrates the page: with
+            // the module still loading inside `view`, hydration panics.
+            async fn preload() {
+                #[cfg(target_arch = "wasm32")]
+                $preload().await;
+            }
+
+            async fn view(route: Self) -> AnyView {
+                $view_fn(route).await
             }
         }
     };
 }
 
-lazy_page!(RegisterRoute => view! { <auth_pages::RegisterPage /> });
-lazy_page!(RequestLinkRoute => view! { <access::RequestLinkPage /> });
-lazy_page!(AccessRoute => view! { <access::AccessPage /> });
-lazy_page!(ProfileRoute => view! { <Protected area=None><auth_pages::ProfilePage /></Protected> });
-lazy_page!(PortalHomeRoute => view! { <Protected area=Some(Area::Portal)><area_pages::PortalHome /></Protected> });
-lazy_page!(PortalNewTicketRoute => view! { <Protected area=Some(Area::Portal)><tickets::NewTicketPage /></Protected> });
-lazy_page!(PortalTicketRoute => view! { <Protected area=Some(Area::Portal)><tickets::TicketPage /></Protected> });
-lazy_page!(DeskHomeRoute => view! { <Protected area=Some(Area::Desk)><area_pages::DeskHome /></Protected> });
-lazy_page!(DeskNewTicketRoute => view! { <Protected area=Some(Area::Desk)><tickets::NewTicketPage /></Protected> });
-lazy_page!(DeskTicketRoute => view! { <Protected area=Some(Area::Desk)><tickets::TicketPage /></Protected> });
-lazy_page!(ManagerHomeRoute => view! { <Protected area=Some(Area::Manager)><area_pages::ManagerHome /></Protected> });
-lazy_page!(ExecutiveHomeRoute => view! { <Protected area=Some(Area::Executive)><area_pages::ExecutiveHome /></Protected> });
-lazy_page!(AdminHomeRoute => view! { <Protected area=Some(Area::Admin)><area_pages::AdminHome /></Protected> });
-lazy_page!(AuditLogRoute => view! { <Protected area=Some(Area::Admin)><audit::AuditLogPage /></Protected> });
-lazy_page!(AdminSlaRoute => view! { <Protected area=Some(Area::Admin)><sla_admin::SlaAdminPage /></Protected> });
-lazy_page!(ManagerSlaRoute => view! { <Protected area=Some(Area::Manager)><sla_admin::SlaAdminPage /></Protected> });
-lazy_page!(MailTemplatesRoute => view! { <Protected area=Some(Area::Admin)><notifications::MailTemplatesPage /></Protected> });
-lazy_page!(NotificationsRoute => view! { <Protected area=None><notifications::NotificationsPage /></Protected> });
-lazy_page!(FieldHomeRoute => view! { <Protected area=Some(Area::Field)><area_pages::FieldHome /></Protected> });
+lazy_page!(register: RegisterRoute, register_view, __preload_register_view => view! { <auth_pages::RegisterPage /> });
+lazy_page!(request_link: RequestLinkRoute, request_link_view, __preload_request_link_view => view! { <access::RequestLinkPage /> });
+lazy_page!(access: AccessRoute, access_view, __preload_access_view => view! { <access::AccessPage /> });
+lazy_page!(profile: ProfileRoute, profile_view, __preload_profile_view => view! { <Protected area=None><auth_pages::ProfilePage /></Protected> });
+lazy_page!(portal_home: PortalHomeRoute, portal_home_view, __preload_portal_home_view => view! { <Protected area=Some(Area::Portal)><area_pages::PortalHome /></Protected> });
+lazy_page!(portal_new_ticket: PortalNewTicketRoute, portal_new_ticket_view, __preload_portal_new_ticket_view => view! { <Protected area=Some(Area::Portal)><tickets::NewTicketPage /></Protected> });
+lazy_page!(portal_ticket: PortalTicketRoute, portal_ticket_view, __preload_portal_ticket_view => view! { <Protected area=Some(Area::Portal)><tickets::PortalTicketPage /></Protected> });
+lazy_page!(desk_home: DeskHomeRoute, desk_home_view, __preload_desk_home_view => view! { <Protected area=Some(Area::Desk)><area_pages::DeskHome /></Protected> });
+lazy_page!(desk_new_ticket: DeskNewTicketRoute, desk_new_ticket_view, __preload_desk_new_ticket_view => view! { <Protected area=Some(Area::Desk)><tickets::NewTicketPage /></Protected> });
+lazy_page!(desk_ticket: DeskTicketRoute, desk_ticket_view, __preload_desk_ticket_view => view! { <Protected area=Some(Area::Desk)><tickets::DeskTicketPage /></Protected> });
+lazy_page!(back_office: ManagerHomeRoute, manager_home_view, __preload_manager_home_view => view! { <Protected area=Some(Area::Manager)><area_pages::ManagerHome /></Protected> });
+lazy_page!(executive: ExecutiveHomeRoute, executive_home_view, __preload_executive_home_view => view! { <Protected area=Some(Area::Executive)><area_pages::ExecutiveHome /></Protected> });
+lazy_page!(back_office: AdminHomeRoute, admin_home_view, __preload_admin_home_view => view! { <Protected area=Some(Area::Admin)><area_pages::AdminHome /></Protected> });
+lazy_page!(back_office: AuditLogRoute, audit_log_view, __preload_audit_log_view => view! { <Protected area=Some(Area::Admin)><audit::AuditLogPage /></Protected> });
+lazy_page!(back_office: AdminSlaRoute, admin_sla_view, __preload_admin_sla_view => view! { <Protected area=Some(Area::Admin)><sla_admin::SlaAdminPage /></Protected> });
+lazy_page!(back_office: ManagerSlaRoute, manager_sla_view, __preload_manager_sla_view => view! { <Protected area=Some(Area::Manager)><sla_admin::SlaAdminPage /></Protected> });
+lazy_page!(back_office: MailTemplatesRoute, mail_templates_view, __preload_mail_templates_view => view! { <Protected area=Some(Area::Admin)><notifications::MailTemplatesPage /></Protected> });
+lazy_page!(notifications: NotificationsRoute, notifications_view, __preload_notifications_view => view! { <Protected area=None><notifications::NotificationsPage /></Protected> });
+lazy_page!(field: FieldHomeRoute, field_home_view, __preload_field_home_view => view! { <Protected area=Some(Area::Field)><area_pages::FieldHome /></Protected> });

@@ -30,6 +30,19 @@ pub fn hydrate() {
     });
 }
 
+/// Room for wasm-split (scripts/build.sh) to hand each lazy route its own
+/// constants. It moves every string and table into the module whose code
+/// uses it, but lays them out again with their alignment padding; when that
+/// comes out longer than the linker's read-only data segment (by 560 bytes
+/// with 175 modules), it gives up and leaves all of them in the main module,
+/// which then carries every page's text (86 KB raw of 164 KB). These bytes
+/// lengthen the segment; nothing refers to them, so wasm-split emits them
+/// nowhere. `#[used]` keeps the linker from dropping them; not zero, so they
+/// stay in the read-only data and do not become zero-initialised memory.
+#[cfg(all(feature = "hydrate", target_arch = "wasm32"))]
+#[used]
+static WASM_SPLIT_DATA_SLACK: [u8; 8192] = [0x5a; 8192];
+
 #[cfg(feature = "hydrate")]
 fn js_sys_set(window: &web_sys::Window, key: &str) -> Result<bool, wasm_bindgen::JsValue> {
     use wasm_bindgen::JsValue;

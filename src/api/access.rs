@@ -7,7 +7,7 @@ use crate::domain::access::LinkedTicket;
 use crate::domain::ticket::CommentPage;
 use leptos::prelude::*;
 
-#[server(prefix = "/api", endpoint = "load_linked_ticket")]
+#[server(prefix = "/api", endpoint = "load_linked_ticket", output = crate::api::JsonResponse)]
 pub async fn load_linked_ticket(token: String) -> Result<LinkedTicket, ApiError> {
     use super::context::{respond, state};
     use crate::server::access;
@@ -18,7 +18,7 @@ pub async fn load_linked_ticket(token: String) -> Result<LinkedTicket, ApiError>
 }
 
 /// The page of the public conversation before `before` ("Load older messages").
-#[server(prefix = "/api", endpoint = "load_older_linked_comments")]
+#[server(prefix = "/api", endpoint = "load_older_linked_comments", output = crate::api::JsonResponse)]
 pub async fn load_older_linked_comments(
     token: String,
     before: String,
@@ -32,7 +32,7 @@ pub async fn load_older_linked_comments(
     respond(access::comments(&state, &link, &CommentsQuery::before(before)).await)
 }
 
-#[server(prefix = "/api", endpoint = "reply_via_link")]
+#[server(prefix = "/api", endpoint = "reply_via_link", output = crate::api::JsonResponse)]
 pub async fn reply_via_link(token: String, body: String) -> Result<(), ApiError> {
     use super::context::origin;
     use super::context::{respond, state};
@@ -44,7 +44,7 @@ pub async fn reply_via_link(token: String, body: String) -> Result<(), ApiError>
     Ok(())
 }
 
-#[server(prefix = "/api", endpoint = "reopen_via_link")]
+#[server(prefix = "/api", endpoint = "reopen_via_link", output = crate::api::JsonResponse)]
 pub async fn reopen_via_link(token: String) -> Result<(), ApiError> {
     use super::context::origin;
     use super::context::{respond, state};
@@ -55,7 +55,7 @@ pub async fn reopen_via_link(token: String) -> Result<(), ApiError> {
     respond(access::reopen(&state, &link, &origin()).await)
 }
 
-#[server(prefix = "/api", endpoint = "rate_via_link")]
+#[server(prefix = "/api", endpoint = "rate_via_link", output = crate::api::JsonResponse)]
 pub async fn rate_via_link(
     token: String,
     score: Option<String>,
@@ -73,7 +73,7 @@ pub async fn rate_via_link(
 }
 
 /// Answers the same whether or not the address is known.
-#[server(prefix = "/api", endpoint = "request_magic_link")]
+#[server(prefix = "/api", endpoint = "request_magic_link", output = crate::api::JsonResponse)]
 pub async fn request_magic_link(organization: String, email: String) -> Result<(), ApiError> {
     use super::context::{client_ip, respond, state};
     use crate::server::magic_link;

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 
 /// A page of the organization's audit log, newest first (admins only); the
 /// same filters and cursor as `GET /api/v1/audit` (each may be left out).
-#[server(prefix = "/api", endpoint = "list_audit")]
+#[server(prefix = "/api", endpoint = "list_audit", output = crate::api::JsonResponse)]
 pub async fn list_audit(
     owner_type: Option<String>,
     owner_id: Option<String>,

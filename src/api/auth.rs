@@ -4,7 +4,7 @@
 use crate::domain::{ApiError, SessionUser};
 use leptos::prelude::*;
 
-#[server(prefix = "/api", endpoint = "login")]
+#[server(prefix = "/api", endpoint = "login", output = crate::api::JsonResponse)]
 pub async fn login(email: String, password: String) -> Result<(), ApiError> {
     use super::context::{origin, respond, set_cookies, state};
     use crate::server::auth::refresh::Presenter;
@@ -22,7 +22,7 @@ pub async fn login(email: String, password: String) -> Result<(), ApiError> {
 
 /// Customer sign-up on the portal of the organization with the slug
 /// `organization`; signs the new customer in like `login` does.
-#[server(prefix = "/api", endpoint = "register")]
+#[server(prefix = "/api", endpoint = "register", output = crate::api::JsonResponse)]
 pub async fn register(
     organization: String,
     name: String,
@@ -47,7 +47,7 @@ pub async fn register(
     Ok(())
 }
 
-#[server(prefix = "/api", endpoint = "logout")]
+#[server(prefix = "/api", endpoint = "logout", output = crate::api::JsonResponse)]
 pub async fn logout() -> Result<(), ApiError> {
     use super::context::{origin, respond, session, set_cookies, state};
     use crate::server::auth::service;
@@ -69,12 +69,12 @@ pub async fn logout() -> Result<(), ApiError> {
 }
 
 /// The signed-in user, or None for a visitor.
-#[server(prefix = "/api", endpoint = "current_user")]
+#[server(prefix = "/api", endpoint = "current_user", output = crate::api::JsonResponse)]
 pub async fn current_user() -> Result<Option<SessionUser>, ApiError> {
     Ok(super::context::session().map(|s| s.user()))
 }
 
-#[server(prefix = "/api", endpoint = "change_password")]
+#[server(prefix = "/api", endpoint = "change_password", output = crate::api::JsonResponse)]
 pub async fn change_password(
     current_password: String,
     new_password: String,

@@ -43,7 +43,7 @@ fn parse_id(raw: &str, field: &str) -> Result<Option<Uuid>, ApiError> {
         .map(|()| id)
 }
 
-#[server(prefix = "/api", endpoint = "load_desk_options")]
+#[server(prefix = "/api", endpoint = "load_desk_options", output = crate::api::JsonResponse)]
 pub async fn load_desk_options() -> Result<DeskOptions, ApiError> {
     use super::context::{require_session, respond, state};
     use crate::domain::Capability;
@@ -78,7 +78,7 @@ pub async fn load_desk_options() -> Result<DeskOptions, ApiError> {
 /// The ticket page's routing form: severity, category, team and custom
 /// fields (`cf.<key>`). Multipart, since a multi-select sends its key once
 /// per choice. An empty choice clears the field.
-#[server(prefix = "/api", endpoint = "update_ticket_fields", input = MultipartFormData)]
+#[server(prefix = "/api", endpoint = "update_ticket_fields", output = crate::api::JsonResponse, input = MultipartFormData)]
 #[middleware(crate::server::uploads::RequireMultipart)]
 pub async fn update_ticket_fields(data: MultipartData) -> Result<(), ApiError> {
     use super::context::origin;
@@ -116,7 +116,7 @@ pub async fn update_ticket_fields(data: MultipartData) -> Result<(), ApiError> {
 }
 
 /// Assigns to an agent, to a team, or automatically within the team.
-#[server(prefix = "/api", endpoint = "assign_ticket")]
+#[server(prefix = "/api", endpoint = "assign_ticket", output = crate::api::JsonResponse)]
 pub async fn assign_ticket(
     ticket_id: String,
     assignee_id: Option<String>,
@@ -142,7 +142,7 @@ pub async fn assign_ticket(
 }
 
 /// A manager rates how the assignee handled the ticket.
-#[server(prefix = "/api", endpoint = "rate_agent")]
+#[server(prefix = "/api", endpoint = "rate_agent", output = crate::api::JsonResponse)]
 pub async fn rate_agent(ticket_id: String, score: String, comment: String) -> Result<(), ApiError> {
     use super::context::{require_session, respond, state};
     use crate::server::tickets;
@@ -156,7 +156,7 @@ pub async fn rate_agent(ticket_id: String, score: String, comment: String) -> Re
 }
 
 /// A canned response filled in for the ticket, to put in the reply box.
-#[server(prefix = "/api", endpoint = "fill_canned")]
+#[server(prefix = "/api", endpoint = "fill_canned", output = crate::api::JsonResponse)]
 pub async fn fill_canned(ticket_id: String, canned_id: String) -> Result<String, ApiError> {
     use super::context::{require_session, respond, state};
     use crate::server::tickets;
@@ -169,7 +169,7 @@ pub async fn fill_canned(ticket_id: String, canned_id: String) -> Result<String,
 }
 
 /// Saves the queue's current filters under a name.
-#[server(prefix = "/api", endpoint = "save_view")]
+#[server(prefix = "/api", endpoint = "save_view", output = crate::api::JsonResponse)]
 pub async fn save_view(name: String, query: String) -> Result<(), ApiError> {
     use super::context::{require_session, respond, state};
     let state = state()?;
@@ -178,7 +178,7 @@ pub async fn save_view(name: String, query: String) -> Result<(), ApiError> {
     Ok(())
 }
 
-#[server(prefix = "/api", endpoint = "delete_view")]
+#[server(prefix = "/api", endpoint = "delete_view", output = crate::api::JsonResponse)]
 pub async fn delete_view(view_id: String) -> Result<(), ApiError> {
     use super::context::{require_session, respond, state};
     let state = state()?;
@@ -190,7 +190,7 @@ pub async fn delete_view(view_id: String) -> Result<(), ApiError> {
 /// The queue's bulk bar: the ticked tickets (`ticket_ids`, once each) get
 /// the chosen status, priority, assignee and/or tag. Fails (409) naming the
 /// tickets that refused, after changing the others.
-#[server(prefix = "/api", endpoint = "bulk_update", input = MultipartFormData)]
+#[server(prefix = "/api", endpoint = "bulk_update", output = crate::api::JsonResponse, input = MultipartFormData)]
 #[middleware(crate::server::uploads::RequireMultipart)]
 pub async fn bulk_update(data: MultipartData) -> Result<(), ApiError> {
     use super::context::origin;
@@ -242,7 +242,7 @@ pub async fn bulk_update(data: MultipartData) -> Result<(), ApiError> {
 
 /// The ticket after `ticket_id` in the All open queue (oldest first), for
 /// the "next ticket" shortcut.
-#[server(prefix = "/api", endpoint = "next_ticket")]
+#[server(prefix = "/api", endpoint = "next_ticket", output = crate::api::JsonResponse)]
 pub async fn next_ticket(ticket_id: String) -> Result<Option<Uuid>, ApiError> {
     use super::context::{require_session, respond, state};
     use crate::server::ticket_query::{self, ListQuery};

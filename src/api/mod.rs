@@ -87,6 +87,47 @@ pub fn gate_of(endpoint: &str) -> Option<Gate> {
         .map(|(_, gate)| *gate)
 }
 
+/// How every server function answers: JSON, as with server_fn's default
+/// `Json`, but read in the browser with `serde_json::from_str`, the reader
+/// Leptos uses for the values the server renders into the page for its
+/// resources. With `Json` (`from_slice`) every type a page loads had two
+/// deserializers in the WASM bundle, one per reader.
+pub type JsonResponse = leptos::server_fn::codec::Post<JsonText>;
+
+/// JSON, decoded from text (see `JsonResponse`).
+pub struct JsonText;
+
+mod json_text {
+    use super::JsonText;
+    use leptos::server_fn::{Bytes, ContentType, Decodes, Encodes, Format, FormatType};
+    use serde::{Serialize, de::DeserializeOwned};
+
+    impl ContentType for JsonText {
+        const CONTENT_TYPE: &'static str = "application/json";
+    }
+
+    impl FormatType for JsonText {
+        const FORMAT_TYPE: Format = Format::Text;
+    }
+
+    impl<T: Serialize> Encodes<T> for JsonText {
+        type Error = serde_json::Error;
+
+        fn encode(output: &T) -> Result<Bytes, Self::Error> {
+            serde_json::to_vec(output).map(Bytes::from)
+        }
+    }
+
+    impl<T: DeserializeOwned> Decodes<T> for JsonText {
+        type Error = serde_json::Error;
+
+        fn decode(bytes: Bytes) -> Result<T, Self::Error> {
+            let text = std::str::from_utf8(&bytes).map_err(serde::de::Error::custom)?;
+            serde_json::from_str(text)
+        }
+    }
+}
+
 #[cfg(feature = "ssr")]
 pub(crate) mod context {
     use crate::domain::ApiError;

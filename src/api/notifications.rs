@@ -9,7 +9,7 @@ use crate::domain::notification::{
 use leptos::prelude::*;
 
 /// A page of the caller's notifications, newest first.
-#[server(prefix = "/api", endpoint = "list_notifications")]
+#[server(prefix = "/api", endpoint = "list_notifications", output = crate::api::JsonResponse)]
 pub async fn list_notifications(
     unread: Option<bool>,
     cursor: Option<String>,
@@ -24,7 +24,7 @@ pub async fn list_notifications(
 }
 
 /// The caller's unread count (the header's bell).
-#[server(prefix = "/api", endpoint = "unread_notifications")]
+#[server(prefix = "/api", endpoint = "unread_notifications", output = crate::api::JsonResponse)]
 pub async fn unread_notifications() -> Result<i64, ApiError> {
     use super::context::{require_session, respond, state};
     use crate::server::notifications;
@@ -35,7 +35,7 @@ pub async fn unread_notifications() -> Result<i64, ApiError> {
 }
 
 /// Marks one of the caller's notifications read (`id`), or all of them.
-#[server(prefix = "/api", endpoint = "mark_notifications_read")]
+#[server(prefix = "/api", endpoint = "mark_notifications_read", output = crate::api::JsonResponse)]
 pub async fn mark_notifications_read(
     id: Option<String>,
     all: Option<bool>,
@@ -59,7 +59,7 @@ pub async fn mark_notifications_read(
 }
 
 /// The caller's preferences, one per kind.
-#[server(prefix = "/api", endpoint = "load_notification_preferences")]
+#[server(prefix = "/api", endpoint = "load_notification_preferences", output = crate::api::JsonResponse)]
 pub async fn load_notification_preferences() -> Result<NotificationPreferences, ApiError> {
     use super::context::{require_session, respond, state};
     use crate::server::notifications;
@@ -71,7 +71,7 @@ pub async fn load_notification_preferences() -> Result<NotificationPreferences, 
 
 /// Saves the caller's choice for one kind (a checkbox sends a value when
 /// ticked, nothing when not).
-#[server(prefix = "/api", endpoint = "save_notification_preference")]
+#[server(prefix = "/api", endpoint = "save_notification_preference", output = crate::api::JsonResponse)]
 pub async fn save_notification_preference(
     kind: String,
     email: Option<String>,
@@ -99,7 +99,7 @@ pub async fn save_notification_preference(
 }
 
 /// Every mail template of the organization (admins).
-#[server(prefix = "/api", endpoint = "list_mail_templates")]
+#[server(prefix = "/api", endpoint = "list_mail_templates", output = crate::api::JsonResponse)]
 pub async fn list_mail_templates() -> Result<Vec<MailTemplate>, ApiError> {
     use super::context::{require_session, respond, state};
     use crate::server::notifications::templates;
@@ -110,7 +110,7 @@ pub async fn list_mail_templates() -> Result<Vec<MailTemplate>, ApiError> {
 }
 
 /// Saves a template's text (admins); 422 names the field.
-#[server(prefix = "/api", endpoint = "save_mail_template")]
+#[server(prefix = "/api", endpoint = "save_mail_template", output = crate::api::JsonResponse)]
 pub async fn save_mail_template(
     key: String,
     subject: String,
@@ -127,7 +127,7 @@ pub async fn save_mail_template(
 }
 
 /// Restores a template's default text (admins).
-#[server(prefix = "/api", endpoint = "reset_mail_template")]
+#[server(prefix = "/api", endpoint = "reset_mail_template", output = crate::api::JsonResponse)]
 pub async fn reset_mail_template(key: String) -> Result<MailTemplate, ApiError> {
     use super::context::{origin, require_session, respond, state};
     use crate::server::notifications::templates;

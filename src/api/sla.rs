@@ -11,7 +11,7 @@ use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 use uuid::Uuid;
 
-#[server(prefix = "/api", endpoint = "list_sla_calendars")]
+#[server(prefix = "/api", endpoint = "list_sla_calendars", output = crate::api::JsonResponse)]
 pub async fn list_sla_calendars() -> Result<Vec<SlaCalendar>, ApiError> {
     use super::context::{require_session, respond, state};
     let (state, caller) = (state()?, require_session()?);
@@ -19,7 +19,7 @@ pub async fn list_sla_calendars() -> Result<Vec<SlaCalendar>, ApiError> {
 }
 
 /// Creates a calendar (`id` None) or replaces one.
-#[server(prefix = "/api", endpoint = "save_sla_calendar", input = Json)]
+#[server(prefix = "/api", endpoint = "save_sla_calendar", output = crate::api::JsonResponse, input = Json)]
 pub async fn save_sla_calendar(
     id: Option<Uuid>,
     calendar: SlaCalendarInput,
@@ -34,7 +34,7 @@ pub async fn save_sla_calendar(
     })
 }
 
-#[server(prefix = "/api", endpoint = "delete_sla_calendar", input = Json)]
+#[server(prefix = "/api", endpoint = "delete_sla_calendar", output = crate::api::JsonResponse, input = Json)]
 pub async fn delete_sla_calendar(id: Uuid) -> Result<(), ApiError> {
     use super::context::{origin, require_session, respond, state};
     let (state, caller, origin) = (state()?, require_session()?, origin());
@@ -45,7 +45,7 @@ pub async fn delete_sla_calendar(id: Uuid) -> Result<(), ApiError> {
 
 /// Adds the all-day events of an iCalendar file's text (read in the
 /// browser) to the calendar's holidays.
-#[server(prefix = "/api", endpoint = "import_sla_holidays", input = Json)]
+#[server(prefix = "/api", endpoint = "import_sla_holidays", output = crate::api::JsonResponse, input = Json)]
 pub async fn import_sla_holidays(id: Uuid, ical: String) -> Result<HolidayImport, ApiError> {
     use super::context::{origin, require_session, respond, state};
     let (state, caller, origin) = (state()?, require_session()?, origin());
@@ -55,14 +55,14 @@ pub async fn import_sla_holidays(id: Uuid, ical: String) -> Result<HolidayImport
 }
 
 /// The categories, teams and companies a policy's conditions choose from.
-#[server(prefix = "/api", endpoint = "load_sla_policy_choices")]
+#[server(prefix = "/api", endpoint = "load_sla_policy_choices", output = crate::api::JsonResponse)]
 pub async fn load_sla_policy_choices() -> Result<PolicyChoices, ApiError> {
     use super::context::{require_session, respond, state};
     let (state, caller) = (state()?, require_session()?);
     respond(crate::server::sla::admin::policy_choices(&state, &caller.principal).await)
 }
 
-#[server(prefix = "/api", endpoint = "list_sla_policies")]
+#[server(prefix = "/api", endpoint = "list_sla_policies", output = crate::api::JsonResponse)]
 pub async fn list_sla_policies() -> Result<Vec<SlaPolicy>, ApiError> {
     use super::context::{require_session, respond, state};
     let (state, caller) = (state()?, require_session()?);
@@ -70,7 +70,7 @@ pub async fn list_sla_policies() -> Result<Vec<SlaPolicy>, ApiError> {
 }
 
 /// Creates a policy (`id` None; it goes last) or replaces one.
-#[server(prefix = "/api", endpoint = "save_sla_policy", input = Json)]
+#[server(prefix = "/api", endpoint = "save_sla_policy", output = crate::api::JsonResponse, input = Json)]
 pub async fn save_sla_policy(
     id: Option<Uuid>,
     policy: SlaPolicyInput,
@@ -85,14 +85,14 @@ pub async fn save_sla_policy(
     })
 }
 
-#[server(prefix = "/api", endpoint = "delete_sla_policy", input = Json)]
+#[server(prefix = "/api", endpoint = "delete_sla_policy", output = crate::api::JsonResponse, input = Json)]
 pub async fn delete_sla_policy(id: Uuid) -> Result<(), ApiError> {
     use super::context::{origin, require_session, respond, state};
     let (state, caller, origin) = (state()?, require_session()?, origin());
     respond(crate::server::sla::admin::delete_policy(&state, &caller.principal, id, &origin).await)
 }
 
-#[server(prefix = "/api", endpoint = "reorder_sla_policies", input = Json)]
+#[server(prefix = "/api", endpoint = "reorder_sla_policies", output = crate::api::JsonResponse, input = Json)]
 pub async fn reorder_sla_policies(order: PolicyOrder) -> Result<Vec<SlaPolicy>, ApiError> {
     use super::context::{origin, require_session, respond, state};
     let (state, caller, origin) = (state()?, require_session()?, origin());
@@ -100,7 +100,7 @@ pub async fn reorder_sla_policies(order: PolicyOrder) -> Result<Vec<SlaPolicy>, 
 }
 
 /// What a ticket created now would get under the policy being edited.
-#[server(prefix = "/api", endpoint = "simulate_sla_policy", input = Json)]
+#[server(prefix = "/api", endpoint = "simulate_sla_policy", output = crate::api::JsonResponse, input = Json)]
 pub async fn simulate_sla_policy(policy: SlaPolicyInput) -> Result<SimulatedDue, ApiError> {
     use super::context::{require_session, respond, state};
     let (state, caller) = (state()?, require_session()?);
@@ -111,7 +111,7 @@ pub async fn simulate_sla_policy(policy: SlaPolicyInput) -> Result<SimulatedDue,
 }
 
 /// The ticket page's SLA panel (staff who read all tickets).
-#[server(prefix = "/api", endpoint = "load_ticket_sla")]
+#[server(prefix = "/api", endpoint = "load_ticket_sla", output = crate::api::JsonResponse)]
 pub async fn load_ticket_sla(id: Uuid) -> Result<TicketSla, ApiError> {
     use super::context::{require_session, respond, state};
     let (state, caller) = (state()?, require_session()?);

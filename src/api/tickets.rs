@@ -72,7 +72,7 @@ pub(super) fn ticket_id(raw: &str) -> Result<uuid::Uuid, ApiError> {
 /// A queue, narrowed by `filters` — the query string `GET /tickets` takes
 /// (`team=…&category=…&priority=high`); filters the queue does not fix
 /// (status, assignee, order) override its defaults.
-#[server(prefix = "/api", endpoint = "list_tickets")]
+#[server(prefix = "/api", endpoint = "list_tickets", output = crate::api::JsonResponse)]
 pub async fn list_tickets(queue: Queue, filters: String) -> Result<Vec<Ticket>, ApiError> {
     use super::context::{reject, require_session, respond, state};
     use crate::domain::ticket::TicketStatus;
@@ -138,7 +138,7 @@ pub(super) async fn read_form(
 /// A new ticket from the portal or the desk, with any files chosen in the
 /// form's `files` input. Multipart, so it is sent from the browser with
 /// FormData (see `forms::on_multipart_submit`).
-#[server(prefix = "/api", endpoint = "create_ticket", input = MultipartFormData)]
+#[server(prefix = "/api", endpoint = "create_ticket", output = crate::api::JsonResponse, input = MultipartFormData)]
 #[middleware(crate::server::uploads::RequireMultipart)]
 pub async fn create_ticket(data: MultipartData) -> Result<(), ApiError> {
     use super::context::origin;
@@ -207,7 +207,7 @@ pub(super) fn custom_values_from_form(
 }
 
 /// Files added from the ticket page; staff may tick `internal`.
-#[server(prefix = "/api", endpoint = "attach_files", input = MultipartFormData)]
+#[server(prefix = "/api", endpoint = "attach_files", output = crate::api::JsonResponse, input = MultipartFormData)]
 #[middleware(crate::server::uploads::RequireMultipart)]
 pub async fn attach_files(data: MultipartData) -> Result<(), ApiError> {
     use super::context::origin;
@@ -233,7 +233,7 @@ pub fn ticket_path(staff: bool, id: &str) -> String {
     }
 }
 
-#[server(prefix = "/api", endpoint = "load_ticket")]
+#[server(prefix = "/api", endpoint = "load_ticket", output = crate::api::JsonResponse)]
 pub async fn load_ticket(id: String) -> Result<TicketDetail, ApiError> {
     use super::context::{require_session, respond, state};
     let state = state()?;
@@ -244,7 +244,7 @@ pub async fn load_ticket(id: String) -> Result<TicketDetail, ApiError> {
 
 /// The page of the conversation before `before` (the ticket page's "Load
 /// older messages").
-#[server(prefix = "/api", endpoint = "load_older_comments")]
+#[server(prefix = "/api", endpoint = "load_older_comments", output = crate::api::JsonResponse)]
 pub async fn load_older_comments(id: String, before: String) -> Result<CommentPage, ApiError> {
     use super::context::{require_session, respond, state};
     use crate::server::tickets::{self, CommentsQuery};
@@ -255,7 +255,7 @@ pub async fn load_older_comments(id: String, before: String) -> Result<CommentPa
 }
 
 /// A reply (public) or, for staff with `internal` ticked, an internal note.
-#[server(prefix = "/api", endpoint = "reply_to_ticket")]
+#[server(prefix = "/api", endpoint = "reply_to_ticket", output = crate::api::JsonResponse)]
 pub async fn reply_to_ticket(
     ticket_id: String,
     body: String,
@@ -273,7 +273,7 @@ pub async fn reply_to_ticket(
 }
 
 /// The customer's rating of a resolved ticket.
-#[server(prefix = "/api", endpoint = "rate_ticket")]
+#[server(prefix = "/api", endpoint = "rate_ticket", output = crate::api::JsonResponse)]
 pub async fn rate_ticket(
     ticket_id: String,
     score: Option<String>,
@@ -294,7 +294,7 @@ pub async fn rate_ticket(
 }
 
 /// Staff hand a ticket to the managers, saying why.
-#[server(prefix = "/api", endpoint = "escalate_ticket")]
+#[server(prefix = "/api", endpoint = "escalate_ticket", output = crate::api::JsonResponse)]
 pub async fn escalate_ticket(ticket_id: String, reason: String) -> Result<(), ApiError> {
     use super::context::origin;
     use super::context::{require_session, respond, state};
@@ -309,7 +309,7 @@ pub async fn escalate_ticket(ticket_id: String, reason: String) -> Result<(), Ap
 
 /// Staff merge a ticket into another one, named by its number (`TCK-000012`
 /// or `12`) in `target_id`; the browser then goes to that ticket.
-#[server(prefix = "/api", endpoint = "merge_ticket")]
+#[server(prefix = "/api", endpoint = "merge_ticket", output = crate::api::JsonResponse)]
 pub async fn merge_ticket(ticket_id: String, target_id: String) -> Result<(), ApiError> {
     use super::context::origin;
     use super::context::{require_session, respond, state};
@@ -325,7 +325,7 @@ pub async fn merge_ticket(ticket_id: String, target_id: String) -> Result<(), Ap
 }
 
 /// Staff triage from the ticket page: status, priority, and "assign to me".
-#[server(prefix = "/api", endpoint = "update_ticket")]
+#[server(prefix = "/api", endpoint = "update_ticket", output = crate::api::JsonResponse)]
 pub async fn update_ticket(
     ticket_id: String,
     status: Option<String>,

@@ -4,7 +4,7 @@ use crate::domain::{ApiError, User};
 use leptos::prelude::*;
 
 /// Everyone in the caller's organization (first 500 by email); staff only.
-#[server(prefix = "/api", endpoint = "list_users")]
+#[server(prefix = "/api", endpoint = "list_users", output = crate::api::JsonResponse)]
 pub async fn list_users() -> Result<Vec<User>, ApiError> {
     use super::context::{require_session, respond, state};
     use crate::server::users;

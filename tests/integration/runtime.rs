@@ -3,7 +3,8 @@
 //! worker killed with a job in flight has the job run once after its lease;
 //! two runners on one database run each job once; work queued while no
 //! worker runs is done when one starts; concurrent changes to one ticket
-//! all land or answer 409, never lose an update or an event.
+//! all land or answer 409, never lose an update or an event; a write whose
+//! caller goes away while its transaction begins leaves nothing open.
 
 use crate::common::*;
 use crate::on_both_backends;
@@ -29,6 +30,7 @@ on_both_backends!(
     work_queued_while_no_worker_runs_is_done_when_one_starts,
     mail_queued_without_a_mail_server_is_sent_once_one_is_set,
     concurrent_changes_to_one_ticket_never_lose_an_update_or_an_event,
+    writes_cancelled_while_beginning_leave_the_writer_usable,
 );
 
 /// Waits until `done` holds, polling; panics with `what` after 20 s.
@@ -426,4 +428,38 @@ async fn mail_queued_without_a_mail_server_is_sent_once_one_is_set(app: TestApp)
     assert_eq!(status, "sent");
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(sink.received().len(), 1, "sent once");
+}
+
+/// A request whose client disconnects is dropped wherever it waits. Before
+/// the fix, one dropped just after its BEGIN ran (sqlx then checks the
+/// connection's state) left SQLite's one writer inside a transaction that
+/// nobody owned, and every later write answered 500 until a restart.
+async fn writes_cancelled_while_beginning_leave_the_writer_usable(app: TestApp) {
+    let db = &app.state.db;
+    for round in 0..200u64 {
+        // Polled, then given time for the database to run the BEGIN, then
+        // polled again and dropped: before, during and after its round trip.
+        let mut begin = std::pin::pin!(db.begin());
+        let mut done = false;
+        for pause in [0, round % 20 * 50] {
+            std::thread::sleep(Duration::from_micros(pause));
+            if !done {
+                done = std::future::poll_fn(|cx| {
+                    std::task::Poll::Ready(begin.as_mut().poll(cx).is_ready())
+                })
+                .await;
+            }
+        }
+    }
+    let mut tx = db
+        .begin()
+        .await
+        .expect("the writer takes a new transaction");
+    query("INSERT INTO organizations (id, slug, name, created_at) VALUES ($1, 'after-cancels', 'After', $2)")
+        .bind(uuid::Uuid::now_v7())
+        .bind(Utc::now())
+        .execute(&mut tx)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
 }

@@ -70,9 +70,11 @@ pub fn seconds_between(dialect: Dialect, from: &str, to: &str) -> String {
 /// company ($16) gets its requester's.
 const NEW_TICKET_VALUES: &str = "(id, organization_id, number, subject, description, status, priority, channel, \
      requester_id, assignee_id, tags, parent_id, external_id, created_at, updated_at, \
-     severity, category_id, team_id, company_id, custom_fields) \
+     severity, category_id, team_id, company_id, custom_fields, \
+     sla_policy_id, first_response_due_at, next_response_due_at, resolution_due_at, sla_due_at, sla_warning_at, sla_state) \
      VALUES ($1, $2, {number}, $3, $4, 'new', $5, $6, $7, $8, $9, $10, $12, $11, $11, $13, $14, $15, \
-     COALESCE($16, (SELECT company_id FROM users WHERE id = $7 AND organization_id = $2)), $17)";
+     COALESCE($16, (SELECT company_id FROM users WHERE id = $7 AND organization_id = $2)), $17, \
+     $18, $19, $20, $21, $22, $23, $24)";
 const NEXT_TICKET_NUMBER: &str = "INSERT INTO ticket_counters (organization_id, last_number) VALUES ($2, 1) \
      ON CONFLICT (organization_id) DO UPDATE SET last_number = ticket_counters.last_number + 1";
 
@@ -112,21 +114,24 @@ const OUTBOX_COLUMNS: &str =
 /// $4 aggregate id, $5 payload, $6 time. The counter row stays locked until
 /// commit, so an organization's events commit in the order of their numbers
 /// and a reader that has seen number n has seen everything before it.
-/// `first`, when given, runs before it in the same round trip (its own
-/// binds from $7 on; it may use the event's).
-pub fn publish_event(dialect: Dialect, first: Option<&str>) -> String {
-    match (dialect, first) {
-        (Dialect::Sqlite, first) => format!(
+/// `before` run before it in the same round trip (their own binds from $7
+/// on; they may use the event's): on SQLite as `;`-separated statements, on
+/// PostgreSQL as data-modifying CTEs.
+pub fn publish_event(dialect: Dialect, before: &[&str]) -> String {
+    match dialect {
+        Dialect::Sqlite => format!(
             "{}{NEXT_EVENT_SEQ}; INSERT INTO {OUTBOX_COLUMNS} VALUES ($2, $1, \
              (SELECT last_seq FROM event_counters WHERE organization_id = $1), $3, $4, $5, $6)",
-            first.map(|f| format!("{f}; ")).unwrap_or_default()
+            before.iter().map(|f| format!("{f}; ")).collect::<String>()
         ),
-        (Dialect::Postgres, first) => format!(
+        Dialect::Postgres => format!(
             "WITH {}next AS ({NEXT_EVENT_SEQ} RETURNING last_seq) INSERT INTO {OUTBOX_COLUMNS} \
              SELECT $2, $1, last_seq, $3, $4, $5, $6 FROM next",
-            first
-                .map(|f| format!("first AS ({f}), "))
-                .unwrap_or_default()
+            before
+                .iter()
+                .enumerate()
+                .map(|(i, f)| format!("before{i} AS ({f}), "))
+                .collect::<String>()
         ),
     }
 }

@@ -10,7 +10,7 @@ use std::sync::LazyLock;
 use uuid::Uuid;
 
 static PUBLISH: LazyLock<[String; 2]> =
-    LazyLock::new(|| dialect::both(|d| dialect::publish_event(d, None)));
+    LazyLock::new(|| dialect::both(|d| dialect::publish_event(d, &[])));
 
 /// Records `event` in the outbox inside `tx`, with the organization's next
 /// sequence number.

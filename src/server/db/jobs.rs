@@ -2,7 +2,7 @@
 //! of the change that causes it, claimed with a lease, and deleted in the
 //! transaction of its effects (see `server::runtime::jobs`).
 
-use super::{Db, Tx, dialect, query};
+use super::{Db, Query, Tx, dialect, query};
 use crate::domain::wire_enum;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
@@ -33,6 +33,31 @@ pub struct NewJob {
 }
 
 const MOVE_EXISTING: &str = "DO UPDATE SET payload = excluded.payload, run_at = excluded.run_at, updated_at = excluded.updated_at";
+const JOB_COLUMNS: &str = "jobs (id, organization_id, kind, payload, unique_key, status, run_at, attempts, max_attempts, created_at, updated_at)";
+
+/// `enqueue` of one job as a statement that runs in another's round trip
+/// (a new ticket's SLA timer beside its event), its binds numbered from
+/// `$first`: see `bind_enqueued`. The caller notes the job on its
+/// transaction (`Tx::wrote_jobs`) for the wake-up on commit.
+pub fn enqueue_statement(first: usize) -> String {
+    let p: Vec<String> = (first..first + 8).map(|n| format!("${n}")).collect();
+    format!(
+        "INSERT INTO {JOB_COLUMNS} VALUES ({}, {}, {}, {}, {}, 'queued', {}, 0, {}, {}, {}) ON CONFLICT (unique_key) {MOVE_EXISTING}",
+        p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[7]
+    )
+}
+
+/// Binds `job`, enqueued at `now`, to `enqueue_statement`'s placeholders.
+pub fn bind_enqueued<'q>(q: Query<'q>, job: &'q NewJob, now: DateTime<Utc>) -> Query<'q> {
+    q.bind(Uuid::now_v7())
+        .bind(job.organization_id)
+        .bind(job.kind)
+        .bind(job.payload.as_str())
+        .bind(job.unique_key.as_deref())
+        .bind(job.run_at)
+        .bind(job.max_attempts)
+        .bind(now)
+}
 
 /// Enqueues `job` inside `tx`: it exists exactly when the change commits.
 /// A job with the `unique_key` of a queued one moves that one instead.
@@ -82,9 +107,7 @@ async fn insert(
     if jobs.is_empty() {
         return Ok(());
     }
-    let mut insert = query(
-        "INSERT INTO jobs (id, organization_id, kind, payload, unique_key, status, run_at, attempts, max_attempts, created_at, updated_at) ",
-    );
+    let mut insert = query(format!("INSERT INTO {JOB_COLUMNS} "));
     insert.push_values(jobs, |job| {
         [
             Uuid::now_v7().into(),

@@ -101,8 +101,13 @@ impl Db {
                 .pragma("cache_size", "-16384")
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(10));
+            // No ping before handing out a connection (sqlx's default): a
+            // connection to a local file cannot have gone away, and on the
+            // writer the ping was one more round trip to its thread while
+            // every other write waits (docs/PERFORMANCE.md).
             let writer = SqlitePoolOptions::new()
                 .max_connections(1)
+                .test_before_acquire(false)
                 .acquire_timeout(Duration::from_secs(30))
                 .connect_with(
                     opts.clone()
@@ -113,6 +118,7 @@ impl Db {
                 .context("opening the SQLite database")?;
             let pool = SqlitePoolOptions::new()
                 .max_connections(8)
+                .test_before_acquire(false)
                 .connect_with(opts)
                 .await
                 .context("opening the SQLite database")?;

@@ -363,11 +363,31 @@ enum Inner {
 
 impl Tx {
     pub(super) async fn begin(db: &Db) -> Result<Tx, sqlx::Error> {
+        // The BEGIN runs in a task of its own, which a caller that is
+        // cancelled (a request whose client went away) cannot interrupt:
+        // sqlx 0.8.6 leaks a transaction when `begin_with` is cancelled
+        // after its BEGIN ran, and SQLite's one writer connection then
+        // refused every later BEGIN until a restart. If nobody is left to
+        // take the transaction, the task drops it, which rolls it back.
         let inner = match &db.backend {
             Backend::Sqlite { writer, .. } => {
-                Inner::Sqlite(writer.begin_with("BEGIN IMMEDIATE").await?)
+                let writer = writer.clone();
+                let begun = tokio::spawn(async move { writer.begin_with("BEGIN IMMEDIATE").await });
+                Inner::Sqlite(
+                    begun
+                        .await
+                        .map_err(|e| sqlx::Error::Io(std::io::Error::other(e)))??,
+                )
             }
-            Backend::Postgres(pool) => Inner::Postgres(pool.begin().await?),
+            Backend::Postgres(pool) => {
+                let pool = pool.clone();
+                let begun = tokio::spawn(async move { pool.begin().await });
+                Inner::Postgres(
+                    begun
+                        .await
+                        .map_err(|e| sqlx::Error::Io(std::io::Error::other(e)))??,
+                )
+            }
         };
         Ok(Tx {
             inner,

@@ -132,7 +132,12 @@ impl JobHandler for Reevaluation {
                 let Some((_, report, standing)) = evaluation else {
                     continue;
                 };
-                timers.extend(track::next_timer(row, &standing, now));
+                timers.extend(track::next_timer(
+                    row.organization_id,
+                    row.id,
+                    &standing,
+                    now,
+                ));
                 let (past, since): (Vec<_>, Vec<_>) = report
                     .breaches
                     .iter()
@@ -143,7 +148,7 @@ impl JobHandler for Reevaluation {
                 }
                 if !since.is_empty() {
                     // Due while the walk ran: the breach timer fires them now.
-                    timers.push(track::timer(BREACH_JOB, row, now));
+                    timers.push(track::timer(BREACH_JOB, row.organization_id, row.id, now));
                 }
             }
             jobs::enqueue_all(&mut tx, &timers, now).await?;

@@ -13,9 +13,10 @@ use crate::engine::sla::calendar::Calendar;
 use crate::engine::sla::policy::{self, Standing, TicketFacts};
 use crate::engine::sla::simulation::{CalendarSpec, check_calendar_spec};
 use crate::engine::sla::{SlaEvent, SlaEventKind, SlaReport, evaluate};
+use crate::server::db::desk;
 use crate::server::db::jobs::{self, NewJob};
 use crate::server::db::sla::{self as store, StoredSla};
-use crate::server::db::tickets::{Change, TicketRow};
+use crate::server::db::tickets::{Change, NewTicket, TicketRow};
 use crate::server::db::{Conn, Tx};
 use chrono::{DateTime, TimeDelta, Utc};
 use std::collections::HashMap;
@@ -135,11 +136,15 @@ pub struct Applies<'a> {
 }
 
 pub fn applies<'a>(org: &'a OrgSla, row: &TicketRow) -> Option<Applies<'a>> {
+    let (mut facts, tags) = facts(row);
+    facts.tags = &tags;
+    applies_to(org, &facts)
+}
+
+fn applies_to<'a>(org: &'a OrgSla, facts: &TicketFacts<'_>) -> Option<Applies<'a>> {
     if org.policies.is_empty() {
         return None;
     }
-    let (mut facts, tags) = facts(row);
-    facts.tags = &tags;
     // A policy whose calendar is gone or broken is passed over.
     let usable: Vec<SlaPolicy> = org
         .policies
@@ -147,7 +152,7 @@ pub fn applies<'a>(org: &'a OrgSla, row: &TicketRow) -> Option<Applies<'a>> {
         .filter(|p| org.calendars.contains_key(&p.calendar_id))
         .cloned()
         .collect();
-    let (chosen, matched) = policy::match_policy(&usable, &facts)?;
+    let (chosen, matched) = policy::match_policy(&usable, facts)?;
     let policy = org.policies.iter().find(|p| p.id == chosen.id)?;
     Some(Applies {
         policy,
@@ -175,23 +180,62 @@ pub fn evaluate_with(
     (report, standing)
 }
 
-/// A new ticket (not an imported one): its clocks start now. Sets the
-/// row's `sla_*` fields to what was stored.
-pub async fn on_insert(
+/// A new ticket's SLA, decided before it is inserted: the columns go into
+/// the INSERT and the first timer into the statement of its event, so a
+/// ticket under a policy costs SQLite's one writer no round trip more than
+/// one without.
+pub struct NewTicketSla {
+    /// The requester's company, looked up when a policy looks at companies
+    /// (otherwise the INSERT fills it in itself).
+    pub company_id: Option<Uuid>,
+    pub stored: StoredSla,
+    pub timer: Option<NewJob>,
+}
+
+/// What applies to `new` (not an imported ticket: history brought in
+/// starts no clock) when it is created at `now`.
+pub async fn for_new(
     tx: &mut Tx,
-    row: &mut TicketRow,
+    new: &NewTicket<'_>,
     now: DateTime<Utc>,
-) -> Result<(), sqlx::Error> {
-    let org = org_sla(&mut *tx, row.organization_id).await?;
-    let Some(applies) = applies(&org, row) else {
-        return Ok(());
+) -> Result<Option<NewTicketSla>, sqlx::Error> {
+    let org = org_sla(&mut *tx, new.organization_id).await?;
+    if org.policies.is_empty() {
+        return Ok(None);
+    }
+    let mut company_id = new.company_id;
+    if company_id.is_none()
+        && org
+            .policies
+            .iter()
+            .any(|p| !p.conditions.company.is_empty())
+    {
+        company_id = desk::user_company(tx, new.organization_id, new.requester_id)
+            .await?
+            .flatten();
+    }
+    let facts = TicketFacts {
+        priority: new.priority,
+        severity: new.severity,
+        category_id: new.category_id,
+        team_id: new.team_id,
+        channel: new.channel,
+        company_id,
+        tags: new.tags,
+    };
+    let Some(applies) = applies_to(&org, &facts) else {
+        return Ok(None);
     };
     let events = [SlaEvent {
-        at: row.created_at,
+        at: now,
         kind: SlaEventKind::Created,
     }];
-    let (_, standing) = evaluate_with(&applies, &events, now.max(row.created_at));
-    store_standing(tx, row, Some(applies.policy.id), &standing, now).await
+    let (_, standing) = evaluate_with(&applies, &events, now);
+    Ok(Some(NewTicketSla {
+        company_id,
+        stored: stored(Some(applies.policy.id), &standing),
+        timer: next_timer(new.organization_id, new.id, &standing, now),
+    }))
 }
 
 /// Fields whose change can change which policy applies.
@@ -289,18 +333,23 @@ pub struct TimerPayload {
 
 /// The timer job `kind` of the ticket at `run_at`, under a key per ticket
 /// and kind so that planning it again moves it instead of adding one.
-pub(super) fn timer(kind: &'static str, row: &TicketRow, run_at: DateTime<Utc>) -> NewJob {
+pub(super) fn timer(
+    kind: &'static str,
+    organization_id: Uuid,
+    ticket_id: Uuid,
+    run_at: DateTime<Utc>,
+) -> NewJob {
     let payload = TimerPayload {
-        organization_id: row.organization_id,
-        ticket_id: row.id,
+        organization_id,
+        ticket_id,
     };
     NewJob {
-        organization_id: Some(row.organization_id),
+        organization_id: Some(organization_id),
         kind,
         payload: serde_json::to_string(&payload).unwrap_or_default(),
         run_at,
         max_attempts: 10,
-        unique_key: Some(format!("{kind}:{}", row.id)),
+        unique_key: Some(format!("{kind}:{ticket_id}")),
     }
 }
 
@@ -310,7 +359,8 @@ pub(super) fn timer(kind: &'static str, row: &TicketRow, run_at: DateTime<Utc>) 
 /// that is no longer wanted is left to run: its handler re-evaluates and
 /// finds nothing to do.
 pub(super) fn next_timer(
-    row: &TicketRow,
+    organization_id: Uuid,
+    ticket_id: Uuid,
     standing: &Standing,
     now: DateTime<Utc>,
 ) -> Option<NewJob> {
@@ -322,12 +372,13 @@ pub(super) fn next_timer(
         .min();
     // The clock breaches strictly after the due time.
     let breach = standing.due_at().map(|due| due + TimeDelta::seconds(1));
-    match (warning, breach) {
-        (Some(warning), Some(breach)) if breach <= warning => Some(timer(BREACH_JOB, row, breach)),
-        (Some(warning), _) => Some(timer(WARNING_JOB, row, warning)),
-        (None, Some(breach)) => Some(timer(BREACH_JOB, row, breach)),
-        (None, None) => None,
-    }
+    let (kind, at) = match (warning, breach) {
+        (Some(warning), Some(breach)) if breach <= warning => (BREACH_JOB, breach),
+        (Some(warning), _) => (WARNING_JOB, warning),
+        (None, Some(breach)) => (BREACH_JOB, breach),
+        (None, None) => return None,
+    };
+    Some(timer(kind, organization_id, ticket_id, at))
 }
 
 async fn plan_timers(
@@ -336,7 +387,7 @@ async fn plan_timers(
     standing: &Standing,
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
-    match next_timer(row, standing, now) {
+    match next_timer(row.organization_id, row.id, standing, now) {
         Some(job) => jobs::enqueue(tx, &job, now).await,
         None => Ok(()),
     }

@@ -17,7 +17,7 @@ mod sla;
 
 pub use new_ticket::NewTicketPage;
 pub(crate) use page::Conversation;
-pub use page::TicketPage;
+pub use page::{DeskTicketPage, PortalTicketPage};
 pub(crate) use rating::{RatingCard, RatingFields};
 pub(crate) use sla::SlaBadge;
 
@@ -30,8 +30,19 @@ use crate::domain::ticket::{Ticket, TicketStatus};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
+/// A moment as the pages show it: `2026-11-30 14:05 UTC`. Written out
+/// rather than with chrono's `format`, whose pattern interpreter would be
+/// in the browser's bundle of every page that shows a date.
 pub(crate) fn when(at: chrono::DateTime<chrono::Utc>) -> String {
-    at.format("%Y-%m-%d %H:%M UTC").to_string()
+    use chrono::{Datelike, Timelike};
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02} UTC",
+        at.year(),
+        at.month(),
+        at.day(),
+        at.hour(),
+        at.minute()
+    )
 }
 
 #[component]
@@ -188,5 +199,19 @@ pub fn DeskQueues() -> impl IntoView {
                 })
             }}
         </Suspense>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::when;
+    use chrono::{DateTime, Utc};
+
+    #[test]
+    fn when_reads_like_its_strftime_pattern() {
+        for seconds in [0, 59, 951_782_400, 1_764_511_500, 4_102_444_799] {
+            let at = DateTime::<Utc>::from_timestamp(seconds, 0).unwrap();
+            assert_eq!(when(at), at.format("%Y-%m-%d %H:%M UTC").to_string());
+        }
     }
 }

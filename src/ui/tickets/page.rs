@@ -1,7 +1,9 @@
-//! The ticket page: its actions and resources, the header with the ticket's
-//! facts, the conversation (also shown on the magic-link page), and the
-//! parts around it — reply, files, the requester's reopen and rating, and for
-//! staff the history and the side panel.
+//! The ticket pages: the requester's in the portal and the staff's on the
+//! desk, two components so the portal's bundle carries none of the desk's
+//! tools. They share the header with the ticket's facts and the
+//! conversation (also shown on the magic-link page); around it the reply
+//! and files, for the requester reopen and rating, for staff the history
+//! and the side panel.
 
 use super::attachments::Attachments;
 use super::history::History;
@@ -10,7 +12,7 @@ use super::reply::ReplyForm;
 use super::side_panel::{MoreActions, TriagePanel};
 use super::sla::SlaPanel;
 use super::{StatusBadge, when};
-use crate::api::desk::{AssignTicket, DeskOptions, load_desk_options};
+use crate::api::desk::{AssignTicket, load_desk_options};
 use crate::api::sla::load_ticket_sla;
 use crate::api::tickets::{
     EscalateTicket, MergeTicket, RateTicket, ReplyToTicket, UpdateTicket, attach_files,
@@ -18,7 +20,7 @@ use crate::api::tickets::{
 };
 use crate::domain::policy::permits;
 use crate::domain::sla::TicketSla;
-use crate::domain::ticket::{Comment, CommentPage, TicketStatus};
+use crate::domain::ticket::{Comment, CommentPage, TicketDetail, TicketStatus};
 use crate::domain::{ApiError, Capability};
 use crate::ui::desk::{AgentRatingForm, RoutingPanel, Shortcuts, fields_action};
 use crate::ui::forms::{FormAlert, last_error, upload_action};
@@ -116,37 +118,150 @@ where
     .into_any()
 }
 
-#[component]
-pub fn TicketPage() -> impl IntoView {
-    let CurrentUser(user) = expect_context::<CurrentUser>();
-    // Whoever reads internal things gets the desk's view of the ticket.
-    let staff = permits(user.role, Capability::ReadInternalNotes);
+/// The ticket id in the route (`/portal/tickets/:id`, `/desk/tickets/:id`).
+fn ticket_id_param() -> impl Fn() -> String + Copy + Send + Sync + 'static {
     let params = use_params_map();
+    move || params.read().get("id").unwrap_or_default()
+}
+
+fn loading() -> impl IntoView {
+    view! { <p class="loading" role="status">"Loading ticket…"</p> }
+}
+
+/// The title and the header with the ticket's facts; for staff also the
+/// escalation, and the team and category by name.
+fn ticket_header(
+    detail: &TicketDetail,
+    staff: bool,
+    team_name: Option<String>,
+    category_name: Option<String>,
+) -> impl IntoView + use<> {
+    let t = &detail.ticket;
+    view! {
+        <Title text=format!("{} {}", t.display_number, t.subject) />
+        <header class="page-header">
+            <p class="muted">{t.display_number.clone()}</p>
+            <h1>{t.subject.clone()}</h1>
+            <p class="ticket-facts">
+                <StatusBadge status=t.status />
+                <span>{format!("Priority: {}", t.priority.label())}</span>
+                <span>{format!("Requester: {}", detail.requester_name)}</span>
+                <span>{format!("Assignee: {}", detail.assignee_name.clone().unwrap_or_else(|| "Unassigned".into()))}</span>
+                {t.severity.map(|s| view! { <span>{format!("Severity: {}", s.label())}</span> })}
+                {team_name.map(|n| view! { <span>{format!("Team: {n}")}</span> })}
+                {category_name.map(|n| view! { <span>{format!("Category: {n}")}</span> })}
+                {(staff && t.escalated_at.is_some()).then(|| view! {
+                    <span class="badge badge-escalated">"Escalated"</span>
+                })}
+            </p>
+            {staff.then(|| t.escalation_reason.clone()).flatten().map(|reason| view! {
+                <p class="ticket-note note-escalated">
+                    <strong>"Escalation reason: "</strong>
+                    <span class="message-body">{reason}</span>
+                </p>
+            })}
+            {t.merged_into_id.map(|target| {
+                let number = detail.merged_into_number.clone().unwrap_or_else(|| "another ticket".into());
+                view! {
+                    <p class="ticket-note">
+                        "Merged into "
+                        <a href=ticket_path(staff, &target.to_string())>{number}</a>
+                    </p>
+                }
+            })}
+        </header>
+    }
+}
+
+/// The ticket's conversation, with its older messages on demand.
+fn ticket_conversation(detail: &TicketDetail) -> impl IntoView + use<> {
+    let id = detail.ticket.id.to_string();
+    view! {
+        <Conversation
+            description_html=detail.description_html.clone()
+            requester=detail.requester_name.clone()
+            created=when(detail.ticket.created_at)
+            comments=detail.comments.clone()
+            older=detail.older_comments.clone()
+            load_older=move |before| load_older_comments(id.clone(), before)
+        />
+    }
+}
+
+/// `/portal/tickets/:id`: the requester's own ticket — the public
+/// conversation, reply, files, and once it is resolved reopen and rating.
+/// None of the desk's tools, so the portal's bundle does not carry them.
+#[component]
+pub fn PortalTicketPage() -> impl IntoView {
+    let id = ticket_id_param();
     let reply = ServerAction::<ReplyToTicket>::new();
     let update = ServerAction::<UpdateTicket>::new();
     let rate = ServerAction::<RateTicket>::new();
+    let attach = upload_action(attach_files);
+    let detail_version = move || {
+        (
+            reply.version().get(),
+            update.version().get(),
+            rate.version().get(),
+            attach.version().get(),
+        )
+    };
+    let detail = Resource::new(move || (id(), detail_version()), |(id, _)| load_ticket(id));
+    let rate_error = last_error(rate.value());
+    let reply_error = last_error(reply.value());
+    let update_error = last_error(update.value());
+    view! {
+        <Suspense fallback=loading>
+            {move || Suspend::new(async move {
+                let detail = match detail.await {
+                    Ok(detail) => detail,
+                    Err(error) => return view! { <ErrorNotice error /> }.into_any(),
+                };
+                let t = detail.ticket.clone();
+                let id = t.id.to_string();
+                let closed = t.status == TicketStatus::Closed;
+                view! {
+                    {ticket_header(&detail, false, None, None)}
+                    <div class="ticket-layout">
+                        <section aria-label="Messages">
+                            {ticket_conversation(&detail)}
+                            <ReplyForm action=reply error=reply_error ticket_id=id.clone() staff=false closed canned=Vec::new() />
+                            <Attachments files=detail.attachments action=attach ticket_id=id.clone() staff=false closed />
+                            {(t.status == TicketStatus::Resolved).then(|| view! {
+                                <ReopenForm action=update error=update_error ticket_id=id.clone() />
+                            })}
+                            {(!t.status.is_open()).then(|| view! {
+                                <RatingForm action=rate error=rate_error ticket=t.clone() />
+                            })}
+                        </section>
+                    </div>
+                }
+                .into_any()
+            })}
+        </Suspense>
+    }
+}
+
+/// `/desk/tickets/:id`: the ticket as staff work it — internal notes,
+/// shortcuts, history, and the side panel (fields, SLA, routing, the
+/// managers' rating, escalation and merge).
+#[component]
+pub fn DeskTicketPage() -> impl IntoView {
+    let CurrentUser(user) = expect_context::<CurrentUser>();
+    let id = ticket_id_param();
+    let reply = ServerAction::<ReplyToTicket>::new();
+    let update = ServerAction::<UpdateTicket>::new();
     let escalate = ServerAction::<EscalateTicket>::new();
     let merge = ServerAction::<MergeTicket>::new();
     let attach = upload_action(attach_files);
     let routed = fields_action();
     let assign = ServerAction::<AssignTicket>::new();
     let manager = permits(user.role, Capability::RateAgents);
-    let options = Resource::new(
-        || (),
-        move |()| async move {
-            if staff {
-                load_desk_options().await
-            } else {
-                Ok(DeskOptions::default())
-            }
-        },
-    );
-    let id = move || params.read().get("id").unwrap_or_default();
+    let options = Resource::new(|| (), |()| load_desk_options());
     let detail_version = move || {
         (
             reply.version().get(),
             update.version().get(),
-            rate.version().get(),
             attach.version().get(),
             escalate.version().get(),
             merge.version().get(),
@@ -155,30 +270,29 @@ pub fn TicketPage() -> impl IntoView {
         )
     };
     let detail = Resource::new(move || (id(), detail_version()), |(id, _)| load_ticket(id));
-    // Staff's SLA panel, reloaded with the ticket.
+    // The SLA panel, reloaded with the ticket.
     let sla = Resource::new(
         move || (id(), detail_version()),
-        move |(id, _)| async move {
+        |(id, _)| async move {
             match uuid::Uuid::parse_str(&id) {
-                Ok(id) if staff => load_ticket_sla(id).await,
-                _ => Ok(TicketSla::default()),
+                Ok(id) => load_ticket_sla(id).await,
+                Err(_) => Ok(TicketSla::default()),
             }
         },
     );
-    let rate_error = last_error(rate.value());
     let reply_error = last_error(reply.value());
     let update_error = last_error(update.value());
     let escalate_error = last_error(escalate.value());
     let merge_error = last_error(merge.value());
     view! {
-        <Suspense fallback=|| view! { <p class="loading" role="status">"Loading ticket…"</p> }>
+        <Suspense fallback=loading>
             {move || Suspend::new(async move {
                 let detail = match detail.await {
                     Ok(detail) => detail,
                     Err(error) => return view! { <ErrorNotice error /> }.into_any(),
                 };
                 let options = options.await.unwrap_or_default();
-                let sla = sla.await.ok().filter(|_| staff);
+                let sla = sla.await.ok();
                 let name_in = |id: Option<uuid::Uuid>, names: Vec<(uuid::Uuid, String)>| {
                     id.and_then(|id| names.into_iter().find(|(i, _)| *i == id).map(|(_, n)| n))
                 };
@@ -186,86 +300,32 @@ pub fn TicketPage() -> impl IntoView {
                 let category_name = name_in(detail.ticket.category_id, options.categories.iter().map(|c| (c.id, c.name.clone())).collect());
                 let t = detail.ticket.clone();
                 let id = t.id.to_string();
+                let closed = t.status == TicketStatus::Closed;
                 view! {
-                    <Title text=format!("{} {}", t.display_number, t.subject) />
-                    <header class="page-header">
-                        <p class="muted">{t.display_number.clone()}</p>
-                        <h1>{t.subject.clone()}</h1>
-                        <p class="ticket-facts">
-                            <StatusBadge status=t.status />
-                            <span>{format!("Priority: {}", t.priority.label())}</span>
-                            <span>{format!("Requester: {}", detail.requester_name)}</span>
-                            <span>{format!("Assignee: {}", detail.assignee_name.clone().unwrap_or_else(|| "Unassigned".into()))}</span>
-                            {t.severity.map(|s| view! { <span>{format!("Severity: {}", s.label())}</span> })}
-                            {team_name.map(|n| view! { <span>{format!("Team: {n}")}</span> })}
-                            {category_name.map(|n| view! { <span>{format!("Category: {n}")}</span> })}
-                            {(staff && t.escalated_at.is_some()).then(|| view! {
-                                <span class="badge badge-escalated">"Escalated"</span>
-                            })}
-                        </p>
-                        {staff.then(|| t.escalation_reason.clone()).flatten().map(|reason| view! {
-                            <p class="ticket-note note-escalated">
-                                <strong>"Escalation reason: "</strong>
-                                <span class="message-body">{reason}</span>
-                            </p>
-                        })}
-                        {t.merged_into_id.map(|target| {
-                            let number = detail.merged_into_number.clone().unwrap_or_else(|| "another ticket".into());
-                            view! {
-                                <p class="ticket-note">
-                                    "Merged into "
-                                    <a href=ticket_path(staff, &target.to_string())>{number}</a>
-                                </p>
-                            }
-                        })}
-                    </header>
-                    <div class=if staff { "ticket-layout with-panel" } else { "ticket-layout" }>
+                    {ticket_header(&detail, true, team_name, category_name)}
+                    <div class="ticket-layout with-panel">
                         <section aria-label="Messages">
-                            <Conversation
-                                description_html=detail.description_html.clone()
-                                requester=detail.requester_name.clone()
-                                created=when(t.created_at)
-                                comments=detail.comments.clone()
-                                older=detail.older_comments.clone()
-                                load_older={
-                                    let id = id.clone();
-                                    move |before| load_older_comments(id.clone(), before)
-                                }
-                            />
-                            {staff.then(|| view! { <Shortcuts ticket_id=id.clone() /> })}
-                            <ReplyForm action=reply error=reply_error ticket_id=id.clone() staff closed=t.status == TicketStatus::Closed canned=options.canned.clone() />
-                            <Attachments
-                                files=detail.attachments.clone()
-                                action=attach
-                                ticket_id=id.clone()
-                                staff
-                                closed=t.status == TicketStatus::Closed
-                            />
-                            {(!staff && t.status == TicketStatus::Resolved).then(|| view! {
-                                <ReopenForm action=update error=update_error ticket_id=id.clone() />
-                            })}
-                            {(!staff && !t.status.is_open()).then(|| view! {
-                                <RatingForm action=rate error=rate_error ticket=t.clone() />
-                            })}
-                            {staff.then(|| view! { <History entries=detail.history.clone() fields=options.fields.clone() /> })}
+                            {ticket_conversation(&detail)}
+                            <Shortcuts ticket_id=id.clone() />
+                            <ReplyForm action=reply error=reply_error ticket_id=id.clone() staff=true closed canned=options.canned.clone() />
+                            <Attachments files=detail.attachments.clone() action=attach ticket_id=id.clone() staff=true closed />
+                            <History entries=detail.history.clone() fields=options.fields.clone() />
                         </section>
-                        {staff.then(|| view! {
-                            <div class="side-panel">
-                                <TriagePanel action=update error=update_error ticket=t.clone() />
-                                {sla.clone().map(|sla| view! { <SlaPanel sla /> })}
-                                <RoutingPanel ticket=t.clone() options=options.clone() fields_action=routed assign />
-                                {manager.then(|| view! { <AgentRatingForm ticket_id=id.clone() ratings=detail.agent_ratings.clone() /> })}
-                                {(t.status != TicketStatus::Closed).then(|| view! {
-                                    <MoreActions
-                                        escalate
-                                        escalate_error
-                                        merge
-                                        merge_error
-                                        ticket=t.clone()
-                                    />
-                                })}
-                            </div>
-                        })}
+                        <div class="side-panel">
+                            <TriagePanel action=update error=update_error ticket=t.clone() />
+                            {sla.map(|sla| view! { <SlaPanel sla /> })}
+                            <RoutingPanel ticket=t.clone() options=options.clone() fields_action=routed assign />
+                            {manager.then(|| view! { <AgentRatingForm ticket_id=id.clone() ratings=detail.agent_ratings.clone() /> })}
+                            {(!closed).then(|| view! {
+                                <MoreActions
+                                    escalate
+                                    escalate_error
+                                    merge
+                                    merge_error
+                                    ticket=t.clone()
+                                />
+                            })}
+                        </div>
                     </div>
                 }
                 .into_any()

@@ -6,12 +6,15 @@
 use super::{TICKET_COLUMNS, TicketRow};
 use crate::domain::audit::OwnerType;
 use crate::domain::event::{Actor, ChangeEvent, DomainEvent, TicketChanged};
+use crate::domain::sla::SlaState;
 use crate::domain::ticket::{Channel, Comment, CustomValues, Priority, Severity, Ticket};
 use crate::engine::markdown::to_safe_html;
 use crate::engine::ticket_change::{FieldChange, TicketState};
 use crate::server::audit::Origin;
 use crate::server::db::attachments::{self, NewAttachment};
-use crate::server::db::{Tx, audit, dialect, events, json, query};
+use crate::server::db::sla::StoredSla;
+use crate::server::db::{Tx, audit, dialect, events, jobs, json, query};
+use crate::server::sla;
 use chrono::{DateTime, Utc};
 use std::sync::LazyLock;
 use uuid::Uuid;
@@ -84,7 +87,12 @@ impl<'a> NewTicket<'a> {
 const CREATED_AUDIT: &str = "INSERT INTO audit_log (id, organization_id, owner_type, owner_id, actor_id, source, field, old_value, new_value, ip, user_agent, created_at) \
      VALUES ($7, $1, 'ticket', $4, $8, $9, 'ticket', NULL, 'created', $10, $11, $6)";
 static CREATED: LazyLock<[String; 2]> =
-    LazyLock::new(|| dialect::both(|d| dialect::publish_event(d, Some(CREATED_AUDIT))));
+    LazyLock::new(|| dialect::both(|d| dialect::publish_event(d, &[CREATED_AUDIT])));
+/// `CREATED` with the ticket's first SLA timer (its binds from $12).
+static CREATED_WITH_TIMER: LazyLock<[String; 2]> = LazyLock::new(|| {
+    let timer = jobs::enqueue_statement(12);
+    dialect::both(|d| dialect::publish_event(d, &[CREATED_AUDIT, &timer]))
+});
 static INSERT: LazyLock<[String; 2]> =
     LazyLock::new(|| dialect::both(|d| dialect::insert_ticket(d, TICKET_COLUMNS)));
 
@@ -101,7 +109,16 @@ pub async fn insert(
 ) -> Result<TicketRow, sqlx::Error> {
     // Taken first so that "created" sorts before the attachment lines.
     let created_audit_id = Uuid::now_v7();
-    let mut row: TicketRow = query(tx.dialect().pick(&INSERT))
+    // History brought in by an import starts no clock.
+    let sla = match imported {
+        true => None,
+        false => sla::track::for_new(tx, new, now).await?,
+    };
+    let (company_id, stored_sla, timer) = match sla {
+        Some(sla) => (sla.company_id, sla.stored, sla.timer),
+        None => (new.company_id, StoredSla::default(), None),
+    };
+    let row: TicketRow = query(tx.dialect().pick(&INSERT))
         .bind(new.id)
         .bind(new.organization_id)
         .bind(new.subject)
@@ -117,14 +134,17 @@ pub async fn insert(
         .bind(new.severity.map(Severity::as_str))
         .bind(new.category_id)
         .bind(new.team_id)
-        .bind(new.company_id)
+        .bind(company_id)
         .bind(json(new.custom_fields))
+        .bind(stored_sla.policy_id)
+        .bind(stored_sla.first_response_due_at)
+        .bind(stored_sla.next_response_due_at)
+        .bind(stored_sla.resolution_due_at)
+        .bind(stored_sla.due_at)
+        .bind(stored_sla.warning_at)
+        .bind(stored_sla.state.map(SlaState::as_str))
         .fetch_one(&mut *tx)
         .await?;
-    // History brought in by an import starts no clock.
-    if !imported {
-        crate::server::sla::track::on_insert(tx, &mut row, now).await?;
-    }
     for file in new.attachments {
         attachments::insert(
             tx,
@@ -155,13 +175,24 @@ pub async fn insert(
             actor,
         }
     };
-    let sql = tx.dialect().pick(&CREATED);
+    let sql = match &timer {
+        Some(timer) => {
+            tx.wrote_jobs(timer.run_at);
+            tx.dialect().pick(&CREATED_WITH_TIMER)
+        }
+        None => tx.dialect().pick(&CREATED),
+    };
     events::publish_with(tx, sql, new.organization_id, &event, now, |q| {
-        q.bind(created_audit_id)
+        let q = q
+            .bind(created_audit_id)
             .bind(actor.user_id)
             .bind(actor.source.as_str())
             .bind(origin.ip_text())
-            .bind(origin.user_agent.clone())
+            .bind(origin.user_agent.clone());
+        match &timer {
+            Some(timer) => jobs::bind_enqueued(q, timer, now),
+            None => q,
+        }
     })
     .await?;
     Ok(row)
