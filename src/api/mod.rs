@@ -5,6 +5,7 @@ pub mod access;
 pub mod audit;
 pub mod auth;
 pub mod desk;
+pub mod live;
 pub mod notifications;
 pub mod sla;
 pub mod tickets;
@@ -77,6 +78,8 @@ pub const SERVER_FN_GATES: &[(&str, Gate)] = &[
     ("list_mail_templates", Needs(ManageSettings)),
     ("save_mail_template", Needs(ManageSettings)),
     ("reset_mail_template", Needs(ManageSettings)),
+    // Live updates: the service authorizes each topic as the WebSocket does.
+    ("missed_events", SignedIn),
 ];
 
 /// The declared gate of server function `endpoint`.

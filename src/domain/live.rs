@@ -236,6 +236,28 @@ pub struct NotificationCreated {
     pub title: String,
 }
 
+/// Events a client missed, as `GET /api/v1/events?after=` answers them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct Missed {
+    /// The events after `after` the caller receives on the topics asked
+    /// for, in order: each as the WebSocket's `event` message has it.
+    pub items: Vec<MissedEvent>,
+    /// Ask again with `after` = this to continue.
+    pub next_after: i64,
+    /// True when there may be more after `next_after` (the page was full).
+    pub more: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct MissedEvent {
+    #[cfg_attr(feature = "ssr", schema(value_type = String, example = "org"))]
+    pub topic: Topic,
+    pub seq: i64,
+    pub event: LiveEvent,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

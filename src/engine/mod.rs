@@ -6,6 +6,7 @@ pub mod assignment;
 pub mod custom_fields;
 pub mod import;
 pub mod live;
+pub mod live_client;
 pub mod mail;
 // Server only: the browser gets the HTML, not the parser.
 #[cfg(feature = "ssr")]

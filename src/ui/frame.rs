@@ -1,7 +1,8 @@
 //! The signed-in layout: top bar with the role's navigation, the user and
 //! sign-out; and `Protected`, which admits only the right roles.
 
-use super::notifications::NotificationBell;
+use super::live::{self, LiveIndicator};
+use super::notifications::{NotificationBell, Toasts};
 use super::status_pages::{AccessDenied, ErrorNotice};
 use crate::api::auth::{Logout, current_user};
 use crate::domain::policy::permits;
@@ -51,6 +52,15 @@ pub fn Protected(area: Option<Area>, children: ChildrenFn) -> impl IntoView {
 #[component]
 fn AppFrame(user: SessionUser, children: Children) -> impl IntoView {
     let logout = ServerAction::<Logout>::new();
+    // One WebSocket per tab, opened once the page is interactive, and
+    // closed while signing out (reopened if that fails).
+    Effect::new(
+        move |_| match (logout.pending().get(), logout.value().get()) {
+            (true, _) => live::stop(),
+            (false, Some(Ok(()))) => {}
+            (false, _) => live::start(),
+        },
+    );
     let nav_links = user
         .role
         .areas()
@@ -58,8 +68,8 @@ fn AppFrame(user: SessionUser, children: Children) -> impl IntoView {
         .map(|area| view! { <li><A href=area.path()>{area.nav_label()}</A></li> })
         .collect_view();
     // Staff who work tickets have a notification centre.
-    let bell =
-        permits(user.role, Capability::ReadAllTickets).then(|| view! { <NotificationBell /> });
+    let staff = permits(user.role, Capability::ReadAllTickets);
+    let bell = staff.then(|| view! { <NotificationBell /> });
     view! {
         <a class="skip-link" href="#main">"Skip to content"</a>
         <header class="topbar">
@@ -71,6 +81,7 @@ fn AppFrame(user: SessionUser, children: Children) -> impl IntoView {
                 </ul>
             </nav>
             <div class="whoami">
+                <LiveIndicator />
                 {bell}
                 <span class="whoami-name">{user.name.clone()}</span>
                 <span class="badge">{user.role.label()}</span>
@@ -90,5 +101,6 @@ fn AppFrame(user: SessionUser, children: Children) -> impl IntoView {
                 }
             }>{children()}</ErrorBoundary>
         </main>
+        {staff.then(|| view! { <Toasts /> })}
     }
 }

@@ -9,6 +9,7 @@ pub mod auth_pages;
 pub mod desk;
 pub mod forms;
 pub mod frame;
+pub mod live;
 pub mod notifications;
 pub mod people;
 pub mod sla_admin;

@@ -3,13 +3,16 @@
 //! kinds reach one by mail and in the app), and the administrators' mail
 //! templates at `/admin/mail-templates`.
 
+use super::live::{Delivery, follow};
 use super::status_pages::ErrorNotice;
 use super::tickets::when;
 use crate::api::notifications::{
     MarkNotificationsRead, ResetMailTemplate, SaveMailTemplate, SaveNotificationPreference,
     list_mail_templates, list_notifications, load_notification_preferences, unread_notifications,
 };
+use crate::api::tickets::ticket_path;
 use crate::domain::ApiError;
+use crate::domain::live::{LiveEvent, NotificationCreated, Topic};
 use crate::domain::notification::{MailTemplate, NotificationItem, NotificationList};
 use crate::ui::forms::{FormAlert, last_error};
 use leptos::prelude::*;
@@ -26,23 +29,65 @@ fn bell_label(unread: i64) -> String {
     }
 }
 
-/// The header's link to the centre, with the unread count.
+/// The header's link to the centre, with the unread count (counting up as
+/// notifications arrive live).
 #[component]
 pub fn NotificationBell() -> impl IntoView {
     let unread = Resource::new(|| (), |_| unread_notifications());
+    let arrived = RwSignal::new(0i64);
+    follow(Topic::User, move |delivery| match delivery {
+        Delivery::Event(LiveEvent::NotificationCreated(_)) => {
+            arrived.try_update(|n| *n += 1);
+        }
+        Delivery::Reload => unread.refetch(),
+        Delivery::Event(_) => {}
+    });
     view! {
         <Suspense fallback=|| view! { <a class="bell" href=PATH>"Notifications"</a> }>
             {move || Suspend::new(async move {
-                let n = unread.await.unwrap_or(0);
-                let label = bell_label(n);
+                let loaded = unread.await.unwrap_or(0);
+                let n = move || loaded + arrived.try_get().unwrap_or(0);
                 view! {
-                    <a class="bell" href=PATH aria-label=label.clone() title=label>
+                    <a class="bell" href=PATH aria-label=move || bell_label(n()) title=move || bell_label(n())>
                         <span class="bell-icon" aria-hidden="true">"🔔"</span>
-                        {(n > 0).then(|| view! { <span class="bell-count" aria-hidden="true">{n}</span> })}
+                        {move || (n() > 0).then(|| view! { <span class="bell-count" aria-hidden="true">{n()}</span> })}
                     </a>
                 }
             })}
         </Suspense>
+    }
+}
+
+/// How long a toast stays.
+const TOAST_FOR: std::time::Duration = std::time::Duration::from_secs(8);
+
+/// Notifications as they arrive (assignments, mentions, SLA warnings and
+/// breaches…), each for a few seconds or until dismissed.
+#[component]
+pub fn Toasts() -> impl IntoView {
+    let toasts = RwSignal::new(Vec::<NotificationCreated>::new());
+    let dismiss = move |id: uuid::Uuid| {
+        toasts.try_update(|t| t.retain(|n| n.notification_id != id));
+    };
+    follow(Topic::User, move |delivery| {
+        if let Delivery::Event(LiveEvent::NotificationCreated(n)) = delivery {
+            let id = n.notification_id;
+            toasts.try_update(|t| t.push(n.clone()));
+            set_timeout(move || dismiss(id), TOAST_FOR);
+        }
+    });
+    view! {
+        <section class="toasts" aria-label="New notifications" aria-live="polite">
+            <For each=move || toasts.try_get().unwrap_or_default() key=|n| n.notification_id let:n>
+                <div class=format!("toast toast-{}", n.kind.as_str())>
+                    {match n.ticket_id {
+                        Some(ticket) => view! { <a href=ticket_path(true, &ticket.to_string())>{n.title.clone()}</a> }.into_any(),
+                        None => view! { <span>{n.title.clone()}</span> }.into_any(),
+                    }}
+                    <button type="button" class="btn btn-quiet" aria-label="Dismiss" on:click=move |_| dismiss(n.notification_id)>"×"</button>
+                </div>
+            </For>
+        </section>
     }
 }
 

@@ -416,6 +416,34 @@ async fn events_arrive_in_order_and_a_reconnect_fetches_what_it_missed(app: Test
     assert_eq!(page["more"], true);
     let next = page["next_after"].as_i64().unwrap();
     assert!(next > last && next <= seqs[0]);
+    // The browser asks the same through its server function, with its cookie.
+    let browser = app.browser("agent@acme.test").await;
+    let from_browser = expect_json(
+        browser
+            .post(app.url("/api/missed_events"))
+            .header("accept", "application/json")
+            .form(&[("after", last.to_string().as_str()), ("topics", "org")])
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    // (Signing the browser in is an event too: only `next_after` may differ.)
+    assert_eq!(from_browser["items"], missed["items"]);
+    assert_eq!(from_browser["more"], false);
+    let other_browser = app.browser("customer2@acme.test").await;
+    let refused = other_browser
+        .post(app.url("/api/missed_events"))
+        .header("accept", "application/json")
+        .form(&[
+            ("after", "0"),
+            ("topics", format!("ticket:{missed_ticket}").as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    expect_json(refused, StatusCode::NOT_FOUND).await;
 
     // Reconnected, the subscription starts where the catch-up ended.
     let mut live = Live::connect(&app.base, &agent).await;

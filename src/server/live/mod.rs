@@ -21,7 +21,9 @@ mod fanout;
 mod presence;
 pub mod socket;
 
-use crate::domain::live::{LiveErrorCode, LiveEvent, PresenceState, ServerMessage, Topic};
+use crate::domain::live::{
+    LiveErrorCode, LiveEvent, Missed, MissedEvent, PresenceState, ServerMessage, Topic,
+};
 use crate::domain::policy::Capability;
 use crate::domain::{ApiError, ErrorKind, FieldErrors};
 use crate::engine::live::{View, Viewer, Views, deliveries};
@@ -342,26 +344,6 @@ pub async fn authorize(
             }
         },
     }
-}
-
-/// Events a client missed, as `GET /api/v1/events?after=` answers them.
-#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
-pub struct Missed {
-    /// The events after `after` the caller receives on the topics asked
-    /// for, in order: each as the WebSocket's `event` message has it.
-    pub items: Vec<MissedEvent>,
-    /// Ask again with `after` = this to continue.
-    pub next_after: i64,
-    /// True when there may be more after `next_after` (the page was full).
-    pub more: bool,
-}
-
-#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
-pub struct MissedEvent {
-    #[schema(value_type = String, example = "org")]
-    pub topic: Topic,
-    pub seq: i64,
-    pub event: LiveEvent,
 }
 
 /// Events of the caller's organization looked at per page: by default, at most.

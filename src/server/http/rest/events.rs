@@ -2,9 +2,10 @@
 
 use super::ApiQuery;
 use crate::domain::ApiError;
+use crate::domain::live::Missed;
 use crate::server::auth::Caller;
 use crate::server::error::AppResult;
-use crate::server::live::{self, Missed, MissedQuery};
+use crate::server::live::{self, MissedQuery};
 use crate::server::state::AppState;
 use axum::extract::State;
 use axum::routing::get;
