@@ -48,7 +48,7 @@ fn source_label(source: &str) -> String {
 }
 
 /// A field name and its old → new values as people read them.
-fn describe_change(entry: &HistoryEntry, fields: &[CustomField]) -> (String, String) {
+pub(super) fn describe_change(entry: &HistoryEntry, fields: &[CustomField]) -> (String, String) {
     let field = entry.field.as_str();
     if let Some(key) = field.strip_prefix("custom_fields.") {
         let label = fields

@@ -8,6 +8,7 @@
 
 mod attachments;
 mod history;
+mod live;
 mod new_ticket;
 mod page;
 mod rating;
@@ -22,13 +23,17 @@ pub(crate) use rating::{RatingCard, RatingFields};
 pub(crate) use sla::SlaBadge;
 
 use super::desk::{BulkBar, QueueFilters, SavedViews};
+use super::live::{Delivery, follow};
 use super::status_pages::ErrorNotice;
 use crate::api::desk::load_desk_options;
 use crate::api::tickets::{Queue, list_tickets, ticket_path};
 use crate::domain::ApiError;
+use crate::domain::live::{LiveEvent, Topic};
 use crate::domain::ticket::{Ticket, TicketStatus};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
+use std::collections::HashSet;
+use uuid::Uuid;
 
 /// A moment as the pages show it: `2026-11-30 14:05 UTC`. Written out
 /// rather than with chrono's `format`, whose pattern interpreter would be
@@ -50,51 +55,128 @@ pub(crate) fn StatusBadge(status: TicketStatus) -> impl IntoView {
     view! { <span class=format!("badge status-{}", status.as_str())>{status.label()}</span> }
 }
 
-#[component]
-fn TicketTable(tickets: Vec<Ticket>, staff: bool, caption: &'static str) -> impl IntoView {
+/// One row of a queue table.
+fn ticket_row(t: Ticket, staff: bool, changed: RwSignal<HashSet<Uuid>>) -> impl IntoView {
+    let href = ticket_path(staff, &t.id.to_string());
+    let id = t.id;
     // Staff tick rows for the bulk bar around the table.
-    if tickets.is_empty() {
-        return view! { <p class="empty">"No tickets here."</p> }.into_any();
-    }
-    let rows = tickets
-        .into_iter()
-        .map(|t| {
-            let href = ticket_path(staff, &t.id.to_string());
-            let pick = staff.then(|| {
-                let label = format!("Select {}", t.display_number);
-                view! { <td><input type="checkbox" name="ticket_ids" value=t.id.to_string() aria-label=label /></td> }
-            });
-            view! {
-                <tr>
-                    {pick}
-                    <td class="nowrap">{t.display_number.clone()}</td>
-                    <td><a href=href>{t.subject.clone()}</a></td>
-                    <td><StatusBadge status=t.status /></td>
-                    <td>{t.priority.label()}</td>
-                    {staff.then(|| view! { <td class="nowrap"><SlaBadge state=t.sla_state due=t.sla_due_at /></td> })}
-                    <td class="nowrap">{when(t.created_at)}</td>
-                </tr>
-            }
-        })
-        .collect_view();
+    let pick = staff.then(|| {
+        let label = format!("Select {}", t.display_number);
+        view! { <td class="pick"><input type="checkbox" name="ticket_ids" value=t.id.to_string() aria-label=label /></td> }
+    });
     view! {
-        <table class="table">
-            <caption class="sr-only">{caption}</caption>
-            <thead>
-                <tr>
-                    {staff.then(|| view! { <th scope="col"><span class="sr-only">"Select"</span></th> })}
-                    <th scope="col">"Number"</th>
-                    <th scope="col">"Subject"</th>
-                    <th scope="col">"Status"</th>
-                    <th scope="col">"Priority"</th>
-                    {staff.then(|| view! { <th scope="col">"SLA"</th> })}
-                    <th scope="col">"Created"</th>
-                </tr>
-            </thead>
-            <tbody>{rows}</tbody>
-        </table>
+        <tr class=("row-changed", move || changed.try_with(|c| c.contains(&id)).unwrap_or(false))>
+            {pick}
+            <td class="nowrap" data-label="Number">{t.display_number.clone()}</td>
+            <td class="subject" data-label="Subject"><a href=href>{t.subject.clone()}</a></td>
+            <td data-label="Status"><StatusBadge status=t.status /></td>
+            <td data-label="Priority">{t.priority.label()}</td>
+            {staff.then(|| view! { <td class="nowrap" data-label="SLA"><SlaBadge state=t.sla_state due=t.sla_due_at /></td> })}
+            <td class="nowrap" data-label="Created">{when(t.created_at)}</td>
+        </tr>
     }
-    .into_any()
+}
+
+/// What makes a row worth drawing again (and flashing).
+fn row_key(
+    t: &Ticket,
+) -> (
+    Uuid,
+    chrono::DateTime<chrono::Utc>,
+    Option<chrono::DateTime<chrono::Utc>>,
+) {
+    (t.id, t.updated_at, t.sla_due_at)
+}
+
+/// Tickets of a queue shown at most: the portal follows each one's topic.
+const PORTAL_FOLLOWED: usize = 20;
+/// Events arriving within this long after the first one cost one reload.
+const RELOAD_AFTER: std::time::Duration = std::time::Duration::from_millis(300);
+
+/// A queue's table, kept current by live updates: an event about its
+/// tickets (the organization's for staff, each listed ticket's for a
+/// customer) loads the queue again in the background, once per burst, and
+/// only the rows that changed are drawn again and flash.
+#[component]
+fn TicketTable(
+    tickets: Vec<Ticket>,
+    queue: Signal<Queue>,
+    filters: Signal<String>,
+    staff: bool,
+    caption: &'static str,
+) -> impl IntoView {
+    let shown = RwSignal::new(tickets);
+    let changed = RwSignal::new(HashSet::<Uuid>::new());
+    let scheduled = StoredValue::new(false);
+    let reload = move || {
+        if scheduled.try_get_value() != Some(false) {
+            return;
+        }
+        scheduled.set_value(true);
+        let (queue, filters) = (queue.get_untracked(), filters.get_untracked());
+        set_timeout(
+            move || {
+                leptos::task::spawn_local(async move {
+                    let fresh = list_tickets(queue, filters).await;
+                    if scheduled.try_set_value(false).is_some() {
+                        return;
+                    }
+                    if let Ok(fresh) = fresh {
+                        let before: HashSet<_> =
+                            shown.with_untracked(|s| s.iter().map(row_key).collect());
+                        let now_changed = fresh
+                            .iter()
+                            .filter(|t| !before.contains(&row_key(t)))
+                            .map(|t| t.id)
+                            .collect();
+                        changed.try_set(now_changed);
+                        shown.try_set(fresh);
+                    }
+                });
+            },
+            RELOAD_AFTER,
+        );
+    };
+    let about_tickets = |delivery: Delivery<'_>| match delivery {
+        Delivery::Event(LiveEvent::PresenceChanged(_) | LiveEvent::NotificationCreated(_)) => false,
+        Delivery::Event(_) | Delivery::Reload => true,
+    };
+    if staff {
+        follow(Topic::Org, move |d| {
+            if about_tickets(d) {
+                reload();
+            }
+        });
+    } else {
+        for t in shown.get_untracked().iter().take(PORTAL_FOLLOWED) {
+            follow(Topic::Ticket(t.id), move |d| {
+                if about_tickets(d) {
+                    reload();
+                }
+            });
+        }
+    }
+    view! {
+        <Show when=move || shown.try_with(|s| !s.is_empty()).unwrap_or(false) fallback=|| view! { <p class="empty">"No tickets here."</p> }>
+            <table class="table queue-table">
+                <caption class="sr-only">{caption}</caption>
+                <thead>
+                    <tr>
+                        {staff.then(|| view! { <th scope="col"><span class="sr-only">"Select"</span></th> })}
+                        <th scope="col">"Number"</th>
+                        <th scope="col">"Subject"</th>
+                        <th scope="col">"Status"</th>
+                        <th scope="col">"Priority"</th>
+                        {staff.then(|| view! { <th scope="col">"SLA"</th> })}
+                        <th scope="col">"Created"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    <For each=move || shown.try_get().unwrap_or_default() key=row_key children=move |t| ticket_row(t, staff, changed) />
+                </tbody>
+            </table>
+        </Show>
+    }
 }
 
 /// A queue's tickets, narrowed by `filters` (a query string).
@@ -110,14 +192,20 @@ fn queue_tickets(queue: Signal<Queue>, filters: Signal<String>) -> QueueTickets 
     )
 }
 
-/// A list of tickets loaded from a queue.
+/// A list of tickets loaded from a queue, kept current (`TicketTable`).
 #[component]
-fn QueueList(tickets: QueueTickets, caption: &'static str, staff: bool) -> impl IntoView {
+fn QueueList(
+    tickets: QueueTickets,
+    queue: Signal<Queue>,
+    filters: Signal<String>,
+    caption: &'static str,
+    staff: bool,
+) -> impl IntoView {
     view! {
         <Suspense fallback=|| view! { <p class="loading" role="status">"Loading tickets…"</p> }>
             {move || Suspend::new(async move {
                 match tickets.await {
-                    Ok(list) => view! { <TicketTable tickets=list staff caption /> }.into_any(),
+                    Ok(list) => view! { <TicketTable tickets=list queue filters staff caption /> }.into_any(),
                     Err(error) => view! { <ErrorNotice error /> }.into_any(),
                 }
             })}
@@ -128,12 +216,19 @@ fn QueueList(tickets: QueueTickets, caption: &'static str, staff: bool) -> impl 
 /// The customer's requests (the portal home).
 #[component]
 pub fn MyRequests() -> impl IntoView {
+    let (queue, filters) = (Signal::stored(Queue::Mine), Signal::stored(String::new()));
     view! {
         <div class="toolbar">
             <h2>"My requests"</h2>
             <a class="btn btn-primary" href="/portal/new">"New request"</a>
         </div>
-        <QueueList tickets=queue_tickets(Queue::Mine.into(), Signal::stored(String::new())) caption=Queue::Mine.label() staff=false />
+        <QueueList
+            tickets=queue_tickets(queue, filters)
+            queue
+            filters
+            caption=Queue::Mine.label()
+            staff=false
+        />
     }
 }
 
@@ -186,6 +281,7 @@ pub fn DeskQueues() -> impl IntoView {
         <Suspense fallback=|| ()>
             {move || {
                 // Tracked here, so moving to another queue or filter redraws the bars.
+                let (queue_signal, filters_signal) = (queue, filters);
                 let (queue, query, filters) = (queue.get(), pairs.get(), filters.get());
                 Suspend::new(async move {
                     let options = options.await.unwrap_or_default();
@@ -193,7 +289,7 @@ pub fn DeskQueues() -> impl IntoView {
                         <QueueFilters options=options.clone() queue=queue.slug() query />
                         <SavedViews options=options.clone() filters />
                         <BulkBar options>
-                            <QueueList tickets caption=queue.label() staff=true />
+                            <QueueList tickets queue=queue_signal filters=filters_signal caption=queue.label() staff=true />
                         </BulkBar>
                     }
                 })

@@ -7,11 +7,12 @@
 
 use super::attachments::Attachments;
 use super::history::History;
+use super::live::{ChangedNotice, LivePriority, LiveStatusBadge, LiveTicket, PresenceLine};
 use super::rating::RatingForm;
 use super::reply::ReplyForm;
 use super::side_panel::{MoreActions, TriagePanel};
 use super::sla::SlaPanel;
-use super::{StatusBadge, when};
+use super::when;
 use crate::api::desk::{AssignTicket, load_desk_options};
 use crate::api::sla::load_ticket_sla;
 use crate::api::tickets::{
@@ -65,6 +66,9 @@ pub(crate) fn Conversation<F, Fut>(
     older: Option<String>,
     /// The page of messages before a cursor.
     load_older: F,
+    /// The ticket as it is live: messages arriving after `comments`.
+    #[prop(optional)]
+    live: Option<LiveTicket>,
 ) -> impl IntoView
 where
     F: Fn(String) -> Fut + Send + Sync + 'static,
@@ -85,6 +89,7 @@ where
         }
     });
     let error = Signal::derive(move || fetch.value().get().and_then(Result::err));
+    let shown: Vec<uuid::Uuid> = comments.iter().map(|c| c.id).collect();
     view! {
         <ol class="conversation" aria-label="Conversation">
             <li class="message">
@@ -111,6 +116,7 @@ where
             })}
             {move || earlier.get().into_iter().map(message).collect_view()}
             {comments.into_iter().map(message).collect_view()}
+            {move || live.map(|live| live.arrived_except(&shown).into_iter().map(message).collect_view())}
         </ol>
     }
     // Erased: the pages that hold it would otherwise have types too deep
@@ -132,6 +138,7 @@ fn loading() -> impl IntoView {
 /// escalation, and the team and category by name.
 fn ticket_header(
     detail: &TicketDetail,
+    live: LiveTicket,
     staff: bool,
     team_name: Option<String>,
     category_name: Option<String>,
@@ -143,8 +150,8 @@ fn ticket_header(
             <p class="muted">{t.display_number.clone()}</p>
             <h1>{t.subject.clone()}</h1>
             <p class="ticket-facts">
-                <StatusBadge status=t.status />
-                <span>{format!("Priority: {}", t.priority.label())}</span>
+                <LiveStatusBadge live loaded=t.status />
+                <span><LivePriority live loaded=t.priority /></span>
                 <span>{format!("Requester: {}", detail.requester_name)}</span>
                 <span>{format!("Assignee: {}", detail.assignee_name.clone().unwrap_or_else(|| "Unassigned".into()))}</span>
                 {t.severity.map(|s| view! { <span>{format!("Severity: {}", s.label())}</span> })}
@@ -173,8 +180,9 @@ fn ticket_header(
     }
 }
 
-/// The ticket's conversation, with its older messages on demand.
-fn ticket_conversation(detail: &TicketDetail) -> impl IntoView + use<> {
+/// The ticket's conversation, with its older messages on demand and the
+/// new ones as they arrive.
+fn ticket_conversation(detail: &TicketDetail, live: LiveTicket) -> impl IntoView + use<> {
     let id = detail.ticket.id.to_string();
     view! {
         <Conversation
@@ -184,6 +192,7 @@ fn ticket_conversation(detail: &TicketDetail) -> impl IntoView + use<> {
             comments=detail.comments.clone()
             older=detail.older_comments.clone()
             load_older=move |before| load_older_comments(id.clone(), before)
+            live
         />
     }
 }
@@ -193,7 +202,9 @@ fn ticket_conversation(detail: &TicketDetail) -> impl IntoView + use<> {
 /// None of the desk's tools, so the portal's bundle does not carry them.
 #[component]
 pub fn PortalTicketPage() -> impl IntoView {
+    let CurrentUser(user) = expect_context::<CurrentUser>();
     let id = ticket_id_param();
+    let live = LiveTicket::watch(id, user.id);
     let reply = ServerAction::<ReplyToTicket>::new();
     let update = ServerAction::<UpdateTicket>::new();
     let rate = ServerAction::<RateTicket>::new();
@@ -204,6 +215,7 @@ pub fn PortalTicketPage() -> impl IntoView {
             update.version().get(),
             rate.version().get(),
             attach.version().get(),
+            live.reloads.get(),
         )
     };
     let detail = Resource::new(move || (id(), detail_version()), |(id, _)| load_ticket(id));
@@ -217,14 +229,17 @@ pub fn PortalTicketPage() -> impl IntoView {
                     Ok(detail) => detail,
                     Err(error) => return view! { <ErrorNotice error /> }.into_any(),
                 };
+                live.loaded(&detail);
                 let t = detail.ticket.clone();
                 let id = t.id.to_string();
                 let closed = t.status == TicketStatus::Closed;
                 view! {
-                    {ticket_header(&detail, false, None, None)}
+                    {ticket_header(&detail, live, false, None, None)}
                     <div class="ticket-layout">
                         <section aria-label="Messages">
-                            {ticket_conversation(&detail)}
+                            <ChangedNotice live names=Vec::new() unknown="The support team" />
+                            {ticket_conversation(&detail, live)}
+                            <PresenceLine live />
                             <ReplyForm action=reply error=reply_error ticket_id=id.clone() staff=false closed canned=Vec::new() />
                             <Attachments files=detail.attachments action=attach ticket_id=id.clone() staff=false closed />
                             {(t.status == TicketStatus::Resolved).then(|| view! {
@@ -257,6 +272,7 @@ pub fn DeskTicketPage() -> impl IntoView {
     let routed = fields_action();
     let assign = ServerAction::<AssignTicket>::new();
     let manager = permits(user.role, Capability::RateAgents);
+    let live = LiveTicket::watch(id, user.id);
     let options = Resource::new(|| (), |()| load_desk_options());
     let detail_version = move || {
         (
@@ -267,6 +283,7 @@ pub fn DeskTicketPage() -> impl IntoView {
             merge.version().get(),
             routed.version().get(),
             assign.version().get(),
+            live.reloads.get(),
         )
     };
     let detail = Resource::new(move || (id(), detail_version()), |(id, _)| load_ticket(id));
@@ -298,16 +315,28 @@ pub fn DeskTicketPage() -> impl IntoView {
                 };
                 let team_name = name_in(detail.ticket.team_id, options.teams.iter().map(|t| (t.id, t.name.clone())).collect());
                 let category_name = name_in(detail.ticket.category_id, options.categories.iter().map(|c| (c.id, c.name.clone())).collect());
+                live.loaded(&detail);
+                let agents = options.agents.iter().map(|a| (a.id, a.name.clone())).collect::<Vec<_>>();
                 let t = detail.ticket.clone();
                 let id = t.id.to_string();
                 let closed = t.status == TicketStatus::Closed;
                 view! {
-                    {ticket_header(&detail, true, team_name, category_name)}
+                    {ticket_header(&detail, live, true, team_name, category_name)}
                     <div class="ticket-layout with-panel">
                         <section aria-label="Messages">
-                            {ticket_conversation(&detail)}
+                            <ChangedNotice live names=agents unknown="Someone" />
+                            {ticket_conversation(&detail, live)}
+                            <PresenceLine live />
                             <Shortcuts ticket_id=id.clone() />
-                            <ReplyForm action=reply error=reply_error ticket_id=id.clone() staff=true closed canned=options.canned.clone() />
+                            <ReplyForm
+                                action=reply
+                                error=reply_error
+                                ticket_id=id.clone()
+                                staff=true
+                                closed
+                                canned=options.canned.clone()
+                                live
+                            />
                             <Attachments files=detail.attachments.clone() action=attach ticket_id=id.clone() staff=true closed />
                             <History entries=detail.history.clone() fields=options.fields.clone() />
                         </section>
