@@ -2,6 +2,7 @@
 //! sign-out; and `Protected`, which admits only the right roles.
 
 use super::notifications::NotificationBell;
+use super::pulse::AwayToggle;
 use super::status_pages::{AccessDenied, ErrorNotice};
 use crate::api::auth::{Logout, current_user};
 use crate::domain::policy::permits;
@@ -72,6 +73,7 @@ fn AppFrame(user: SessionUser, children: Children) -> impl IntoView {
             </nav>
             <div class="whoami">
                 {bell}
+                {permits(user.role, Capability::ReadAllTickets).then(|| view! { <AwayToggle /> })}
                 <span class="whoami-name">{user.name.clone()}</span>
                 <span class="badge">{user.role.label()}</span>
                 <span class="whoami-org">{user.organization_name.clone()}</span>

@@ -11,6 +11,7 @@ pub mod forms;
 pub mod frame;
 pub mod notifications;
 pub mod people;
+pub mod pulse;
 pub mod sla_admin;
 pub mod status_pages;
 pub mod tickets;
