@@ -142,7 +142,7 @@ pub fn AwayToggle() -> impl IntoView {
                     <ActionForm action=set attr:class="away-toggle">
                         <input type="hidden" name="away" value=(!away).to_string() />
                         <button type="submit" class="btn btn-quiet away-button" aria-pressed=away.to_string() title=title>
-                            <span class=if away { "availability-dot availability-away" } else { "availability-dot availability-online" } aria-hidden="true"></span>
+                            {away.then(|| view! { <span class="availability-dot" aria-hidden="true"></span> })}
                             "Away"
                         </button>
                     </ActionForm>
