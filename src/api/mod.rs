@@ -4,6 +4,7 @@
 pub mod access;
 pub mod audit;
 pub mod auth;
+pub mod availability;
 pub mod desk;
 pub mod live;
 pub mod notifications;
@@ -78,6 +79,11 @@ pub const SERVER_FN_GATES: &[(&str, Gate)] = &[
     ("list_mail_templates", Needs(ManageSettings)),
     ("save_mail_template", Needs(ManageSettings)),
     ("reset_mail_template", Needs(ManageSettings)),
+    // Availability: managers see the desk's pulse; whoever works tickets
+    // says they are away (loading it marks them seen).
+    ("load_desk_pulse", Needs(ViewAnalytics)),
+    ("load_away", Needs(ReadAllTickets)),
+    ("set_away", Needs(ReadAllTickets)),
     // Live updates: the service authorizes each topic as the WebSocket does.
     ("missed_events", SignedIn),
 ];

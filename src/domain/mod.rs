@@ -3,6 +3,7 @@
 pub mod access;
 pub mod attachment;
 pub mod audit;
+pub mod availability;
 pub mod desk;
 pub mod error;
 pub mod event;

@@ -3,6 +3,7 @@
 //! do, and store the result.
 
 pub mod assignment;
+pub mod availability;
 pub mod custom_fields;
 pub mod import;
 pub mod live;

@@ -3,6 +3,7 @@
 pub mod access;
 pub mod audit;
 pub mod auth;
+pub mod availability;
 pub mod config;
 pub mod db;
 pub mod desk;

@@ -3,6 +3,7 @@
 
 use super::frame::CurrentUser;
 use super::people::{Headcount, PeopleTable};
+use super::pulse::DeskPulsePanel;
 use super::tickets::{DeskQueues, MyRequests};
 use crate::domain::{Area, Role};
 use leptos::prelude::*;
@@ -48,6 +49,7 @@ pub fn ManagerHome() -> impl IntoView {
             <a href="/manager/sla">"Service levels"</a>
             <span class="muted">" — business calendars and SLA policies"</span>
         </nav>
+        <DeskPulsePanel />
         <PeopleTable caption="Team" roles=FIELD_AND_DESK />
     }
 }

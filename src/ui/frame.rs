@@ -3,6 +3,7 @@
 
 use super::live::{self, LiveIndicator};
 use super::notifications::{NotificationBell, Toasts};
+use super::pulse::AwayToggle;
 use super::status_pages::{AccessDenied, ErrorNotice};
 use crate::api::auth::{Logout, current_user};
 use crate::domain::policy::permits;
@@ -83,6 +84,7 @@ fn AppFrame(user: SessionUser, children: Children) -> impl IntoView {
             <div class="whoami">
                 <LiveIndicator />
                 {bell}
+                {staff.then(|| view! { <AwayToggle /> })}
                 <span class="whoami-name">{user.name.clone()}</span>
                 <span class="badge">{user.role.label()}</span>
                 <span class="whoami-org">{user.organization_name.clone()}</span>

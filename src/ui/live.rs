@@ -45,6 +45,46 @@ pub fn follow(topic: Topic, handler: impl Fn(Delivery<'_>) + 'static) {
     let _ = (topic, handler);
 }
 
+/// Whether a delivery can change what a list of tickets or a counter of
+/// them shows (presence and notifications do not).
+pub fn changes_tickets(delivery: Delivery<'_>) -> bool {
+    !matches!(
+        delivery,
+        Delivery::Event(LiveEvent::PresenceChanged(_) | LiveEvent::NotificationCreated(_))
+    )
+}
+
+/// Runs `reload` once per burst of `topic`'s deliveries that `matters`:
+/// `burst` after the first one, and not again before that reload is done
+/// (one at a time, so an older answer never replaces a newer one). For as
+/// long as the calling view lives; nothing on the server.
+pub fn reload_on<Fut>(
+    topic: Topic,
+    burst: std::time::Duration,
+    matters: fn(Delivery<'_>) -> bool,
+    reload: impl Fn() -> Fut + Clone + 'static,
+) where
+    Fut: Future<Output = ()> + 'static,
+{
+    let busy = StoredValue::new(false);
+    follow(topic, move |delivery| {
+        if !matters(delivery) || busy.try_get_value() != Some(false) {
+            return;
+        }
+        busy.set_value(true);
+        let reload = reload.clone();
+        set_timeout(
+            move || {
+                leptos::task::spawn_local(async move {
+                    reload().await;
+                    busy.try_set_value(false);
+                })
+            },
+            burst,
+        );
+    });
+}
+
 /// Tells the others on `ticket_id` what this person is doing there (sent
 /// when it changes, and again after a reconnect).
 pub fn show_presence(ticket_id: Uuid, state: PresenceState) {

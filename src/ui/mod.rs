@@ -12,6 +12,7 @@ pub mod frame;
 pub mod live;
 pub mod notifications;
 pub mod people;
+pub mod pulse;
 pub mod sla_admin;
 pub mod status_pages;
 pub mod tickets;

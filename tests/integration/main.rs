@@ -7,6 +7,7 @@ mod attachments;
 mod audit;
 mod auth;
 mod auth_hardening;
+mod availability;
 mod conversation;
 mod desk;
 mod import;

@@ -7,6 +7,7 @@
 
 pub mod attachments;
 pub mod audit;
+pub mod availability;
 pub mod desk;
 pub mod dialect;
 pub mod events;

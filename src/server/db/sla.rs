@@ -456,3 +456,19 @@ pub async fn breaches<'c>(
     .fetch_all(conn)
     .await
 }
+
+/// How many breaches of `org` happened at or after `since`.
+pub async fn breaches_since<'c>(
+    conn: impl Into<Conn<'c>>,
+    org: Uuid,
+    since: DateTime<Utc>,
+) -> Result<i64, sqlx::Error> {
+    let (n,): (i64,) = query(
+        "SELECT COUNT(*) FROM ticket_sla_breaches WHERE organization_id = $1 AND breached_at >= $2",
+    )
+    .bind(org)
+    .bind(since)
+    .fetch_one(conn)
+    .await?;
+    Ok(n)
+}

@@ -54,6 +54,7 @@ const PAGE_CSP: &str = "default-src 'none'; script-src 'self'; \
         (name = "desk", description = "Desk setup: teams, skills, categories, custom fields, companies, canned responses, saved views"),
         (name = "notifications", description = "The caller's notification centre and preferences; the organization's mail templates (admins)"),
         (name = "sla", description = "Service levels: business calendars and the SLA clock's simulator (managers, admins)"),
+        (name = "availability", description = "Who of the desk is online, away or offline; the desk's counters (managers)"),
         (name = "live", description = "Live updates: what a WebSocket client missed (the protocol: docs/LIVE.md)"),
         (name = "system", description = "How the installation runs: background work (admins)"),
     )

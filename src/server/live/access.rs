@@ -3,8 +3,12 @@
 //! few hundred sockets, not one per socket). A socket whose person was
 //! deactivated or changed role, or whose session ended (signed out,
 //! revoked, expired), is told to close; it reconnects with fresh
-//! credentials if it still has them.
+//! credentials if it still has them. The desk staff whose sockets stay
+//! open are marked seen (`availability::record_seen`): an open tab keeps
+//! its person online.
 
+use crate::domain::availability::DESK_STAFF;
+use crate::server::availability;
 use crate::server::db::{sessions, users};
 use crate::server::state::AppState;
 use chrono::Utc;
@@ -57,12 +61,21 @@ async fn recheck(state: &AppState) -> Result<(), sqlx::Error> {
     for chunk in session_ids.chunks(CHUNK) {
         sessions_open.extend(sessions::open_among(&state.db, chunk, now).await?);
     }
-    let mut hub = state.live.lock();
-    for (id, user, session, role) in open {
-        let still = roles.get(&user) == Some(&role) && sessions_open.contains(&session);
-        if !still && let Some(end) = hub.sockets.get_mut(&id).and_then(|s| s.end.take()) {
-            let _ = end.send(());
+    let mut seen = HashSet::new();
+    {
+        let mut hub = state.live.lock();
+        for (id, user, session, role) in open {
+            let still = roles.get(&user) == Some(&role) && sessions_open.contains(&session);
+            if still {
+                if DESK_STAFF.contains(&role) {
+                    seen.insert(user);
+                }
+            } else if let Some(end) = hub.sockets.get_mut(&id).and_then(|s| s.end.take()) {
+                let _ = end.send(());
+            }
         }
     }
+    let seen: Vec<Uuid> = seen.into_iter().collect();
+    availability::record_seen(&state.db, &seen, now).await?;
     Ok(())
 }

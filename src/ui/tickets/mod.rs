@@ -23,12 +23,12 @@ pub(crate) use rating::{RatingCard, RatingFields};
 pub(crate) use sla::SlaBadge;
 
 use super::desk::{BulkBar, QueueFilters, SavedViews};
-use super::live::{Delivery, follow};
+use super::live::{changes_tickets, reload_on};
 use super::status_pages::ErrorNotice;
 use crate::api::desk::load_desk_options;
 use crate::api::tickets::{Queue, list_tickets, ticket_path};
 use crate::domain::ApiError;
-use crate::domain::live::{LiveEvent, Topic};
+use crate::domain::live::Topic;
 use crate::domain::ticket::{Ticket, TicketStatus};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
@@ -107,53 +107,31 @@ fn TicketTable(
 ) -> impl IntoView {
     let shown = RwSignal::new(tickets);
     let changed = RwSignal::new(HashSet::<Uuid>::new());
-    let scheduled = StoredValue::new(false);
-    let reload = move || {
-        if scheduled.try_get_value() != Some(false) {
+    let reload = move || async move {
+        let (Some(queue), Some(filters)) = (queue.try_get_untracked(), filters.try_get_untracked())
+        else {
             return;
+        };
+        if let Ok(fresh) = list_tickets(queue, filters).await {
+            let Some(before) =
+                shown.try_with_untracked(|s| s.iter().map(row_key).collect::<HashSet<_>>())
+            else {
+                return;
+            };
+            let now_changed = fresh
+                .iter()
+                .filter(|t| !before.contains(&row_key(t)))
+                .map(|t| t.id)
+                .collect();
+            changed.try_set(now_changed);
+            shown.try_set(fresh);
         }
-        scheduled.set_value(true);
-        let (queue, filters) = (queue.get_untracked(), filters.get_untracked());
-        set_timeout(
-            move || {
-                leptos::task::spawn_local(async move {
-                    let fresh = list_tickets(queue, filters).await;
-                    if scheduled.try_set_value(false).is_some() {
-                        return;
-                    }
-                    if let Ok(fresh) = fresh {
-                        let before: HashSet<_> =
-                            shown.with_untracked(|s| s.iter().map(row_key).collect());
-                        let now_changed = fresh
-                            .iter()
-                            .filter(|t| !before.contains(&row_key(t)))
-                            .map(|t| t.id)
-                            .collect();
-                        changed.try_set(now_changed);
-                        shown.try_set(fresh);
-                    }
-                });
-            },
-            RELOAD_AFTER,
-        );
-    };
-    let about_tickets = |delivery: Delivery<'_>| match delivery {
-        Delivery::Event(LiveEvent::PresenceChanged(_) | LiveEvent::NotificationCreated(_)) => false,
-        Delivery::Event(_) | Delivery::Reload => true,
     };
     if staff {
-        follow(Topic::Org, move |d| {
-            if about_tickets(d) {
-                reload();
-            }
-        });
+        reload_on(Topic::Org, RELOAD_AFTER, changes_tickets, reload);
     } else {
         for t in shown.get_untracked().iter().take(PORTAL_FOLLOWED) {
-            follow(Topic::Ticket(t.id), move |d| {
-                if about_tickets(d) {
-                    reload();
-                }
-            });
+            reload_on(Topic::Ticket(t.id), RELOAD_AFTER, changes_tickets, reload);
         }
     }
     view! {

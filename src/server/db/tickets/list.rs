@@ -170,6 +170,24 @@ fn order(f: &ListFilter) -> (&'static str, &'static str, &'static str) {
     }
 }
 
+/// The organization's open tickets (not resolved or closed) and how many
+/// of them have no assignee, in one query (the manager's pulse).
+pub async fn open_counts(db: &Db, org: Uuid) -> Result<(i64, i64), sqlx::Error> {
+    let mut q = query(
+        "SELECT COUNT(*), SUM(CASE WHEN assignee_id IS NULL THEN 1 ELSE 0 END) FROM tickets \
+         WHERE organization_id = $1 AND deleted_at IS NULL AND status IN ",
+    )
+    .bind(org);
+    q.push_list(
+        TicketStatus::ALL
+            .iter()
+            .filter(|s| s.is_open())
+            .map(|s| s.as_str()),
+    );
+    let (open, unassigned): (i64, Option<i64>) = q.fetch_one(db).await?;
+    Ok((open, unassigned.unwrap_or(0)))
+}
+
 /// Counts by status and priority, then the window's activity and averages,
 /// in two aggregate queries. `requester` limits it to one customer's tickets.
 pub async fn stats(

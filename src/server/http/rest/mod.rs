@@ -5,6 +5,7 @@ mod access;
 mod attachments;
 mod audit;
 mod auth;
+mod availability;
 mod desk;
 mod events;
 mod import;
@@ -40,6 +41,7 @@ pub fn router() -> Router<AppState> {
         .merge(sla::router())
         .merge(notifications::router())
         .merge(events::router())
+        .merge(availability::router())
         .route_layer(axum::middleware::from_fn(
             crate::server::auth::gate::gate_routes,
         ))
@@ -169,6 +171,10 @@ pub const ROUTE_GATES: &[(&str, &str, Gate)] = &[
     ),
     // Live updates: the service checks each topic as the WebSocket does.
     ("GET", "/events", SignedIn),
+    // Availability: managers (and executives, admins) see the desk's
+    // figures; whoever works tickets says they are away.
+    ("GET", "/desk/pulse", Needs(ViewAnalytics)),
+    ("PUT", "/users/me/availability", Needs(ReadAllTickets)),
     // People.
     ("GET", "/users/me", SignedIn),
     ("GET", "/users", Needs(ReadDeskSetup)),
@@ -201,6 +207,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         sla::Api::openapi(),
         notifications::Api::openapi(),
         events::Api::openapi(),
+        availability::Api::openapi(),
     ] {
         doc.merge(part);
     }
