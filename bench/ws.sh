@@ -8,6 +8,7 @@
 #   bash bench/ws.sh                      sqlite a b c, then postgres d
 #   bash bench/ws.sh sqlite [a] [b] [c]   one instance on SQLite
 #   bash bench/ws.sh postgres [a] [b] [c] [d]
+#   PERF=/tmp/ws.perf C_SECONDS=20 bash bench/ws.sh sqlite c   (profiles c)
 #
 # a: 10,000 idle connections, server RSS growth (target < 200 MB)
 # b: one update at a time to 1,000 clients following `org`, 5 a second for
@@ -96,7 +97,11 @@ for s in $scenarios; do
       ;;
     c)
       start_server
-      row "$backend" "c: 500 updates/s, 60 s" "$(run --url "$base" --clients 1000 --tickets 50 --rate 500 --duration 60 --server-pid "$pid")"
+      # PERF=FILE: a call-graph profile of the server's first 30 s of load.
+      if [ -n "${PERF:-}" ]; then
+        (sleep 5; perf record -F 499 -g -o "$PERF" -p "$pid" -- sleep 30 >/dev/null 2>&1) &
+      fi
+      row "$backend" "c: 500 updates/s, 60 s" "$(run --url "$base" --clients 1000 --tickets 50 --rate 500 --duration "${C_SECONDS:-60}" --server-pid "$pid")"
       ;;
     d)
       [ "$backend" = postgres ] || { echo "scenario d needs postgres" >&2; exit 2; }

@@ -44,7 +44,8 @@ pub async fn pulse(state: &AppState, caller: &Principal) -> AppResult<DeskPulse>
         .iter()
         .filter_map(|row| Some(to_staff(row, row.role.parse().ok()?, now)))
         .collect();
-    let (open_tickets, unassigned) = tickets::open_counts(&state.db, org).await?;
+    let me = caller.user_id().unwrap_or_default();
+    let counts = tickets::queue_counts(&state.db, org, me).await?;
     let breaches_today = sla::breaches_since(&state.db, org, day_start(now)).await?;
     let agents_online = staff
         .iter()
@@ -52,8 +53,8 @@ pub async fn pulse(state: &AppState, caller: &Principal) -> AppResult<DeskPulse>
         .count() as i64;
     Ok(DeskPulse {
         staff,
-        open_tickets,
-        unassigned,
+        open_tickets: counts.all_open,
+        unassigned: counts.unassigned,
         breaches_today,
         agents_online,
     })

@@ -58,5 +58,6 @@ pub async fn upgrade(
     };
     Ok(ws
         .max_message_size(live::socket::MAX_MESSAGE_BYTES)
+        .read_buffer_size(live::socket::READ_BUFFER_BYTES)
         .on_upgrade(move |socket| live::socket::run(state, conn, person, socket, params.v)))
 }

@@ -11,17 +11,28 @@ use crate::server::db::{attachments, desk, tickets};
 use crate::server::runtime::SAFETY_POLL;
 use crate::server::state::AppState;
 use chrono::Utc;
+use std::time::Duration;
+use tokio::time::Instant;
 
 /// Events read per query.
 const BATCH: u32 = 500;
+/// The shortest time between two passes over the outbox (what an event
+/// waits at most, under load, for the ones behind it).
+const PASS_AT_MOST_EVERY: Duration = Duration::from_millis(50);
 
 pub(super) async fn run(state: AppState) {
     loop {
+        let started = Instant::now();
         if let Err(e) = catch_up(&state).await {
             tracing::error!(error = ?e, "live updates: reading the outbox failed; retrying");
         }
         // A commit since the last look left a permit: no event is missed.
         let _ = tokio::time::timeout(SAFETY_POLL, state.db.wake().live.notified()).await;
+        // Under load, let the commits of a few milliseconds gather and send
+        // them together: each socket then wakes and writes once for all of
+        // them instead of once for each. An event after a quiet spell goes
+        // out at once.
+        tokio::time::sleep_until(started + PASS_AT_MOST_EVERY).await;
     }
 }
 
@@ -38,16 +49,20 @@ async fn catch_up(state: &AppState) -> anyhow::Result<()> {
             let Some(end) = batch.last().map(|e| e.seq) else {
                 break;
             };
+            // Looked up first, then sent back to back (`deliver_burst`).
+            let mut prepared = Vec::with_capacity(batch.len());
             for event in &batch {
-                let prepared = match prepare(state, event).await {
-                    Ok(prepared) => Some(prepared),
+                prepared.push(match prepare(state, event).await {
+                    Ok(views) => Some(views),
                     Err(e) => {
                         tracing::warn!(event = %event.id, error = ?e, "live updates: event skipped");
                         None
                     }
-                };
+                });
+            }
+            for (event, views) in batch.iter().zip(prepared) {
                 record_delay(event);
-                live.send(org, event.seq, prepared);
+                live.send(org, event.seq, views);
             }
             at = end;
         }

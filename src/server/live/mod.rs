@@ -32,8 +32,9 @@ use crate::server::config::Config;
 use crate::server::db::events::{self, Position};
 use crate::server::error::{AppError, AppResult};
 use crate::server::state::AppState;
+use axum::extract::ws::Utf8Bytes;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 use tokio::sync::{broadcast, oneshot, watch};
 use tokio::task::JoinHandle;
@@ -51,7 +52,9 @@ const PRESENCE_REFRESH: Duration = Duration::from_secs(5 * 60);
 /// server falls this far behind; that socket is then disconnected).
 const BROADCAST_CAPACITY: usize = 4096;
 
-/// An event ready for this instance's sockets: both views, serialized once.
+/// An event ready for this instance's sockets: both views serialized once,
+/// and each `event` frame built once, by the first socket that sends it,
+/// and shared by all the others (a frame is reference-counted bytes).
 #[derive(Debug)]
 pub struct Outgoing {
     pub org: Uuid,
@@ -59,6 +62,9 @@ pub struct Outgoing {
     pub views: Views,
     full_json: String,
     customer_json: Option<String>,
+    /// Per topic kind and view (`frame_slot`): an event reaches at most one
+    /// ticket, so the kind and the view determine the frame.
+    frames: [OnceLock<Utf8Bytes>; 8],
 }
 
 impl Outgoing {
@@ -71,26 +77,42 @@ impl Outgoing {
             org,
             seq,
             views,
+            frames: Default::default(),
         }
     }
 
     /// The `event` frames for a subscriber of `topics`, one per topic the
     /// event reaches (the same text `ServerMessage::Event` serializes to).
-    pub fn frames(&self, viewer: Viewer, topics: &[Topic]) -> Vec<String> {
+    pub fn frames(&self, viewer: Viewer, topics: &[Topic]) -> Vec<Utf8Bytes> {
         deliveries(&self.views, viewer, topics)
             .filter_map(|(topic, view)| {
                 let event = match view {
                     View::Full => &self.full_json,
                     View::Customer => self.customer_json.as_ref()?,
                 };
-                let topic = serde_json::to_string(&topic).unwrap_or_default();
-                Some(format!(
-                    r#"{{"type":"event","topic":{topic},"seq":{},"event":{event}}}"#,
-                    self.seq
-                ))
+                let frame = self.frames[frame_slot(topic, view)].get_or_init(|| {
+                    let topic = serde_json::to_string(&topic).unwrap_or_default();
+                    format!(
+                        r#"{{"type":"event","topic":{topic},"seq":{},"event":{event}}}"#,
+                        self.seq
+                    )
+                    .into()
+                });
+                Some(frame.clone())
             })
             .collect()
     }
+}
+
+/// Where `Outgoing::frames` keeps the frame of a topic and view.
+fn frame_slot(topic: Topic, view: View) -> usize {
+    let kind = match topic {
+        Topic::Org => 0,
+        Topic::Ticket(_) => 1,
+        Topic::User => 2,
+        Topic::Presence => 3,
+    };
+    kind * 2 + usize::from(view == View::Customer)
 }
 
 /// Connection limits and timings, from the configuration.
@@ -485,13 +507,18 @@ mod tests {
         let frames = outgoing.frames(staff, &topics);
         assert_eq!(frames.len(), 2);
         for (text, topic) in frames.iter().zip(topics) {
-            let parsed: ServerMessage = serde_json::from_str(text).unwrap();
+            let parsed: ServerMessage = serde_json::from_str(text.as_str()).unwrap();
             let expected = ServerMessage::Event {
                 topic,
                 seq: 42,
                 event: Box::new(presence.clone()),
             };
             assert_eq!(parsed, expected);
+        }
+        // The next subscriber gets the very same frames, not copies.
+        let again = outgoing.frames(staff, &topics);
+        for (first, second) in frames.iter().zip(&again) {
+            assert_eq!(first.as_str().as_ptr(), second.as_str().as_ptr());
         }
         // Without a customer view, a customer following the ticket gets nothing.
         let customer = Viewer {

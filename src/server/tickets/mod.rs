@@ -25,8 +25,8 @@ pub use routing::{AssignRequest, agent_ratings, assign, rate_agent, render_canne
 use crate::domain::desk::Category;
 use crate::domain::event::Source;
 use crate::domain::ticket::{
-    Channel, CustomValues, Priority, Severity, Ticket, TicketStats, TicketStatus, normalize_tags,
-    validate_new_ticket,
+    Channel, CustomValues, Priority, QueueCounts, Severity, Ticket, TicketStats, TicketStatus,
+    normalize_tags, validate_new_ticket,
 };
 use crate::domain::user::check_new_email;
 use crate::domain::{ApiError, Capability, FieldErrors};
@@ -348,6 +348,14 @@ pub async fn stats(state: &AppState, caller: &Principal) -> AppResult<TicketStat
         stats.escalated_open = 0;
     }
     Ok(stats)
+}
+
+/// How many open tickets each desk queue holds for the caller (staff who
+/// read every ticket; the tabs of the desk show it).
+pub async fn queue_counts(state: &AppState, caller: &Principal) -> AppResult<QueueCounts> {
+    caller.require(Capability::ReadAllTickets)?;
+    let me = caller.user_id().unwrap_or_default();
+    Ok(tickets::queue_counts(&state.db, caller.org(), me).await?)
 }
 
 /// Statuses a queue shows when none are asked for explicitly.

@@ -1,7 +1,9 @@
 //! Queue listing (filters, keyset pages, full-text search) and counts.
 
 use super::{TICKET_COLUMNS, TicketRow};
-use crate::domain::ticket::{Channel, Priority, Severity, Ticket, TicketStats, TicketStatus};
+use crate::domain::ticket::{
+    Channel, Priority, QueueCounts, Severity, Ticket, TicketStats, TicketStatus,
+};
 use crate::engine::search;
 use crate::server::db::{Db, Query, dialect, query};
 use chrono::{DateTime, Utc};
@@ -170,13 +172,20 @@ fn order(f: &ListFilter) -> (&'static str, &'static str, &'static str) {
     }
 }
 
-/// The organization's open tickets (not resolved or closed) and how many
-/// of them have no assignee, in one query (the manager's pulse).
-pub async fn open_counts(db: &Db, org: Uuid) -> Result<(i64, i64), sqlx::Error> {
+/// How many of the organization's open tickets (not resolved or closed)
+/// each desk queue holds, for the person `me`, in one query over the
+/// `(organization_id, status)` index.
+pub async fn queue_counts(db: &Db, org: Uuid, me: Uuid) -> Result<QueueCounts, sqlx::Error> {
     let mut q = query(
-        "SELECT COUNT(*), SUM(CASE WHEN assignee_id IS NULL THEN 1 ELSE 0 END) FROM tickets \
-         WHERE organization_id = $1 AND deleted_at IS NULL AND status IN ",
+        "SELECT COUNT(*), \
+         SUM(CASE WHEN assignee_id = $1 THEN 1 ELSE 0 END), \
+         SUM(CASE WHEN assignee_id IS NULL THEN 1 ELSE 0 END), \
+         SUM(CASE WHEN status = $2 THEN 1 ELSE 0 END), \
+         SUM(CASE WHEN escalated_at IS NOT NULL THEN 1 ELSE 0 END) \
+         FROM tickets WHERE organization_id = $3 AND deleted_at IS NULL AND status IN ",
     )
+    .bind(me)
+    .bind(TicketStatus::Pending.as_str())
     .bind(org);
     q.push_list(
         TicketStatus::ALL
@@ -184,8 +193,21 @@ pub async fn open_counts(db: &Db, org: Uuid) -> Result<(i64, i64), sqlx::Error> 
             .filter(|s| s.is_open())
             .map(|s| s.as_str()),
     );
-    let (open, unassigned): (i64, Option<i64>) = q.fetch_one(db).await?;
-    Ok((open, unassigned.unwrap_or(0)))
+    // SUM over no rows is NULL.
+    let (all_open, my_open, unassigned, pending, escalated): (
+        i64,
+        Option<i64>,
+        Option<i64>,
+        Option<i64>,
+        Option<i64>,
+    ) = q.fetch_one(db).await?;
+    Ok(QueueCounts {
+        my_open: my_open.unwrap_or(0),
+        unassigned: unassigned.unwrap_or(0),
+        all_open,
+        pending: pending.unwrap_or(0),
+        escalated: escalated.unwrap_or(0),
+    })
 }
 
 /// Counts by status and priority, then the window's activity and averages,

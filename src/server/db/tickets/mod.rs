@@ -6,7 +6,7 @@
 mod list;
 mod write;
 
-pub use list::{AssigneeFilter, ListFilter, NO_SLA_DUE, SortKey, list, open_counts, stats};
+pub use list::{AssigneeFilter, ListFilter, NO_SLA_DUE, SortKey, list, queue_counts, stats};
 pub(super) use list::{push_filters, push_page};
 pub use write::{
     Applied, Change, Moving, NewComment, NewTicket, apply, has_comment, insert, insert_comment,
