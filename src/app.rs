@@ -2,8 +2,9 @@
 
 use crate::domain::Area;
 use crate::ui::{
-    access, area_pages, audit, auth_pages, frame::Protected, notifications, sla_admin,
-    status_pages, tickets,
+    access, area_pages, audit, auth_pages,
+    frame::{Protected, STAFF_PARTS},
+    notifications, sla_admin, status_pages, tickets,
 };
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
@@ -139,19 +140,19 @@ macro_rules! lazy_page {
 lazy_page!(register: RegisterRoute, register_view, __preload_register_view => view! { <auth_pages::RegisterPage /> });
 lazy_page!(request_link: RequestLinkRoute, request_link_view, __preload_request_link_view => view! { <access::RequestLinkPage /> });
 lazy_page!(access: AccessRoute, access_view, __preload_access_view => view! { <access::AccessPage /> });
-lazy_page!(profile: ProfileRoute, profile_view, __preload_profile_view => view! { <Protected area=None><auth_pages::ProfilePage /></Protected> });
+lazy_page!(profile: ProfileRoute, profile_view, __preload_profile_view => view! { <Protected area=None staff=STAFF_PARTS><auth_pages::ProfilePage /></Protected> });
 lazy_page!(portal_home: PortalHomeRoute, portal_home_view, __preload_portal_home_view => view! { <Protected area=Some(Area::Portal)><area_pages::PortalHome /></Protected> });
 lazy_page!(portal_new_ticket: PortalNewTicketRoute, portal_new_ticket_view, __preload_portal_new_ticket_view => view! { <Protected area=Some(Area::Portal)><tickets::NewTicketPage /></Protected> });
 lazy_page!(portal_ticket: PortalTicketRoute, portal_ticket_view, __preload_portal_ticket_view => view! { <Protected area=Some(Area::Portal)><tickets::PortalTicketPage /></Protected> });
-lazy_page!(desk_home: DeskHomeRoute, desk_home_view, __preload_desk_home_view => view! { <Protected area=Some(Area::Desk)><area_pages::DeskHome /></Protected> });
-lazy_page!(desk_new_ticket: DeskNewTicketRoute, desk_new_ticket_view, __preload_desk_new_ticket_view => view! { <Protected area=Some(Area::Desk)><tickets::NewTicketPage /></Protected> });
-lazy_page!(desk_ticket: DeskTicketRoute, desk_ticket_view, __preload_desk_ticket_view => view! { <Protected area=Some(Area::Desk)><tickets::DeskTicketPage /></Protected> });
-lazy_page!(back_office: ManagerHomeRoute, manager_home_view, __preload_manager_home_view => view! { <Protected area=Some(Area::Manager)><area_pages::ManagerHome /></Protected> });
-lazy_page!(executive: ExecutiveHomeRoute, executive_home_view, __preload_executive_home_view => view! { <Protected area=Some(Area::Executive)><area_pages::ExecutiveHome /></Protected> });
-lazy_page!(back_office: AdminHomeRoute, admin_home_view, __preload_admin_home_view => view! { <Protected area=Some(Area::Admin)><area_pages::AdminHome /></Protected> });
-lazy_page!(back_office: AuditLogRoute, audit_log_view, __preload_audit_log_view => view! { <Protected area=Some(Area::Admin)><audit::AuditLogPage /></Protected> });
-lazy_page!(back_office: AdminSlaRoute, admin_sla_view, __preload_admin_sla_view => view! { <Protected area=Some(Area::Admin)><sla_admin::SlaAdminPage /></Protected> });
-lazy_page!(back_office: ManagerSlaRoute, manager_sla_view, __preload_manager_sla_view => view! { <Protected area=Some(Area::Manager)><sla_admin::SlaAdminPage /></Protected> });
-lazy_page!(back_office: MailTemplatesRoute, mail_templates_view, __preload_mail_templates_view => view! { <Protected area=Some(Area::Admin)><notifications::MailTemplatesPage /></Protected> });
-lazy_page!(notifications: NotificationsRoute, notifications_view, __preload_notifications_view => view! { <Protected area=None><notifications::NotificationsPage /></Protected> });
-lazy_page!(field: FieldHomeRoute, field_home_view, __preload_field_home_view => view! { <Protected area=Some(Area::Field)><area_pages::FieldHome /></Protected> });
+lazy_page!(desk_home: DeskHomeRoute, desk_home_view, __preload_desk_home_view => view! { <Protected area=Some(Area::Desk) staff=STAFF_PARTS><area_pages::DeskHome /></Protected> });
+lazy_page!(desk_new_ticket: DeskNewTicketRoute, desk_new_ticket_view, __preload_desk_new_ticket_view => view! { <Protected area=Some(Area::Desk) staff=STAFF_PARTS><tickets::NewTicketPage /></Protected> });
+lazy_page!(desk_ticket: DeskTicketRoute, desk_ticket_view, __preload_desk_ticket_view => view! { <Protected area=Some(Area::Desk) staff=STAFF_PARTS><tickets::DeskTicketPage /></Protected> });
+lazy_page!(back_office: ManagerHomeRoute, manager_home_view, __preload_manager_home_view => view! { <Protected area=Some(Area::Manager) staff=STAFF_PARTS><area_pages::ManagerHome /></Protected> });
+lazy_page!(executive: ExecutiveHomeRoute, executive_home_view, __preload_executive_home_view => view! { <Protected area=Some(Area::Executive) staff=STAFF_PARTS><area_pages::ExecutiveHome /></Protected> });
+lazy_page!(back_office: AdminHomeRoute, admin_home_view, __preload_admin_home_view => view! { <Protected area=Some(Area::Admin) staff=STAFF_PARTS><area_pages::AdminHome /></Protected> });
+lazy_page!(back_office: AuditLogRoute, audit_log_view, __preload_audit_log_view => view! { <Protected area=Some(Area::Admin) staff=STAFF_PARTS><audit::AuditLogPage /></Protected> });
+lazy_page!(back_office: AdminSlaRoute, admin_sla_view, __preload_admin_sla_view => view! { <Protected area=Some(Area::Admin) staff=STAFF_PARTS><sla_admin::SlaAdminPage /></Protected> });
+lazy_page!(back_office: ManagerSlaRoute, manager_sla_view, __preload_manager_sla_view => view! { <Protected area=Some(Area::Manager) staff=STAFF_PARTS><sla_admin::SlaAdminPage /></Protected> });
+lazy_page!(back_office: MailTemplatesRoute, mail_templates_view, __preload_mail_templates_view => view! { <Protected area=Some(Area::Admin) staff=STAFF_PARTS><notifications::MailTemplatesPage /></Protected> });
+lazy_page!(notifications: NotificationsRoute, notifications_view, __preload_notifications_view => view! { <Protected area=None staff=STAFF_PARTS><notifications::NotificationsPage /></Protected> });
+lazy_page!(field: FieldHomeRoute, field_home_view, __preload_field_home_view => view! { <Protected area=Some(Area::Field) staff=STAFF_PARTS><area_pages::FieldHome /></Protected> });

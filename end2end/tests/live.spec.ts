@@ -1,6 +1,6 @@
-import { type Browser, type Page } from '@playwright/test';
+import { type Browser, type Page, type WebSocketRoute } from '@playwright/test';
 import { test, expect, signIn, waitForHydration, type PageErrors } from './fixtures';
-import { apiCreateTicket, apiSetStatus, apiToken } from './api';
+import { apiComment, apiCreateTicket, apiSetStatus, apiToken } from './api';
 
 // Live updates in the browser: every signed-in tab keeps one WebSocket, and
 // the queues and ticket pages change in place when someone else acts. Each
@@ -160,4 +160,71 @@ test('a tab whose session ended in another tab says so instead of retrying', asy
   // The server re-checks sessions every few seconds and closes the socket.
   await expect(liveIndicator(page)).toContainText('Signed out', { timeout: 20_000 });
   await expect(liveIndicator(page).getByRole('link', { name: 'Sign in' })).toBeVisible();
+});
+
+test('the desk tabs count their tickets and count a new one without reloading', async ({ browser, request, pageErrors }) => {
+  const stamp = `${Date.now()}`;
+  const customerToken = await apiToken(request, 'customer@acme.test');
+  const jordan = await signedInPage(browser, pageErrors, 'agent2@acme.test', '/desk?queue=unassigned');
+  const tab = jordan.getByRole('navigation', { name: 'Queues' }).getByRole('link', { name: /^Unassigned/ });
+  await expect(tab).toHaveText(/^Unassigned\s*\d+$/);
+  const before = Number((await tab.textContent())!.replace(/\D/g, ''));
+  await apiCreateTicket(request, customerToken, `Counted ${stamp}`, 'One more for the unassigned tab.');
+  await expect(tab).toHaveText(new RegExp(`^Unassigned\\s*${before + 1}$`));
+  await jordan.context().close();
+});
+
+test('a dropped connection is shown, comes back by itself and catches up on what it missed, once', async ({
+  browser,
+  request,
+  pageErrors,
+}) => {
+  const stamp = `${Date.now()}`;
+  const customerToken = await apiToken(request, 'customer@acme.test');
+  const ticket = await apiCreateTicket(request, customerToken, `Reconnect ${stamp}`, 'Are you still there?');
+
+  // The tab's connections go through the test, which can drop the open one
+  // (as a restarting server does) and refuse new ones for a while.
+  const context = await browser.newContext();
+  pageErrors.watchContext(context);
+  let refusing = false;
+  const connections: { page: WebSocketRoute; server: WebSocketRoute }[] = [];
+  await context.routeWebSocket(/\/ws\?/, (socket) => {
+    if (refusing) {
+      void socket.close({ code: 1001, reason: 'test: server away' });
+      return;
+    }
+    connections.push({ page: socket, server: socket.connectToServer() });
+  });
+  const page = await context.newPage();
+  await signIn(page, 'agent@acme.test');
+  await expect(page).not.toHaveURL(/\/login/);
+  await page.goto(`/desk/tickets/${ticket.id}`);
+  await waitForHydration(page);
+  await expect(liveIndicator(page)).toHaveText('Live');
+
+  refusing = true;
+  expect(connections.length, 'the tab connected through the test').toBeGreaterThan(0);
+  for (const { page: tab, server } of connections) {
+    await server.close({ code: 1001, reason: 'test: server restarting' });
+    await tab.close({ code: 1001, reason: 'test: server restarting' });
+  }
+  await expect(liveIndicator(page)).toContainText('Offline, retrying in');
+
+  // The customer writes while the tab is offline.
+  const missed = `Written while you were offline ${stamp}`;
+  await apiComment(request, customerToken, ticket.id, missed);
+  const conversation = page.getByRole('list', { name: 'Conversation' });
+  await expect(liveIndicator(page)).toContainText('Offline, retrying in');
+  await expect(conversation).not.toContainText(missed);
+
+  refusing = false;
+  await expect(liveIndicator(page)).toHaveText('Live', { timeout: 40_000 });
+  await expect(conversation.getByText(missed)).toHaveCount(1);
+  // And live again afterwards, still once each.
+  const after = `After the reconnect ${stamp}`;
+  await apiComment(request, customerToken, ticket.id, after);
+  await expect(conversation.getByText(after)).toHaveCount(1);
+  await expect(conversation.getByText(missed)).toHaveCount(1);
+  await context.close();
 });

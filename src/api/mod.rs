@@ -36,6 +36,7 @@ pub const SERVER_FN_GATES: &[(&str, Gate)] = &[
     // Tickets: the service scopes what each person sees (their own for a
     // customer) and refines what they may change.
     ("list_tickets", SignedIn),
+    ("load_queue_counts", Needs(ReadAllTickets)),
     ("load_ticket", SignedIn),
     ("load_older_comments", SignedIn),
     ("update_ticket", SignedIn),

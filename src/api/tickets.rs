@@ -1,7 +1,7 @@
 //! Tickets for the portal and the desk.
 
 use crate::domain::ApiError;
-use crate::domain::ticket::{CommentPage, Ticket};
+use crate::domain::ticket::{CommentPage, QueueCounts, Ticket};
 use leptos::prelude::*;
 use leptos::server_fn::codec::{MultipartData, MultipartFormData};
 use serde::{Deserialize, Serialize};
@@ -54,6 +54,19 @@ impl Queue {
         }
     }
 
+    /// How many tickets this queue holds, when its tab shows it (not for
+    /// the portal's list or the unbounded "Recently solved").
+    pub fn count(self, counts: &QueueCounts) -> Option<i64> {
+        match self {
+            Queue::MyOpen => Some(counts.my_open),
+            Queue::Unassigned => Some(counts.unassigned),
+            Queue::AllOpen => Some(counts.all_open),
+            Queue::Pending => Some(counts.pending),
+            Queue::Escalated => Some(counts.escalated),
+            Queue::Mine | Queue::RecentlySolved => None,
+        }
+    }
+
     pub fn from_slug(slug: &str) -> Option<Queue> {
         [Queue::Mine]
             .into_iter()
@@ -67,6 +80,17 @@ pub use crate::domain::ticket::TicketDetail;
 #[cfg(feature = "ssr")]
 pub(super) fn ticket_id(raw: &str) -> Result<uuid::Uuid, ApiError> {
     uuid::Uuid::parse_str(raw).map_err(|_| super::context::reject(ApiError::not_found()))
+}
+
+/// How many tickets the desk's queues hold, for their tabs.
+#[server(prefix = "/api", endpoint = "load_queue_counts", output = crate::api::JsonResponse)]
+pub async fn load_queue_counts() -> Result<QueueCounts, ApiError> {
+    use super::context::{require_session, respond, state};
+    use crate::server::tickets;
+
+    let state = state()?;
+    let caller = require_session()?.principal;
+    respond(tickets::queue_counts(&state, &caller).await)
 }
 
 /// A queue, narrowed by `filters` — the query string `GET /tickets` takes

@@ -238,6 +238,18 @@ pub struct HistoryEntry {
     pub at: DateTime<Utc>,
 }
 
+/// How many tickets the desk's queues hold (their tabs show it): open
+/// ones assigned to the caller, without an assignee, all, pending, and
+/// escalated.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueueCounts {
+    pub my_open: i64,
+    pub unassigned: i64,
+    pub all_open: i64,
+    pub pending: i64,
+    pub escalated: i64,
+}
+
 /// Counts and averages over the tickets a caller may see (`GET /tickets/stats`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]

@@ -11,6 +11,22 @@ use crate::domain::{Area, Capability, SessionUser};
 use leptos::prelude::*;
 use leptos_router::components::{A, Redirect};
 
+/// What only staff who work tickets have in the frame: the notification
+/// bell and the Away toggle in the top bar, and the toasts. Only the pages
+/// staff open name them (`Protected`'s `staff`), so the portal's bundle
+/// does not carry their code; a customer on a shared page (profile,
+/// notifications) never sees them either.
+#[derive(Clone, Copy)]
+pub struct StaffParts {
+    top_bar: fn() -> AnyView,
+    page_end: fn() -> AnyView,
+}
+
+pub const STAFF_PARTS: StaffParts = StaffParts {
+    top_bar: || view! { <NotificationBell /> <AwayToggle /> }.into_any(),
+    page_end: || view! { <Toasts /> }.into_any(),
+};
+
 /// The signed-in user, for pages inside `Protected`.
 #[derive(Clone, Debug)]
 pub struct CurrentUser(pub SessionUser);
@@ -25,8 +41,14 @@ pub struct CurrentUser(pub SessionUser);
 /// page — and starting its resources — three times per request. A bare
 /// `Suspend` keeps its resolved view. Nothing refetches `user`, so the
 /// closure's reactivity was never needed.
+///
+/// `staff`: the staff's parts of the frame, on pages staff may open.
 #[component]
-pub fn Protected(area: Option<Area>, children: ChildrenFn) -> impl IntoView {
+pub fn Protected(
+    area: Option<Area>,
+    #[prop(optional)] staff: Option<StaffParts>,
+    children: ChildrenFn,
+) -> impl IntoView {
     let user = Resource::new_blocking(|| (), |_| current_user());
     view! {
         <Suspense fallback=|| view! { <p class="loading" role="status">"Loading…"</p> }>
@@ -40,7 +62,7 @@ pub fn Protected(area: Option<Area>, children: ChildrenFn) -> impl IntoView {
                         } else {
                             view! { <AccessDenied /> }.into_any()
                         };
-                        view! { <AppFrame user=user>{page}</AppFrame> }.into_any()
+                        view! { <AppFrame user staff>{page}</AppFrame> }.into_any()
                     }
                     Ok(None) => view! { <Redirect path="/login" /> }.into_any(),
                     Err(error) => view! { <main class="content"><ErrorNotice error /></main> }.into_any(),
@@ -51,7 +73,7 @@ pub fn Protected(area: Option<Area>, children: ChildrenFn) -> impl IntoView {
 }
 
 #[component]
-fn AppFrame(user: SessionUser, children: Children) -> impl IntoView {
+fn AppFrame(user: SessionUser, staff: Option<StaffParts>, children: Children) -> impl IntoView {
     let logout = ServerAction::<Logout>::new();
     // One WebSocket per tab, opened once the page is interactive, and
     // closed while signing out (reopened if that fails).
@@ -69,8 +91,7 @@ fn AppFrame(user: SessionUser, children: Children) -> impl IntoView {
         .map(|area| view! { <li><A href=area.path()>{area.nav_label()}</A></li> })
         .collect_view();
     // Staff who work tickets have a notification centre.
-    let staff = permits(user.role, Capability::ReadAllTickets);
-    let bell = staff.then(|| view! { <NotificationBell /> });
+    let staff = staff.filter(|_| permits(user.role, Capability::ReadAllTickets));
     view! {
         <a class="skip-link" href="#main">"Skip to content"</a>
         <header class="topbar">
@@ -83,8 +104,7 @@ fn AppFrame(user: SessionUser, children: Children) -> impl IntoView {
             </nav>
             <div class="whoami">
                 <LiveIndicator />
-                {bell}
-                {staff.then(|| view! { <AwayToggle /> })}
+                {staff.map(|parts| (parts.top_bar)())}
                 <span class="whoami-name">{user.name.clone()}</span>
                 <span class="badge">{user.role.label()}</span>
                 <span class="whoami-org">{user.organization_name.clone()}</span>
@@ -103,6 +123,6 @@ fn AppFrame(user: SessionUser, children: Children) -> impl IntoView {
                 }
             }>{children()}</ErrorBoundary>
         </main>
-        {staff.then(|| view! { <Toasts /> })}
+        {staff.map(|parts| (parts.page_end)())}
     }
 }

@@ -179,6 +179,35 @@ async fn staff_are_online_while_connected_and_away_when_they_say_so(backend: Bac
     assert_eq!(counted["open_tickets"], 2, "{counted}");
     assert_eq!(counted["unassigned"], 1);
     assert_eq!(counted["breaches_today"], 1);
+    // The desk's tabs count the same tickets, from each agent's side.
+    let counts = |email: &'static str| {
+        let app = &app;
+        async move {
+            let browser = app.browser(email).await;
+            let res = browser
+                .post(app.url("/api/load_queue_counts"))
+                .header("accept", "application/json")
+                .send()
+                .await
+                .unwrap();
+            expect_json(res, StatusCode::OK).await
+        }
+    };
+    let alex = counts("agent@acme.test").await;
+    assert_eq!(
+        alex,
+        json!({"my_open": 1, "unassigned": 1, "all_open": 2, "pending": 0, "escalated": 0})
+    );
+    assert_eq!(counts("agent2@acme.test").await["my_open"], 0);
+    let refused = app
+        .browser("customer@acme.test")
+        .await
+        .post(app.url("/api/load_queue_counts"))
+        .header("accept", "application/json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
 
     // Customers see no pulse and have no availability; another
     // organization's pulse lists its own people, none of ours.

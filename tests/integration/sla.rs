@@ -465,7 +465,10 @@ async fn the_first_matching_policy_applies_and_queues_sort_by_due_time(app: Test
     .await;
     assert!(err["fields"]["ids"].is_string(), "{err}");
 
-    // Soonest due first (30 min, 600, 600), no due time last; one at a time.
+    // The reorder re-evaluates the open tickets in the background: page
+    // only once that is done, or a due time may move between two pages.
+    reevaluated(&app).await;
+    // Soonest due first, no due time last; one at a time.
     let mut seen = Vec::new();
     let mut cursor: Option<String> = None;
     loop {

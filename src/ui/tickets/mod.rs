@@ -26,10 +26,10 @@ use super::desk::{BulkBar, QueueFilters, SavedViews};
 use super::live::{changes_tickets, reload_on};
 use super::status_pages::ErrorNotice;
 use crate::api::desk::load_desk_options;
-use crate::api::tickets::{Queue, list_tickets, ticket_path};
+use crate::api::tickets::{Queue, list_tickets, load_queue_counts, ticket_path};
 use crate::domain::ApiError;
 use crate::domain::live::Topic;
-use crate::domain::ticket::{Ticket, TicketStatus};
+use crate::domain::ticket::{QueueCounts, Ticket, TicketStatus};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 use std::collections::HashSet;
@@ -210,6 +210,21 @@ pub fn MyRequests() -> impl IntoView {
     }
 }
 
+/// How many tickets each desk queue holds, for its tab: loaded in the
+/// browser after hydration (the server renders the tabs without), and
+/// again once per burst of the organization's ticket events.
+fn queue_counts() -> RwSignal<Option<QueueCounts>> {
+    let counts = RwSignal::new(None);
+    let load = move || async move {
+        if let Ok(fresh) = load_queue_counts().await {
+            counts.try_set(Some(fresh));
+        }
+    };
+    Effect::new(move || leptos::task::spawn_local(load()));
+    reload_on(Topic::Org, RELOAD_AFTER, changes_tickets, load);
+    counts
+}
+
 /// The desk's queue views, picked with `?queue=`, narrowed by the filter
 /// bar (the rest of the query string), with saved views and bulk changes.
 #[component]
@@ -236,6 +251,7 @@ pub fn DeskQueues() -> impl IntoView {
     });
     let options = Resource::new(|| (), |()| load_desk_options());
     let tickets = queue_tickets(queue, filters);
+    let counts = queue_counts();
     let tabs = Queue::DESK
         .into_iter()
         .map(|q| {
@@ -246,6 +262,10 @@ pub fn DeskQueues() -> impl IntoView {
                         aria-current=move || (queue.get() == q).then_some("page")
                     >
                         {q.label()}
+                        {move || {
+                            let count = counts.try_get().flatten().and_then(|c| q.count(&c))?;
+                            Some(view! { <span class="tab-count">{count}</span> })
+                        }}
                     </a>
                 </li>
             }
